@@ -1,0 +1,342 @@
+"""The read-only web service: pywb's URL scheme, one collection per outlet.
+
+``create_app(config)`` builds the FastAPI application (``edittrail serve`` runs it with
+uvicorn; its OpenAPI schema is at ``/openapi.json``). Every request opens the index
+read-only and closes it again, so the service never holds a lock the pipeline's writer
+could wait on. Routes, in matching order:
+
+- ``/{outlet}/cdx``: the CDX API (``archive.api.cdx``);
+- ``/{outlet}/timemap/link/{url}``: the Memento TimeMap (``archive.api.memento``);
+- ``/{outlet}/api/articles/{id}``, ``/{outlet}/api/search``, ``/{outlet}/api/changes``: JSON;
+- ``/{outlet}/changes.atom``: the outlet's Atom feed of changes, as the alert step wrote it;
+- the web pages (``archive.api.ui``);
+- ``/{outlet}/{timestamp}id_/{url}``: the archived response (``archive.api.raw``);
+- ``/{outlet}/{timestamp}/{url}``: a memento: the archived page framed in a sandboxed iframe;
+- ``/{outlet}/{url}``: the TimeGate.
+
+A URL on any of the outlet's domains names the article's captures on every domain.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import metadata
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from archive.api import articles, cdx, memento, raw
+from archive.api.templating import templates
+from archive.config import Config, Outlet
+from archive.errors import ArchiveIndexError, EdittrailError
+from archive.index import Index
+from archive.retrieve import retrieve
+from archive.storage import ObjectStore
+
+log = logging.getLogger(__name__)
+
+_MEMENTO_PATH = re.compile(r"^(?P<ts>\d{1,14})(?P<mod>id_)?/(?P<url>.+)$", re.S)
+CLIENT_ERRORS = (cdx.CdxQueryError, memento.BadDatetimeError, articles.BadSearchError)
+APP_PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+class Archive:
+    """What the routes share: the config, the outlets' stores, a read-only index per request."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._stores: dict[str, ObjectStore] = {}
+
+    def outlet(self, name: str) -> Outlet:
+        if name not in self.config.outlets:
+            raise HTTPException(404, f"no collection {name!r}; collections: {', '.join(sorted(self.config.outlets))}")
+        return self.config.outlets[name]
+
+    @contextmanager
+    def index(self) -> Iterator[Index]:
+        with Index(self.config.index_path, readonly=True) as idx:
+            yield idx
+
+    def store(self, outlet: Outlet) -> ObjectStore:
+        if outlet.name not in self._stores:
+            from archive.pipeline import store_for
+
+            self._stores[outlet.name] = store_for(self.config, outlet)
+        return self._stores[outlet.name]
+
+
+def archive_of(request: Request) -> Archive:
+    return request.app.state.archive  # type: ignore[no-any-return]
+
+
+def links_for(request: Request, outlet: Outlet) -> memento.Links:
+    return memento.Links(f"{request.base_url}{outlet.name}/")
+
+
+def url_after(request: Request, prefix: str) -> str:
+    """The archived URL in the request path, exactly as sent: the raw (still percent-encoded)
+    path after ``prefix``, plus the query string, which belongs to the archived URL."""
+    path = (request.scope.get("raw_path") or request.url.path.encode()).decode("latin-1")
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    if not path.startswith(prefix):
+        path = request.url.path
+    rest = path[len(prefix) :] if path.startswith(prefix) else ""
+    return rest + (f"?{query}" if query else "")
+
+
+def create_app(config: Config) -> FastAPI:
+    """The service for every outlet of ``config``."""
+    from archive.api.ui import router as ui_router
+
+    app = FastAPI(
+        title="edittrail",
+        version=_version(),
+        description=(
+            "Read-only access to an edittrail archive, in pywb's URL scheme with one collection per outlet: "
+            "the CDX API, Memento (RFC 7089) TimeMaps, TimeGates and mementos, the archived responses, "
+            "article versions, changes and full-text search. A URL on any of an outlet's domains "
+            "stands for the article's captures on every domain."
+        ),
+    )
+    app.state.archive = Archive(config)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+
+    @app.exception_handler(EdittrailError)
+    async def edittrail_error(request: Request, exc: EdittrailError) -> Response:
+        if isinstance(exc, CLIENT_ERRORS):
+            return JSONResponse({"detail": str(exc)}, status_code=400)
+        status = 503 if isinstance(exc, ArchiveIndexError) else 502
+        log.error("request failed path=%s: %s", request.url.path, exc)
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    app.add_api_route("/{outlet}/cdx", cdx_api, methods=["GET"], tags=["CDX"])
+    app.add_api_route("/{outlet}/timemap/link/{url:path}", timemap, methods=["GET"], tags=["Memento"])
+    app.add_api_route("/{outlet}/timemap/link/{url:path}", timemap, methods=["HEAD"], include_in_schema=False)
+    app.add_api_route("/{outlet}/api/articles/{article_id}", article_json, methods=["GET"], tags=["Articles"])
+    app.add_api_route("/{outlet}/api/search", search_json, methods=["GET"], tags=["Articles"])
+    app.add_api_route("/{outlet}/api/changes", changes_json, methods=["GET"], tags=["Articles"])
+    app.add_api_route("/{outlet}/changes.atom", atom_feed, methods=["GET"], tags=["Articles"])
+    app.include_router(ui_router)
+    app.add_api_route("/{outlet}/{rest:path}", replay, methods=["GET"], tags=["Memento"])
+    app.add_api_route("/{outlet}/{rest:path}", replay, methods=["HEAD"], include_in_schema=False)
+    return app
+
+
+def cdx_api(
+    request: Request,
+    outlet: str,
+    url: str | None = Query(
+        None, description="URL to look up (required); a trailing * means matchType=prefix, a leading *. domain"
+    ),
+    matchType: str = Query("exact", description="exact, prefix, host, domain, or article (every domain, any slug)"),  # noqa: N803
+    from_: str | None = Query(None, alias="from", description="1-14 digit timestamp, padded down"),
+    to: str | None = Query(None, description="1-14 digit timestamp, padded up"),
+    limit: int | None = Query(None, description=f"at most this many lines (1 to {cdx.MAX_LIMIT})"),
+    sort: str | None = Query(None, description="reverse, or closest (with closest=)"),
+    closest: str | None = Query(None, description="timestamp for sort=closest"),
+    filter: Annotated[list[str] | None, Query(description="[!][=|~]field:expression, repeatable")] = None,
+    fl: str | None = Query(None, description="comma-separated fields to output"),
+    output: str = Query("cdxj", description="cdxj (default), json (NDJSON), text, or link"),
+) -> Response:
+    """Wayback/pywb CDX server query over one outlet's captures."""
+    archive = archive_of(request)
+    chosen = archive.outlet(outlet)
+    params: dict[str, list[str]] = {}
+    for key, value in request.query_params.multi_items():
+        params.setdefault(key, []).append(value)
+    query = cdx.build_query(chosen, params)
+    with archive.index() as idx:
+        lines = cdx.run_query(idx.db, chosen.name, query)
+    links = links_for(request, chosen)
+
+    def link_line(line: dict[str, str]) -> str:
+        when = memento.http_date(cdx.datetime_of(line["timestamp"]))
+        return f'<{links.at(line["timestamp"], line["url"])}>; rel="memento"; datetime="{when}"'
+
+    body = "".join(cdx.render(query, lines, link_line))
+    return Response(body, media_type=cdx.MEDIA_TYPES[query.output])
+
+
+def _mementos_or_404(archive: Archive, outlet: Outlet, url: str) -> list[memento.Memento]:
+    with archive.index() as idx:
+        found = memento.mementos(idx.db, outlet, url)
+    if not found:
+        raise HTTPException(404, f"{url} has no capture in collection {outlet.name}")
+    return found
+
+
+def timemap(request: Request, outlet: str, url: str) -> Response:
+    """The Memento TimeMap (RFC 7089, application/link-format) of a URL: the article's captures on every domain."""
+    archive = archive_of(request)
+    chosen = archive.outlet(outlet)
+    target = cdx.normalize_url(url_after(request, f"/{outlet}/timemap/link/"))
+    found = _mementos_or_404(archive, chosen, target)
+    return Response(memento.timemap(links_for(request, chosen), target, found), media_type=memento.LINK_FORMAT)
+
+
+def replay(request: Request, outlet: str, rest: str) -> Response:
+    """The TimeGate (``/{outlet}/{url}``), a memento (``/{outlet}/{timestamp}/{url}``) or the archived
+    response (``/{outlet}/{timestamp}id_/{url}``)."""
+    archive = archive_of(request)
+    chosen = archive.outlet(outlet)
+    path = url_after(request, f"/{outlet}/")
+    if not path:
+        raise HTTPException(404, "give a URL: /{outlet}/{url}")
+    match = _MEMENTO_PATH.match(path)
+    if match is None:
+        return _timegate(request, archive, chosen, cdx.normalize_url(path))
+    url = cdx.normalize_url(match["url"])
+    stamp = cdx.pad_timestamp(match["ts"], upper=False, name="timestamp")
+    moment = cdx.datetime_of(stamp)
+    found = _mementos_or_404(archive, chosen, url)
+    links = links_for(request, chosen)
+    m = memento.exact(found, stamp, url)
+    if m is None:
+        nearest = memento.closest(found, moment)
+        return Response(
+            status_code=302, headers={"Location": links.at(nearest.timestamp, nearest.url, raw=bool(match["mod"]))}
+        )
+    headers = memento.memento_headers(links, url, found, m)
+    if match["mod"]:
+        return _raw(archive, chosen, m, links, headers)
+    page = templates.TemplateResponse(
+        request,
+        "memento.html",
+        {
+            "outlet": chosen,
+            "m": m,
+            "raw_url": links.raw(m),
+            "when": m.row["fetched_at"],
+            "others": found,
+            "article_id": m.row["article_id"],
+        },
+        headers={**APP_PAGE_HEADERS, **headers},
+    )
+    return page
+
+
+def _timegate(request: Request, archive: Archive, outlet: Outlet, url: str) -> Response:
+    asked = request.headers.get("accept-datetime")
+    moment = memento.parse_accept_datetime(asked) if asked else None
+    found = _mementos_or_404(archive, outlet, url)
+    chosen = memento.closest(found, moment) if moment else found[-1]
+    links = links_for(request, outlet)
+    return Response(
+        status_code=302,
+        headers={
+            "Location": links.memento(chosen),
+            "Vary": "accept-datetime",
+            "Link": memento.timegate_link(links, url, found, chosen),
+        },
+    )
+
+
+def _raw(
+    archive: Archive, outlet: Outlet, m: memento.Memento, links: memento.Links, headers: dict[str, str]
+) -> Response:
+    with archive.index() as idx:
+        got = retrieve(archive.store(outlet), idx, m.row)
+
+    def archived_location(target: str) -> str:
+        return links.at(m.timestamp, target, raw=True)
+
+    response = Response(got.payload, status_code=got.status or 200)
+    sent = raw.replay_headers(got.http_headers, m.url, archived_location)
+    response.raw_headers = [
+        *(
+            (name.encode("latin-1", "replace"), value.encode("latin-1", "replace"))
+            for name, value in [*sent, *headers.items()]
+        ),
+        (b"content-length", str(len(got.payload)).encode()),
+    ]
+    return response
+
+
+def article_json(request: Request, outlet: str, article_id: str) -> dict[str, Any]:
+    """An article: its captures on every domain, its versions (full text) and its changes with diffs."""
+    archive = archive_of(request)
+    chosen = archive.outlet(outlet)
+    with archive.index() as idx:
+        found = articles.article(idx.db, chosen, article_id, links_for(request, chosen))
+    if found is None:
+        raise HTTPException(404, f"no article {article_id!r} in collection {outlet}")
+    return found
+
+
+def search_json(
+    request: Request,
+    outlet: str,
+    q: str = Query(
+        description='FTS5 query over every version\'s headline and body: words, "phrases", OR, NOT, prefix*'
+    ),
+    limit: int = Query(articles.SEARCH_LIMIT, description=f"1 to {articles.MAX_SEARCH_LIMIT}"),
+) -> dict[str, Any]:
+    """Full-text search over every version of every article of the outlet."""
+    archive = archive_of(request)
+    chosen = archive.outlet(outlet)
+    with archive.index() as idx:
+        hits = articles.search(idx.db, chosen.name, q, limit=limit)
+    for hit in hits:
+        hit.pop("parts", None)
+    return {"query": q, "hits": hits}
+
+
+def changes_json(
+    request: Request,
+    outlet: str,
+    kind: str | None = Query(None, description="only this kind of change"),
+    declared: bool | None = Query(None, description="true: declared only; false: silent only"),
+    since: str | None = Query(None, description="only changes captured at or after this ISO 8601 UTC time"),
+    limit: int = Query(200, ge=1, le=5000),
+) -> dict[str, Any]:
+    """Detected changes, newest first, with their diffs."""
+    archive = archive_of(request)
+    chosen = archive.outlet(outlet)
+    with archive.index() as idx:
+        rows = articles.changes(
+            idx.db, chosen.name, kind=kind, declared=declared, since=since_param(since), limit=limit
+        )
+    return {"changes": rows}
+
+
+def since_param(value: str | None) -> str | None:
+    """An ISO 8601 date or time as the index's UTC text (a date alone is its midnight)."""
+    if not value:
+        return None
+    from datetime import UTC, datetime
+
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise articles.BadSearchError(f"since={value!r} is not an ISO 8601 date or time, e.g. 2026-11-20") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def atom_feed(request: Request, outlet: str) -> Response:
+    """The outlet's Atom feed of changes (written by the alert step)."""
+    archive = archive_of(request)
+    chosen = archive.outlet(outlet)
+    path = archive.config.feed_path(chosen.name)
+    if not path.exists():
+        raise HTTPException(404, f"no feed for {outlet} yet: the alert step writes it after a crawl")
+    return FileResponse(path, media_type="application/atom+xml")
+
+
+def _version() -> str:
+    try:
+        return metadata.version("edittrail")
+    except metadata.PackageNotFoundError:
+        return "unknown"

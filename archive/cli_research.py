@@ -1,0 +1,138 @@
+"""``edittrail serve``, ``export`` and ``show``: what researchers run to read and take away the archive."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from archive.cli_context import Context, fail_cleanly, pass_context
+from archive.errors import ConfigError
+
+
+def parse_moment(value: str, option: str) -> datetime:
+    """ISO 8601 (a date alone is its midnight, no zone is UTC) or a 1-14 digit timestamp."""
+    from archive.api.cdx import CdxQueryError, datetime_of, pad_timestamp
+
+    text = value.strip()
+    try:
+        if text.isdigit() and len(text) <= 14:
+            return datetime_of(pad_timestamp(text, upper=False, name=option), name=option)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (ValueError, CdxQueryError):
+        raise ConfigError(f"{option} {value!r} is not an ISO 8601 time (2026-11-20T08:00Z) or a timestamp") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=8080, show_default=True, help="Port to listen on.")
+@pass_context
+@fail_cleanly
+def serve(ctx: Context, host: str, port: int) -> None:
+    """Serve the archive read-only over HTTP: web pages, CDX API, Memento, article JSON, search.
+
+    URLs follow pywb's scheme with one collection per outlet (/demo/cdx, /demo/timemap/link/URL,
+    /demo/URL, /demo/TIMESTAMP/URL, /demo/TIMESTAMPid_/URL); the OpenAPI schema is at
+    /openapi.json. A URL on any of an outlet's domains stands for the article on every domain.
+
+    Example: edittrail serve --host 127.0.0.1 --port 8080
+    """
+    import uvicorn
+
+    from archive.api import create_app
+
+    app = create_app(ctx.config)
+    click.echo(f"serving {ctx.config.index_path} on http://{host}:{port}/  (Ctrl-C to stop)")
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+@click.command()
+@click.option("--outlet", required=True, help="Outlet name from outlets.toml.")
+@click.option("--article", "articles", multiple=True, help="Only this article (URL on any domain; repeatable).")
+@click.option("--from", "from_", default=None, help="Only captures at or after this UTC time (ISO 8601 or timestamp).")
+@click.option("--to", default=None, help="Only captures at or before this UTC time.")
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="New directory for the package.")
+@pass_context
+@fail_cleanly
+def export(
+    ctx: Context, outlet: str, articles: tuple[str, ...], from_: str | None, to: str | None, out_dir: Path
+) -> None:
+    """Write a self-contained evidence package: WARC records, sorted CDXJ, WACZ, SHA-256 manifest.
+
+    Every record of the selected captures is copied byte for byte, with the original behind
+    each revisit, each response's request and each source WARC's warcinfo record.
+
+    Example: edittrail export --outlet demo --from 2026-11-20 --to 2026-11-25 --out evidence/
+    """
+    from archive.export import export as run_export
+
+    since = parse_moment(from_, "--from") if from_ else None
+    until = parse_moment(to, "--to") if to else None
+    bar: dict[str, Any] = {}  # click's ProgressBar, opened once the total is known
+
+    def on_total(total: int) -> None:
+        bar["bar"] = click.progressbar(length=total, label="copying records", file=sys.stderr)
+        bar["bar"].__enter__()
+
+    def progress(step: int) -> None:
+        bar["bar"].update(step)
+
+    try:
+        report = run_export(
+            ctx.config,
+            outlet,
+            out_dir,
+            articles=articles,
+            since=since,
+            until=until,
+            progress=progress,
+            on_total=on_total,
+        )
+    finally:
+        if "bar" in bar:
+            bar["bar"].__exit__(None, None, None)
+    click.echo(
+        f"{report.captures} captures, {report.originals} revisit originals, {report.requests} requests, "
+        f"{report.warcinfos} warcinfo records → {out_dir}"
+    )
+    for name in report.files:
+        click.echo(f"  {name}")
+    click.echo(f"verify with: cd {out_dir} && sha256sum -c manifest-sha256.txt")
+
+
+@click.command()
+@click.argument("url")
+@click.option("--outlet", default=None, help="Outlet, when the URL belongs to several.")
+@click.option("--at", "at", default=None, help="UTC time (ISO 8601 or timestamp); default: now.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "html", "warc"]),
+    default="text",
+    show_default=True,
+    help="text: the extracted version; html: the archived page decoded; warc: its WARC record(s).",
+)
+@pass_context
+@fail_cleanly
+def show(ctx: Context, url: str, outlet: str | None, at: str | None, fmt: str) -> None:
+    """Print what a URL showed at a time: the last capture at or before it, on any mirror.
+
+    For an article, the version live then (text), the archived page (html), or the raw
+    WARC record with the original behind a revisit (warc, gzip members: redirect to a
+    .warc.gz file).
+
+    Example: edittrail show http://www.presstv.ir:8765/Detail/2026/11/18/777255/x --at 2026-11-20T08:00Z
+    """
+    from archive.show import show_capture
+
+    moment = parse_moment(at, "--at") if at else datetime.now(UTC)
+    result = show_capture(ctx.config, url, moment, fmt, outlet)
+    if isinstance(result, bytes):
+        sys.stdout.buffer.write(result)
+        sys.stdout.flush()
+    else:
+        click.echo(result)

@@ -1,0 +1,169 @@
+"""From stored bytes to page text: content decoding, a binary check, character decoding.
+
+Extraction always runs from the WARC record (never a second fetch), and the record holds
+the body exactly as the server sent it, usually gzip Content-Encoded. Decompression here is
+capped, because a record's payload is data from the outside world and a small gzip or
+Brotli member can expand to gigabytes. Character decoding follows the HTML standard's
+sniffing order (byte-order mark, HTTP charset, ``<meta charset>``, then UTF-8) through
+w3lib, and invalid bytes become U+FFFD rather than an error.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from collections.abc import Callable
+
+import brotli  # type: ignore[import-untyped]  # the Brotli project ships no type hints
+from w3lib.encoding import html_to_unicode
+
+from archive.extract.model import ExtractError
+from archive.warc import LoadedRecord
+
+log = logging.getLogger(__name__)
+
+MAX_DECODED_BYTES = 64 * 1024 * 1024
+"""Decompressed bodies larger than this are refused (twice the crawl's default page limit)."""
+MAX_HTML_BYTES = 32 * 1024 * 1024
+"""Pages are parsed up to this many bytes; the rest is cut (and logged), never an error."""
+_CHUNK = 64 * 1024
+_SNIFF = 1024
+_BINARY_MAGIC = (
+    (b"\x1f\x8b", "gzip data: the body is still compressed; decode its Content-Encoding first (html_from_record)"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive"),
+    (b"RIFF", "a RIFF (WebP/AVI/WAV) file"),
+)
+_BINARY_TYPES = (
+    "image/",
+    "audio/",
+    "video/",
+    "font/",
+    "application/octet-stream",
+    "application/pdf",
+    "application/zip",
+)
+_TEXT_CONTROLS = frozenset(b"\t\n\f\r\x1b")
+
+
+def html_from_record(loaded: LoadedRecord) -> tuple[bytes, str | None]:
+    """The body of a stored response, Content-Encoding undone, and its Content-Type header.
+
+    ``gzip``, ``x-gzip``, ``deflate`` (zlib or raw) and ``br`` are decoded, several in the
+    order the header lists them; ``identity`` is left alone. A record that is not a
+    response (a request; a revisit, whose payload lives in the record it refers to) or an
+    unknown, corrupt or oversized encoding raises :class:`ExtractError`.
+    """
+    info = loaded.info
+    if info.record_type not in ("response", "resource"):
+        hint = " (load the record its WARC-Refers-To names)" if info.record_type == "revisit" else ""
+        raise ExtractError(f"record {info.record_id} is a {info.record_type} record, not a page{hint}")
+    headers = loaded.http_headers or []
+    content_type = _header(headers, "content-type")
+    encodings = [e.strip().lower() for e in (_header(headers, "content-encoding") or "").split(",") if e.strip()]
+    body = loaded.payload
+    for encoding in reversed(encodings):
+        body = decode_content(body, encoding, where=f"record {info.record_id} ({info.target_uri})")
+    return body, content_type
+
+
+def decode_content(body: bytes, encoding: str, *, where: str = "body", limit: int = MAX_DECODED_BYTES) -> bytes:
+    """Undo one HTTP content coding, refusing more than ``limit`` bytes of output."""
+    encoding = encoding.lower()
+    if encoding in ("identity", "") or not body:
+        return body  # an empty body (HEAD, 204, 304) is empty in every coding
+    decoders: dict[str, Callable[[bytes, int], bytes]] = {
+        "gzip": _gunzip,
+        "x-gzip": _gunzip,
+        "deflate": _inflate,
+        "br": _unbrotli,
+    }
+    decoder = decoders.get(encoding)
+    if decoder is None:
+        raise ExtractError(f"{where}: unsupported Content-Encoding {encoding!r} (gzip, deflate and br are decoded)")
+    try:
+        return decoder(body, limit)
+    except (zlib.error, brotli.error, EOFError) as exc:
+        raise ExtractError(f"{where}: corrupt {encoding} body ({exc}); the stored record is damaged") from exc
+
+
+def _zlib_stream(body: bytes, wbits: int, limit: int) -> bytes:
+    """Decompress with a bounded output buffer, so a bomb is caught before it is expanded."""
+    stream = zlib.decompressobj(wbits)
+    out = bytearray()
+    data = body
+    while data and not stream.eof:
+        out += stream.decompress(data, _CHUNK)
+        data = stream.unconsumed_tail
+        if len(out) > limit:
+            raise ExtractError(f"decompressed body is larger than {limit} bytes; refusing it")
+    if not stream.eof:
+        raise EOFError("compressed data ends before its end marker")
+    return bytes(out)
+
+
+def _gunzip(body: bytes, limit: int) -> bytes:
+    return _zlib_stream(body, 16 + zlib.MAX_WBITS, limit)
+
+
+def _inflate(body: bytes, limit: int) -> bytes:
+    """``deflate`` is meant to be zlib-wrapped, but many servers send raw deflate."""
+    try:
+        return _zlib_stream(body, zlib.MAX_WBITS, limit)
+    except zlib.error:
+        return _zlib_stream(body, -zlib.MAX_WBITS, limit)
+
+
+def _unbrotli(body: bytes, limit: int) -> bytes:
+    """All input goes in at once; output is drawn a bounded buffer at a time until the end."""
+    stream = brotli.Decompressor()
+    out = bytearray(stream.process(body, output_buffer_limit=_CHUNK))
+    while not stream.is_finished() and len(out) <= limit:
+        more = stream.process(b"", output_buffer_limit=_CHUNK)
+        if not more:
+            break
+        out += more
+    if len(out) > limit:
+        raise ExtractError(f"decompressed body is larger than {limit} bytes; refusing it")
+    if not stream.is_finished():
+        raise EOFError("compressed data ends before its end marker")
+    return bytes(out)
+
+
+def _header(headers: list[tuple[str, str]], name: str) -> str | None:
+    return next((value for key, value in headers if key.lower() == name), None)
+
+
+def check_text(html: bytes, content_type: str | None, url: str) -> None:
+    """Refuse what is not a page: a binary media type, or bytes that are plainly binary.
+
+    A stray NUL or a few invalid bytes are broken HTML, not binary: only known file
+    signatures and a body whose first kilobyte is mostly control bytes count.
+    """
+    mime = (content_type or "").split(";", 1)[0].strip().lower()
+    if mime.startswith(_BINARY_TYPES):
+        raise ExtractError(f"{url}: Content-Type {mime} is not HTML; nothing to extract")
+    head = html[:_SNIFF]
+    for magic, what in _BINARY_MAGIC:
+        if head.startswith(magic):
+            raise ExtractError(f"{url}: the body is {what}, not HTML; nothing to extract")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return  # UTF-16 with a byte-order mark: NULs are part of the encoding
+    controls = sum(1 for byte in head if byte < 0x20 and byte not in _TEXT_CONTROLS)
+    if head and controls > len(head) // 10:
+        raise ExtractError(
+            f"{url}: the body looks binary ({controls} control bytes in the first {len(head)}), not HTML"
+        )
+
+
+def html_text(html: bytes, content_type: str | None, url: str) -> str:
+    """The page as text, decoded as a browser would, NUL characters dropped, size capped."""
+    check_text(html, content_type, url)
+    if len(html) > MAX_HTML_BYTES:
+        log.warning("page cut for extraction url=%s size=%d kept=%d", url, len(html), MAX_HTML_BYTES)
+        html = html[:MAX_HTML_BYTES]
+    _, text = html_to_unicode(content_type, html)
+    return text.replace("\x00", "")

@@ -1,0 +1,193 @@
+"""The parsed page as extractors read it: head metadata and the body as a flow of text blocks.
+
+Pages are parsed by selectolax's Lexbor engine, an HTML5 parser: broken markup (unclosed
+paragraphs, misnested ``<b><i>``, stray closing tags) gets the tree a browser would build,
+so what a reader saw is what gets extracted. :func:`blocks` flattens a container into
+paragraph-like blocks without recursion (a page of ten thousand unclosed ``<div>`` cannot
+exhaust the stack) and remembers which text sat inside links, which is how link lists
+such as the alternate-addresses footer are told from prose.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from archive.normalize import collapse_whitespace
+
+log = logging.getLogger(__name__)
+
+META_KEYS = ("og:title", "og:description", "og:image", "description", "title")
+"""The head metadata every extractor reports (``meta[name=...]`` or ``meta[property=...]``)."""
+
+# fmt: off
+SKIPPED_TAGS = frozenset({
+    "script", "style", "noscript", "template", "iframe", "object", "embed", "form", "button", "select",
+    "textarea", "input", "svg", "math", "video", "audio", "canvas", "head", "_comment",
+})
+"""Never article text: scripts, embeds, forms, media players (and comments)."""
+BLOCK_TAGS = frozenset({
+    "address", "article", "aside", "blockquote", "center", "dd", "details", "dialog", "div", "dl", "dt",
+    "fieldset", "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li",
+    "main", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead",
+    "tr", "ul",
+})
+"""Elements that start and end a block of text; all others continue the current one."""
+# fmt: on
+_CREDIT = re.compile(
+    r"\(\s*[^()]*\b(?:photos?|images?|pictures?|file|credits?|courtesy|screen ?grabs?|screenshots?|"
+    r"footage|illustration|graphic)\b[^()]*\)\s*\.?\s*$",
+    re.IGNORECASE,
+)
+MAX_CAPTION_CHARS = 600
+MAX_NESTING = 1000
+"""Block elements open at once beyond which a page is cut (real pages stay under 100)."""
+_BLOCK_TAG = re.compile(
+    r"<(/?)(?:div|section|article|aside|nav|header|footer|main|blockquote|ul|ol|dl|center|details|dialog|"
+    r"fieldset|figure|figcaption|address|menu|hgroup|search|summary|dir|listing|pre)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Block:
+    """One paragraph-like run of text (or of images) in document order."""
+
+    tag: str
+    text: str = ""
+    links: tuple[str, ...] = ()
+    images: tuple[str, ...] = ()
+    link_chars: int = 0
+    """Non-space characters of ``text`` that sat inside ``<a>``."""
+
+    @property
+    def link_only(self) -> bool:
+        """Every visible character is link text (a list of links, not prose)."""
+        return bool(self.text) and self.link_chars >= sum(1 for c in self.text if not c.isspace())
+
+
+@dataclass
+class _Run:
+    tag: str
+    pieces: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)
+    link_chars: int = 0
+
+
+def parse(text: str) -> LexborHTMLParser:
+    """The page's HTML5 tree, the page first cut where block nesting gets absurd.
+
+    HTML5 tree building checks the whole stack of open elements for every ``<div>``-like
+    start tag, so a page of tens of thousands of unclosed ``<div>`` costs time quadratic in
+    their number (50,000 take seconds). Browsers stop nesting at a fixed depth; here the
+    text is cut at the first block start tag deeper than :data:`MAX_NESTING` (estimated
+    from the tags alone), and what came before is extracted.
+    """
+    depth = 0
+    for match in _BLOCK_TAG.finditer(text):
+        depth = max(0, depth - 1) if match.group(1) else depth + 1
+        if depth > MAX_NESTING:
+            log.warning("page cut at offset %d: block elements nested deeper than %d", match.start(), MAX_NESTING)
+            text = text[: match.start()]
+            break
+    return LexborHTMLParser(text)
+
+
+def text_of(node: LexborNode | None) -> str:
+    """A node's visible text as one line ("" for no node): inline markup joins without a
+    space (``Iran<em>'s</em>`` is "Iran's"), block boundaries and ``<br>`` with one."""
+    if node is None:
+        return ""
+    if node.tag in ("title", "textarea"):
+        return collapse_whitespace(node.text(deep=True))
+    return " ".join(block.text for block in blocks(node, "") if block.text)
+
+
+def head_meta(tree: LexborHTMLParser) -> dict[str, str]:
+    """The :data:`META_KEYS` present in the page, first occurrence of each, content collapsed."""
+    found: dict[str, str] = {}
+    for node in tree.css("meta"):
+        key = (node.attributes.get("property") or node.attributes.get("name") or "").strip().lower()
+        if key in META_KEYS and key not in found:
+            found[key] = collapse_whitespace(node.attributes.get("content") or "")
+    return {key: found[key] for key in META_KEYS if key in found}
+
+
+def title_tag(tree: LexborHTMLParser) -> str:
+    """The text of ``<title>``."""
+    return text_of(tree.css_first("title"))
+
+
+def is_caption(text: str) -> bool:
+    """A photo caption: it ends with a credit in parentheses, "(Photo by AFP)", "(File photo)",
+    "(Photo via Telegram)", "(Screengrab)", as news sites sign their pictures.
+
+    A bare "(via ...)" is not enough: body text cites its sources that way too.
+    """
+    return len(text) <= MAX_CAPTION_CHARS and _CREDIT.search(text) is not None
+
+
+def blocks(container: LexborNode, base_url: str, skip: Callable[[LexborNode], bool] | None = None) -> list[Block]:
+    """The container's content as blocks: a block element or ``<br>`` ends a block, text and
+    inline elements continue it; ``skip(node)`` drops a node with everything inside it.
+
+    Blocks holding neither text nor images are left out. Image URLs are made absolute
+    against ``base_url``; ``data:`` URLs are dropped.
+    """
+    out: list[Block] = []
+    run = _Run("p")
+    anchors = 0
+    stack: list[tuple[LexborNode, bool]] = [(child, True) for child in reversed(list(_children(container)))]
+    while stack:
+        node, entering = stack.pop()
+        tag = node.tag or ""
+        if not entering:
+            if tag == "a":
+                anchors -= 1
+            elif tag in BLOCK_TAGS:
+                run = _flush(out, run, "p")
+            continue
+        if tag == "-text":
+            piece = node.text_content or ""
+            run.pieces.append(piece)
+            if anchors:
+                run.link_chars += sum(1 for c in piece if not c.isspace())
+            continue
+        if tag in SKIPPED_TAGS or (skip is not None and skip(node)):
+            continue
+        if tag == "br":
+            run = _flush(out, run, run.tag)
+            continue
+        if tag == "img":
+            source = node.attributes.get("src") or node.attributes.get("data-src") or ""
+            if source.strip() and not source.strip().lower().startswith("data:"):
+                run.images.append(urljoin(base_url, source.strip()))
+            continue
+        if tag == "a":
+            anchors += 1
+            href = (node.attributes.get("href") or "").strip()
+            if href:
+                run.links.append(href)
+        elif tag in BLOCK_TAGS:
+            run = _flush(out, run, tag)
+        stack.append((node, False))
+        stack.extend((child, True) for child in reversed(list(_children(node))))
+    _flush(out, run, "p")
+    return out
+
+
+def _children(node: LexborNode) -> Iterator[LexborNode]:
+    return node.iter(include_text=True)
+
+
+def _flush(out: list[Block], run: _Run, next_tag: str) -> _Run:
+    text = collapse_whitespace("".join(run.pieces))
+    if text or run.images:
+        out.append(Block(run.tag, text, tuple(run.links), tuple(run.images), run.link_chars))
+    return _Run(next_tag)

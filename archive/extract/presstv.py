@@ -1,0 +1,262 @@
+"""Press TV's article pages (markup of 2023-2026, shared/PRESSTV.md), selector by selector.
+
+What is content: the headline (``h1.news-title-container``), the breadcrumb
+(``div.news-section-container``), the date in ``time.news-modifydate-container``, and the
+paragraphs of ``div.news-body-container`` with their images; photo captions are kept apart
+from the paragraphs (see :func:`archive.extract.dom.is_caption`).
+
+What is not: the related-story cards the editors embed in the text (``div[data-oembed-url]``),
+share and embed widgets, view counters, and the boilerplate the outlet types into every
+body: "Install the new version of PressTv application", the sentence "Press TV's website
+can also be accessed at the following alternate addresses:" with its list of links,
+"Press TV News Roku" and "SHARE THIS ARTICLE". "Last Update" is kept as metadata only.
+
+Times: the page shows a wall-clock time without a zone. The simulated outlet writes UTC
+and the pre-2020 pages labelled their times GMT, so the time is read as UTC
+(:data:`PAGE_TIMEZONE`); should evidence show Tehran time, that constant is the one place
+to change (an already stored version would then get one "date" change).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, date, datetime, tzinfo
+from urllib.parse import unquote, urljoin, urlsplit
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from archive.extract import dom
+from archive.extract.content import html_text
+from archive.extract.model import Extracted
+from archive.normalize import collapse_whitespace
+
+log = logging.getLogger(__name__)
+
+PAGE_TIMEZONE: tzinfo = UTC
+"""The zone of the wall-clock times Press TV prints (see the module docstring)."""
+PUBLISHED_FORMATS = ("%A, %d %B %Y %I:%M %p", "%A, %d %B %Y %H:%M", "%A, %d %B %Y", "%d %B %Y %I:%M %p")
+LAST_UPDATE_FORMATS = ("%d %B %Y %I:%M %p", "%d %B %Y %H:%M", "%d %B %Y", "%B %d, %Y")
+DC_CREATED_FORMATS = ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p", "%m/%d/%Y")
+"""``DC.Date.Created`` is month first, like "3/9/2026 11:50:13 AM" (as the simulated outlet writes it)."""
+
+FOOTER = re.compile(r"can also be accessed at the following alternate address", re.IGNORECASE)
+BOILERPLATE = re.compile(
+    r"^(?:install the new version of press ?tv application|press ?tv news roku|share this article)\b",
+    re.IGNORECASE,
+)
+"""Paragraphs the outlet puts in the body that are not the article (matched at their start)."""
+SKIPPED_CLASSES = frozenset(
+    {"share-widget", "related-news", "related-title", "news-views", "widget-clock", "app-install-banner"}
+)
+"""Widgets that broken nesting can pull inside the body container; any ``share*`` class and
+ad slots (``ad``, ``ads``, ``ad-*``, ``*advert*``) too."""
+_AD_CLASS = re.compile(r"^(?:ads?|ad[-_].*|.*advert.*|share.*)$", re.IGNORECASE)
+_HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?", re.IGNORECASE)
+_SECTION_HREF = re.compile(r"^/section/(\d+)", re.IGNORECASE)
+_SLUG = re.compile(r"/detail/\d{4}/\d{1,2}/\d{1,2}/\d+/([^/?#]+)", re.IGNORECASE)
+_LAST_UPDATE = re.compile(r"last\s+update\s*:?\s*(.+)", re.IGNORECASE)
+_TITLE_SUFFIX = " - PressTV"
+_BY = re.compile(r"^by\s+", re.IGNORECASE)
+
+
+def extract(html: bytes, url: str, *, content_type: str | None = None) -> Extracted:
+    """Read one Press TV article page; broken markup yields what can be read, never an error."""
+    tree = dom.parse(html_text(html, content_type, url))
+    meta = dom.head_meta(tree)
+    title = dom.title_tag(tree)
+    headline = (
+        dom.text_of(tree.css_first("h1.news-title-container"))
+        or meta.get("og:title")
+        or title.removesuffix(_TITLE_SUFFIX)
+    )
+    crumb = tree.css_first("div.news-section-container")
+    body, captions, images = _content(tree, url)
+    lead_image = urljoin(url, meta["og:image"]) if meta.get("og:image") else ""
+    if lead_image:
+        images = [lead_image, *images]
+    stamp = tree.css_first("time.news-modifydate-container")
+    not_article = ""
+    if tree.css_first("h1.news-title-container") is None and tree.css_first("div.news-body-container") is None:
+        not_article = f"no h1.news-title-container and no div.news-body-container (page title {title[:120]!r})"
+    return Extracted(
+        headline=headline,
+        lead=meta.get("description") or meta.get("og:description", ""),
+        body=tuple(body),
+        captions=tuple(captions),
+        images=tuple(dict.fromkeys(images)),
+        section=dom.text_of(crumb),
+        section_ids=_section_ids(crumb),
+        byline=_byline(tree),
+        published=_published(stamp),
+        last_update=_last_update(stamp),
+        dc_created=_moment(_meta_content(tree, "DC.Date.Created"), DC_CREATED_FORMATS),
+        slug=slug_of(url),
+        title_tag=title,
+        meta=meta,
+        not_article=not_article,
+    )
+
+
+def alternate_addresses(html: bytes) -> tuple[str, ...]:
+    """Host names listed after "Press TV's website can also be accessed at the following
+    alternate addresses:", in page order, lower case: the outlet announcing its mirrors.
+
+    Hosts are read from the sentence's own paragraph (after the colon) and from the
+    paragraphs that follow it as long as they hold nothing but host names.
+    """
+    tree = dom.parse(html_text(html, None, "<alternate addresses>"))
+    container = tree.css_first("div.news-body-container") or tree.body
+    if container is None:
+        return ()
+    found: list[str] = []
+    listing = False
+    for block in dom.blocks(container, "", _skipped):
+        if FOOTER.search(block.text):
+            listing = True
+            found.extend(_hosts(block.text.partition(":")[2]) or [])
+            continue
+        if listing:
+            hosts = _hosts(block.text)
+            if hosts is None:
+                break
+            found.extend(hosts)
+    return tuple(dict.fromkeys(found))
+
+
+def slug_of(url: str) -> str:
+    """The percent-decoded slug of ``/Detail/YYYY/MM/DD/<id>/<slug>``; "" when the URL has none."""
+    match = _SLUG.search(urlsplit(url).path)
+    return unquote(match.group(1)) if match else ""
+
+
+def _content(tree: LexborHTMLParser, url: str) -> tuple[list[str], list[str], list[str]]:
+    """Paragraphs, captions and images of the body container, boilerplate dropped."""
+    container = tree.css_first("div.news-body-container")
+    if container is None:
+        log.warning("no div.news-body-container url=%s: not an article page or a new template", url)
+        return [], [], []
+    body: list[str] = []
+    captions: list[str] = []
+    images: list[str] = []
+    footer = False
+    for block in dom.blocks(container, url, _skipped):
+        images.extend(block.images)
+        text = block.text
+        if not text:
+            continue
+        if FOOTER.search(text):
+            footer = True
+            continue
+        if footer and (block.link_only or _hosts(text) is not None):
+            continue
+        footer = False
+        if BOILERPLATE.match(text):
+            continue
+        if block.tag == "figcaption" or dom.is_caption(text):
+            captions.append(text)
+        else:
+            body.append(text)
+    return body, captions, images
+
+
+def _skipped(node: LexborNode) -> bool:
+    """Widgets, ad slots, and the card of an embedded related story.
+
+    The card is the first element inside ``div[data-oembed-url]``; anything after it in
+    that div only got there because the card's markup was left unclosed (the simulated
+    outlet's malformed pages do this), so it is article text and stays.
+    """
+    classes = (node.attributes.get("class") or "").split()
+    if any(c in SKIPPED_CLASSES or _AD_CLASS.match(c) for c in classes):
+        return True
+    parent = node.parent
+    if parent is None or "data-oembed-url" not in parent.attributes:
+        return False
+    first = next(iter(parent.iter(include_text=False)), None)
+    return first is not None and first.mem_id == node.mem_id
+
+
+def _hosts(text: str) -> list[str] | None:
+    """The host names ``text`` consists of, or None when it holds anything else."""
+    tokens = [t.strip(".") for t in re.split(r"[\s,;|]+", text.strip()) if t.strip(".")]
+    if not tokens or not all(_HOST.fullmatch(t) for t in tokens):
+        return None if text.strip() else []
+    return [t.lower() for t in tokens]
+
+
+def _section_ids(crumb: LexborNode | None) -> tuple[str, ...]:
+    if crumb is None:
+        return ()
+    ids = (_SECTION_HREF.match(a.attributes.get("href") or "") for a in crumb.css("a"))
+    return tuple(dict.fromkeys(m.group(1) for m in ids if m))
+
+
+def _byline(tree: LexborHTMLParser) -> str:
+    """Press TV signs few articles; when it does, under the headline (``div.news-writer``,
+    "By Name"), or in another author element or meta tag. A leading "By" is dropped."""
+    node = tree.css_first("div.news-writer, .news-author, [rel=author], .author-name")
+    text = dom.text_of(node) or collapse_whitespace(_meta_content(tree, "author"))
+    return _BY.sub("", text)
+
+
+def _meta_content(tree: LexborHTMLParser, name: str) -> str:
+    for node in tree.css("meta"):
+        if (node.attributes.get("name") or "").strip().lower() == name.lower():
+            return node.attributes.get("content") or ""
+    return ""
+
+
+def _published(stamp: LexborNode | None) -> datetime | None:
+    """The ``datetime`` attribute, like "Wednesday, 23 September 2026 8:20 AM" (or ISO 8601)."""
+    return _moment((stamp.attributes.get("datetime") or "") if stamp is not None else "", PUBLISHED_FORMATS)
+
+
+def _last_update(stamp: LexborNode | None) -> date | datetime | None:
+    """The date after "Last Update:" in the time element's ``<strong>``; a date, or a
+    datetime when the page gives a time too."""
+    if stamp is None:
+        return None
+    for node in [*stamp.css("strong"), stamp]:
+        match = _LAST_UPDATE.search(dom.text_of(node))
+        if match:
+            return _day(match.group(1)) or _moment(match.group(1), LAST_UPDATE_FORMATS)
+    return None
+
+
+def _day(value: str) -> date | None:
+    """A calendar date without a time, as printed (no zone conversion can move it)."""
+    value = collapse_whitespace(value)
+    for form in LAST_UPDATE_FORMATS:
+        if "%I" in form or "%H" in form:
+            continue
+        try:
+            return datetime.strptime(value, form).date()  # noqa: DTZ007  # a calendar date, no zone
+        except ValueError:
+            continue
+    return None
+
+
+def _moment(value: str, formats: tuple[str, ...]) -> datetime | None:
+    """``value`` read by the first format that fits, else as ISO 8601; aware UTC, or None."""
+    moment = _parse(value, formats)
+    if moment is not None:
+        return moment
+    try:
+        parsed = datetime.fromisoformat(collapse_whitespace(value))
+    except ValueError:
+        if value.strip():
+            log.debug("unreadable date %r", value)
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=PAGE_TIMEZONE)).astimezone(UTC)
+
+
+def _parse(value: str, formats: tuple[str, ...]) -> datetime | None:
+    value = collapse_whitespace(value)
+    for form in formats:
+        try:
+            moment = datetime.strptime(value, form)  # noqa: DTZ007  # the zone is PAGE_TIMEZONE, set next
+        except ValueError:
+            continue
+        return moment.replace(tzinfo=PAGE_TIMEZONE).astimezone(UTC)
+    return None

@@ -1,0 +1,303 @@
+"""The SQLite index: schema, migrations and every query on it (through sqlite-utils).
+
+The index is a cache of what the WARCs say: every row can be rebuilt from the stored WARC
+files (``edittrail reindex``), so nothing here is evidence by itself. One writer adds rows
+(the pipeline's index step); readers open the file read-only. Rows are keyed by the WARC
+record id, so indexing the same WARC twice changes nothing, and the ``articles`` table is
+recomputed from ``captures`` so that incremental indexing and a full rebuild agree exactly.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal, Self
+from urllib.parse import urlsplit
+
+import sqlite_utils
+import surt
+
+from archive.config import Outlet
+from archive.errors import ArchiveIndexError
+from archive.index.schema import MIGRATIONS
+from archive.warc import WarcRecordInfo
+
+log = logging.getLogger(__name__)
+
+CAPTURE_RECORD_TYPES = frozenset({"response", "revisit"})
+# Every table with an outlet column; all of them are rebuilt by reindex.
+ALL_OUTLET_TABLES = (
+    "captures",
+    "articles",
+    "warc_objects",
+    "versions",
+    "changes",
+    "detected",
+    "host_state",
+    "article_state",
+)
+
+
+@dataclass(frozen=True)
+class Capture:
+    """One archived HTTP response, located by WARC object, offset and length."""
+
+    record_id: str
+    outlet: str
+    url: str
+    urlkey: str
+    host: str
+    fetched_at: str
+    status: int | None
+    mime: str | None
+    payload_digest: str | None
+    record_type: str
+    warc: str
+    offset: int
+    length: int
+    article_id: str | None
+    ip_address: str | None
+
+
+def utc_iso(moment: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z``: sortable as text, the form WARC-Date uses."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def capture_from_record(outlet: Outlet, warc_key: str, record: WarcRecordInfo) -> Capture | None:
+    """A captures row for a response or revisit record; None for every other record type."""
+    if record.record_type not in CAPTURE_RECORD_TYPES or not record.target_uri:
+        return None
+    url = record.target_uri
+    return Capture(
+        record_id=record.record_id,
+        outlet=outlet.name,
+        url=url,
+        urlkey=surt.surt(url),
+        host=(urlsplit(url).hostname or "").lower(),
+        fetched_at=utc_iso(record.date),
+        status=record.status,
+        mime=record.mime,
+        payload_digest=record.payload_digest,
+        record_type=record.record_type,
+        warc=warc_key,
+        offset=record.offset,
+        length=record.length,
+        article_id=outlet.article_id(url),
+        ip_address=record.ip_address,
+    )
+
+
+BUSY_TIMEOUT_SECONDS = 30
+_PLAIN_BEGIN = frozenset({"BEGIN", "BEGIN TRANSACTION", "BEGIN DEFERRED", "BEGIN DEFERRED TRANSACTION"})
+
+
+class WriteConnection(sqlite3.Connection):
+    """The writer's connection: ``with conn:`` is one write transaction, begun IMMEDIATE.
+
+    sqlite-utils 4 commits each write call on its own unless a transaction is already open,
+    and opens its own transactions with a plain, deferred ``BEGIN``. So here ``with conn:``
+    opens ``BEGIN IMMEDIATE`` (every sqlite-utils call inside joins it as a savepoint, and it
+    commits or rolls back as a whole; a nested block joins the outer one), and a plain
+    ``BEGIN`` is run as ``BEGIN IMMEDIATE``.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._began: list[bool] = []
+
+    def __enter__(self) -> Self:
+        began = not self.in_transaction
+        if began:
+            super().execute("BEGIN IMMEDIATE")
+        self._began.append(began)
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> Literal[False]:
+        if self._began.pop() and self.in_transaction:
+            if kind is None:
+                self.commit()
+            else:
+                self.rollback()
+        return False
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        if " ".join(sql.upper().replace(";", " ").split()) in _PLAIN_BEGIN:
+            sql = "BEGIN IMMEDIATE"
+        return super().execute(sql, parameters)
+
+
+def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """A connection to the index, set up so readers and the writer never see "database is locked".
+
+    - WAL journal (set by the writer; it is a property of the file): readers read the last
+      committed state while the writer writes, and neither blocks the other.
+    - busy_timeout: whoever finds the file locked (a second writer, a checkpoint, a reader
+      opening while WAL is being set up) waits up to BUSY_TIMEOUT_SECONDS instead of failing.
+    - ``BEGIN IMMEDIATE`` for every write transaction (``isolation_level``): the write lock is
+      taken when the transaction starts, where busy_timeout applies. A deferred transaction
+      that has read first cannot upgrade to a writer once another connection has committed,
+      and SQLite fails it at once, without waiting: the classic "database is locked" under WAL.
+
+    The writer's ``with conn:`` block is one such transaction (``WriteConnection``).
+    Readers open the file read-only (``mode=ro``); the directory must stay writable for them,
+    since WAL readers share the ``-shm`` index beside the database.
+    """
+    if readonly:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level="IMMEDIATE", factory=WriteConnection)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+    if not readonly:
+        conn.execute("PRAGMA journal_mode = wal")
+    return conn
+
+
+class Index:
+    """The archive's SQLite index. Open one writer per process; readers pass ``readonly=True``."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = path
+        self.readonly = readonly
+        if readonly and not path.exists():
+            raise ArchiveIndexError(f"{path}: no index yet; run a crawl or `edittrail reindex` first")
+        self.db = sqlite_utils.Database(connect(path, readonly=readonly))
+        if not readonly:
+            self.migrate()
+        elif self.schema_version() != len(MIGRATIONS):
+            raise ArchiveIndexError(
+                f"{path}: schema version {self.schema_version()}, this edittrail expects {len(MIGRATIONS)}; "
+                "open it once with a writer (any crawl or `edittrail reindex`) to migrate"
+            )
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def schema_version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def migrate(self) -> None:
+        """Apply the migrations this file has not seen yet, each in its own transaction."""
+        version = self.schema_version()
+        if version > len(MIGRATIONS):
+            raise ArchiveIndexError(f"{self.path}: schema version {version} is newer than this edittrail; upgrade it")
+        for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self.db.conn:
+                migration(self.db)
+                self.db.execute(f"PRAGMA user_version = {number}")
+            log.info("index migrated path=%s version=%d", self.path, number)
+
+    def indexed_keys(self, outlet: str) -> set[str]:
+        rows = self.db.execute(
+            "SELECT key FROM warc_objects WHERE outlet = ? AND indexed_at IS NOT NULL", [outlet]
+        ).fetchall()
+        return {row[0] for row in rows}
+
+    def add_warc(
+        self, outlet: Outlet, key: str, records: Iterable[WarcRecordInfo], *, size: int, sha256: str | None
+    ) -> int:
+        """Index every capture of one stored WARC in a single transaction; returns captures added."""
+        captures = [c for c in (capture_from_record(outlet, key, r) for r in records) if c is not None]
+        now = utc_iso(datetime.now(UTC))
+        with self.db.conn:
+            self.db.table("captures").insert_all((asdict(c) for c in captures), ignore=True, batch_size=500)
+            self._refresh_articles(outlet, {c.article_id for c in captures if c.article_id})
+            self.db.table("warc_objects").upsert(
+                {
+                    "key": key,
+                    "outlet": outlet.name,
+                    "size": size,
+                    "sha256": sha256,
+                    "stored_at": now,
+                    "indexed_at": now,
+                    "records": len(captures),
+                },
+                pk="key",
+            )
+        log.info("indexed outlet=%s warc=%s captures=%d", outlet.name, key, len(captures))
+        return len(captures)
+
+    def _refresh_articles(self, outlet: Outlet, article_ids: set[str]) -> None:
+        """Recompute article rows from their captures, so any indexing order gives the same rows."""
+        base = outlet.base_url(outlet.primary)
+        for article_id in sorted(article_ids):
+            rows = self.db.execute(
+                "SELECT url, host, fetched_at, status FROM captures WHERE outlet = ? AND article_id = ? "
+                "ORDER BY fetched_at, url",
+                [outlet.name, article_id],
+            ).fetchall()
+            first_url = rows[0][0]
+            self.db.table("articles").upsert(
+                {
+                    "outlet": outlet.name,
+                    "article_id": article_id,
+                    "canonical_url": base + urlsplit(first_url).path,
+                    "first_seen": rows[0][2],
+                    "last_seen": rows[-1][2],
+                    "hosts": ",".join(sorted({row[1] for row in rows})),
+                    "captures": len(rows),
+                    "last_status": rows[-1][3],
+                },
+                pk=("outlet", "article_id"),
+            )
+
+    def clear(self, outlet: str) -> None:
+        """Forget every row of one outlet: the first step of a rebuild from the WARCs."""
+        with self.db.conn:
+            for table in ALL_OUTLET_TABLES:
+                self.db.execute(f"DELETE FROM {table} WHERE outlet = ?", [outlet])  # noqa: S608 (fixed table names)
+
+    def captures(self, outlet: str | None = None) -> Iterator[dict[str, Any]]:
+        where, params = ("WHERE outlet = ?", [outlet]) if outlet else ("", [])
+        query = f"SELECT * FROM captures {where} ORDER BY urlkey, fetched_at, record_id"  # noqa: S608 (constant parts)
+        yield from self.db.query(query, params)
+
+    def articles(self, outlet: str | None = None) -> Iterator[dict[str, Any]]:
+        where, params = ("WHERE outlet = ?", [outlet]) if outlet else ("", [])
+        query = f"SELECT * FROM articles {where} ORDER BY outlet, article_id"  # noqa: S608 (constant parts)
+        yield from self.db.query(query, params)
+
+    def last_capture(self, url: str) -> dict[str, Any] | None:
+        """The newest capture of exactly this URL (any outlet), or None: what a revisit refers to."""
+        rows = list(
+            self.db.query(
+                "SELECT * FROM captures WHERE urlkey = ? AND url = ? ORDER BY fetched_at DESC, record_id LIMIT 1",
+                [surt.surt(url), url],
+            )
+        )
+        return rows[0] if rows else None
+
+    def summary(self, outlet: str) -> dict[str, Any]:
+        """Counts for the end-of-run report: articles, captures per host and status, WARC objects."""
+        q = self.db.execute
+        return {
+            "articles": q("SELECT count(*) FROM articles WHERE outlet = ?", [outlet]).fetchone()[0],
+            "captures": q("SELECT count(*) FROM captures WHERE outlet = ?", [outlet]).fetchone()[0],
+            "captures_per_host": dict(
+                q("SELECT host, count(*) FROM captures WHERE outlet = ? GROUP BY host ORDER BY host", [outlet])
+            ),
+            "status_counts": {
+                str(k): v
+                for k, v in q(
+                    "SELECT status, count(*) FROM captures WHERE outlet = ? GROUP BY status ORDER BY status", [outlet]
+                )
+            },
+            "warc_objects": [
+                {"key": k, "size": s, "records": r}
+                for k, s, r in q("SELECT key, size, records FROM warc_objects WHERE outlet = ? ORDER BY key", [outlet])
+            ],
+        }

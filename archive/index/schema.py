@@ -1,0 +1,138 @@
+"""The index schema, as an ordered list of migrations (SQLite's ``user_version`` counts them).
+
+Never edit a migration that has shipped: add the next one. Each runs in its own transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+
+def _migration_1(db: sqlite_utils.Database) -> None:
+    db.table("captures").create(
+        {
+            "record_id": str,
+            "outlet": str,
+            "url": str,
+            "urlkey": str,
+            "host": str,
+            "fetched_at": str,
+            "status": int,
+            "mime": str,
+            "payload_digest": str,
+            "record_type": str,
+            "warc": str,
+            "offset": int,
+            "length": int,
+            "article_id": str,
+            "ip_address": str,
+        },
+        pk="record_id",
+        not_null={"outlet", "url", "urlkey", "host", "fetched_at", "record_type", "warc", "offset", "length"},
+    )
+    db.table("captures").create_index(["urlkey", "fetched_at"])
+    db.table("captures").create_index(["outlet", "article_id", "fetched_at"])
+    db.table("captures").create_index(["warc"])
+    db.table("articles").create(
+        {
+            "outlet": str,
+            "article_id": str,
+            "canonical_url": str,
+            "first_seen": str,
+            "last_seen": str,
+            "hosts": str,
+            "captures": int,
+            "last_status": int,
+        },
+        pk=("outlet", "article_id"),
+    )
+    db.table("warc_objects").create(
+        {"key": str, "outlet": str, "size": int, "sha256": str, "stored_at": str, "indexed_at": str, "records": int},
+        pk="key",
+    )
+
+
+def _migration_2(db: sqlite_utils.Database) -> None:
+    """Article versions (with full text, FTS5 on headline + body), changes, and detect bookkeeping."""
+    versions = db.table("versions")
+    versions.create(
+        {
+            "id": int,
+            "outlet": str,
+            "article_id": str,
+            "version": int,
+            "record_id": str,
+            "host": str,
+            "url": str,
+            "fetched_at": str,
+            "whole_hash": str,
+            "hashes": str,
+            "headline": str,
+            "lead": str,
+            "body": str,
+            "captions": str,
+            "images": str,
+            "section": str,
+            "byline": str,
+            "published": str,
+            "last_update": str,
+            "slug": str,
+            "extractor": str,
+        },
+        pk="id",
+        not_null={"outlet", "article_id", "version", "record_id", "whole_hash"},
+    )
+    versions.create_index(["outlet", "article_id", "version"], unique=True)
+    versions.create_index(["outlet", "article_id", "whole_hash"])
+    versions.enable_fts(["headline", "body"], create_triggers=True, tokenize="unicode61 remove_diacritics 2")
+    changes = db.table("changes")
+    changes.create(
+        {
+            "id": int,
+            "change_key": str,
+            "outlet": str,
+            "article_id": str,
+            "kind": str,
+            "declared": int,
+            "host": str,
+            "from_version": int,
+            "to_version": int,
+            "from_record": str,
+            "to_record": str,
+            "from_time": str,
+            "to_time": str,
+            "summary": str,
+            "diff_text": str,
+            "diff_html": str,
+            "section": str,
+            "details": str,
+        },
+        pk="id",
+        not_null={"change_key", "outlet", "article_id", "kind", "to_record", "to_time"},
+    )
+    changes.create_index(["change_key"], unique=True)
+    changes.create_index(["outlet", "to_time"])
+    changes.create_index(["outlet", "article_id", "to_time"])
+    db.table("detected").create(
+        {"record_id": str, "outlet": str, "article_id": str, "version": int, "outcome": str}, pk="record_id"
+    )
+    db.table("host_state").create(
+        {"outlet": str, "article_id": str, "host": str, "version": int, "state": str, "record_id": str},
+        pk=("outlet", "article_id", "host"),
+    )
+    db.table("article_state").create(
+        {"outlet": str, "article_id": str, "state": str, "redirect_to": str, "record_id": str},
+        pk=("outlet", "article_id"),
+    )
+
+
+def _migration_3(db: sqlite_utils.Database) -> None:
+    """article_state.current_version: the version the outlet shows now (the newest seen, or the
+    one it reverted to); a host showing another known version is lagging or reverting."""
+    if "current_version" not in db.table("article_state").columns_dict:  # a pre-release index may have it
+        db.table("article_state").add_column("current_version", int)
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migration_1, _migration_2, _migration_3)

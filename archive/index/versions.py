@@ -1,0 +1,261 @@
+"""Queries on article versions, changes and the detect stage's bookkeeping.
+
+Like every table of the index, these are derived from the WARCs (detect re-extracts from
+the stored records), so ``reindex`` can drop and rebuild them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import asdict
+from typing import Any
+
+import sqlite_utils
+
+from archive.changes import Change, Version
+
+DERIVED_TABLES = ("versions", "changes", "detected", "host_state", "article_state")
+
+
+def version_row(version: Version) -> dict[str, Any]:
+    row = asdict(version)
+    row["hashes"] = json.dumps(dict(version.hashes), sort_keys=True)
+    row["body"] = "\n\n".join(version.body)
+    row["captions"] = json.dumps(list(version.captions))
+    row["images"] = json.dumps(list(version.images))
+    return row
+
+
+def version_from_row(row: dict[str, Any]) -> Version:
+    return Version(
+        outlet=row["outlet"],
+        article_id=row["article_id"],
+        version=row["version"],
+        record_id=row["record_id"],
+        host=row["host"],
+        url=row["url"],
+        fetched_at=row["fetched_at"],
+        whole_hash=row["whole_hash"],
+        hashes=json.loads(row["hashes"]),
+        headline=row["headline"] or "",
+        lead=row["lead"] or "",
+        body=tuple(p for p in (row["body"] or "").split("\n\n") if p),
+        captions=tuple(json.loads(row["captions"] or "[]")),
+        images=tuple(json.loads(row["images"] or "[]")),
+        section=row["section"] or "",
+        byline=row["byline"] or "",
+        published=row["published"],
+        last_update=row["last_update"],
+        slug=row["slug"] or "",
+        extractor=row["extractor"] or "",
+    )
+
+
+def _one(db: sqlite_utils.Database, sql: str, params: list[Any]) -> dict[str, Any] | None:
+    rows = list(db.query(sql, params))
+    return rows[0] if rows else None
+
+
+def versions_of(db: sqlite_utils.Database, outlet: str, article_id: str) -> list[Version]:
+    rows = db.query("SELECT * FROM versions WHERE outlet = ? AND article_id = ? ORDER BY version", [outlet, article_id])
+    return [version_from_row(row) for row in rows]
+
+
+def version_number(db: sqlite_utils.Database, outlet: str, article_id: str, number: int) -> Version | None:
+    row = _one(
+        db, "SELECT * FROM versions WHERE outlet = ? AND article_id = ? AND version = ?", [outlet, article_id, number]
+    )
+    return version_from_row(row) if row else None
+
+
+def version_with_hash(db: sqlite_utils.Database, outlet: str, article_id: str, whole_hash: str) -> Version | None:
+    row = _one(
+        db,
+        "SELECT * FROM versions WHERE outlet = ? AND article_id = ? AND whole_hash = ? ORDER BY version LIMIT 1",
+        [outlet, article_id, whole_hash],
+    )
+    return version_from_row(row) if row else None
+
+
+def latest_version(db: sqlite_utils.Database, outlet: str, article_id: str) -> Version | None:
+    row = _one(
+        db,
+        "SELECT * FROM versions WHERE outlet = ? AND article_id = ? ORDER BY version DESC LIMIT 1",
+        [outlet, article_id],
+    )
+    return version_from_row(row) if row else None
+
+
+def add_version(db: sqlite_utils.Database, version: Version) -> None:
+    db.table("versions").insert(version_row(version))
+
+
+def add_change(db: sqlite_utils.Database, change: Change) -> bool:
+    """Insert unless a change with the same key exists; True when it was new."""
+    before = db.execute("SELECT count(*) FROM changes WHERE change_key = ?", [change.key]).fetchone()[0]
+    if before:
+        return False
+    row = asdict(change)
+    row["change_key"] = change.key
+    row["declared"] = int(change.declared)
+    row["details"] = json.dumps(dict(change.details), sort_keys=True)
+    db.table("changes").insert(row)
+    return True
+
+
+def pending_captures(db: sqlite_utils.Database, outlet: str) -> Iterator[dict[str, Any]]:
+    """Article captures detect has not looked at yet, in the order they were fetched."""
+    yield from db.query(
+        "SELECT c.* FROM captures c LEFT JOIN detected d ON d.record_id = c.record_id "
+        "WHERE c.outlet = ? AND c.article_id IS NOT NULL AND d.record_id IS NULL "
+        "ORDER BY c.fetched_at, c.record_id",
+        [outlet],
+    )
+
+
+def mark_detected(db: sqlite_utils.Database, capture: dict[str, Any], outcome: str, version: int | None) -> None:
+    db.table("detected").upsert(
+        {
+            "record_id": capture["record_id"],
+            "outlet": capture["outlet"],
+            "article_id": capture["article_id"],
+            "version": version,
+            "outcome": outcome,
+        },
+        pk="record_id",
+    )
+
+
+def detected_version(db: sqlite_utils.Database, record_id: str) -> int | None:
+    row = _one(db, "SELECT version FROM detected WHERE record_id = ?", [record_id])
+    return row["version"] if row else None
+
+
+def host_state(db: sqlite_utils.Database, outlet: str, article_id: str, host: str) -> dict[str, Any] | None:
+    return _one(
+        db, "SELECT * FROM host_state WHERE outlet = ? AND article_id = ? AND host = ?", [outlet, article_id, host]
+    )
+
+
+def set_host_state(
+    db: sqlite_utils.Database,
+    outlet: str,
+    article_id: str,
+    host: str,
+    *,
+    state: str,
+    version: int | None,
+    record_id: str,
+) -> None:
+    db.table("host_state").upsert(
+        {
+            "outlet": outlet,
+            "article_id": article_id,
+            "host": host,
+            "state": state,
+            "version": version,
+            "record_id": record_id,
+        },
+        pk=("outlet", "article_id", "host"),
+    )
+
+
+def article_state(db: sqlite_utils.Database, outlet: str, article_id: str) -> dict[str, Any]:
+    row = _one(db, "SELECT * FROM article_state WHERE outlet = ? AND article_id = ?", [outlet, article_id])
+    return row or {
+        "outlet": outlet,
+        "article_id": article_id,
+        "state": "live",
+        "redirect_to": None,
+        "record_id": None,
+        "current_version": None,
+    }
+
+
+def set_article_state(
+    db: sqlite_utils.Database,
+    outlet: str,
+    article_id: str,
+    *,
+    state: str,
+    record_id: str,
+    redirect_to: str | None = None,
+) -> None:
+    db.table("article_state").upsert(
+        {
+            "outlet": outlet,
+            "article_id": article_id,
+            "state": state,
+            "redirect_to": redirect_to,
+            "record_id": record_id,
+        },
+        pk=("outlet", "article_id"),
+    )
+
+
+def set_current_version(db: sqlite_utils.Database, outlet: str, article_id: str, version: int) -> None:
+    """Record which version the outlet shows now, keeping the article's state."""
+    db.execute(
+        "INSERT INTO article_state (outlet, article_id, state, current_version) VALUES (?, ?, 'live', ?) "
+        "ON CONFLICT (outlet, article_id) DO UPDATE SET current_version = excluded.current_version",
+        [outlet, article_id, version],
+    )
+
+
+def current_version(db: sqlite_utils.Database, outlet: str, article_id: str) -> Version | None:
+    """The version the outlet shows now; the latest when none was recorded."""
+    number = article_state(db, outlet, article_id)["current_version"]
+    if number is not None:
+        return version_number(db, outlet, article_id, number)
+    return latest_version(db, outlet, article_id)
+
+
+def changes(
+    db: sqlite_utils.Database,
+    *,
+    outlet: str | None = None,
+    since: str | None = None,
+    kind: str | None = None,
+    article_id: str | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Changes, newest first, filtered; ``details`` decoded."""
+    where, params = [], []
+    for column, value in (("outlet", outlet), ("kind", kind), ("article_id", article_id)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if since is not None:
+        where.append("to_time >= ?")
+        params.append(since)
+    sql = "SELECT * FROM changes" + (" WHERE " + " AND ".join(where) if where else "")  # noqa: S608 (fixed columns)
+    sql += " ORDER BY to_time DESC, id DESC" + (f" LIMIT {int(limit)}" if limit else "")
+    rows = [dict(row) for row in db.query(sql, params)]
+    for row in rows:
+        row["details"] = json.loads(row["details"] or "{}")
+        row["declared"] = bool(row["declared"])
+    return rows
+
+
+def search(
+    db: sqlite_utils.Database, query: str, *, outlet: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """Full-text search over every version's headline and body (FTS5 syntax)."""
+    sql = (
+        "SELECT v.outlet, v.article_id, v.version, v.fetched_at, v.host, v.headline, "
+        "snippet(versions_fts, 1, '[', ']', '…', 12) AS snippet "
+        "FROM versions_fts JOIN versions v ON v.rowid = versions_fts.rowid WHERE versions_fts MATCH ?"
+    )
+    params: list[Any] = [query]
+    if outlet:
+        sql += " AND v.outlet = ?"
+        params.append(outlet)
+    sql += " ORDER BY rank LIMIT ?"
+    params.append(limit)
+    return [dict(row) for row in db.query(sql, params)]
+
+
+def clear_derived(db: sqlite_utils.Database, outlet: str) -> None:
+    for table in DERIVED_TABLES:
+        db.execute(f"DELETE FROM {table} WHERE outlet = ?", [outlet])  # noqa: S608 (fixed table names)

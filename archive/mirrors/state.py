@@ -1,0 +1,215 @@
+"""The domains' history and the candidate mirrors, in ``<data_dir>/mirrors.sqlite``.
+
+Apart from the index on purpose: a DNS failure or a refused connection leaves nothing in
+a WARC, and an operator's "accept this mirror" is a decision, not an observation, so
+neither could be rebuilt by ``reindex``. One row per observation of a domain (a probe, or
+a crawl that found it dead); a *transition* is a row whose state differs from the row
+before it for the same host, and that is what operators are alerted on, once.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from archive.errors import ConfigError
+from archive.mirrors.probe import ProbeResult
+
+CANDIDATE, ACCEPTED, REJECTED = "candidate", "accepted", "rejected"
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A domain moved from one state to another (``before`` is None on its first observation)."""
+
+    outlet: str
+    host: str
+    before: str | None
+    after: str
+    at: str
+    detail: str
+    row_id: int
+
+    @property
+    def key(self) -> str:
+        """Stable across runs: the alert bookkeeping's key."""
+        return f"domain:{self.outlet}:{self.host}:{self.row_id}"
+
+
+def mirrors_db_path(data_dir: Path) -> Path:
+    return data_dir / "mirrors.sqlite"
+
+
+class MirrorState:
+    """Reads and writes the domains history and the candidates.
+
+    Written by the mirrors DAG's probe, by each crawl (the domains it found dead or alive)
+    and by operators' decisions; each write is one short transaction, under SQLite's WAL.
+    """
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite_utils.Database(sqlite3.connect(path, timeout=30))
+        self.db.enable_wal()
+        self._create()
+
+    def _create(self) -> None:
+        if "domains" not in self.db.table_names():
+            self.db.table("domains").create(
+                {
+                    "id": int,
+                    "outlet": str,
+                    "host": str,
+                    "checked_at": str,
+                    "state": str,
+                    "detail": str,
+                    "http_status": int,
+                    "redirect_to": str,
+                    "chain": str,
+                    "addresses": str,
+                    "tls_expires": str,
+                    "source": str,
+                },
+                pk="id",
+                not_null={"outlet", "host", "checked_at", "state"},
+            )
+            self.db.table("domains").create_index(["outlet", "host", "id"])
+        if "candidates" not in self.db.table_names():
+            self.db.table("candidates").create(
+                {
+                    "outlet": str,
+                    "host": str,
+                    "status": str,
+                    "found_at": str,
+                    "found_via": str,
+                    "decided_at": str,
+                },
+                pk=("outlet", "host"),
+            )
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> MirrorState:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- observations ---------------------------------------------------------------
+
+    def record_probe(self, result: ProbeResult, source: str = "probe") -> int:
+        with self.db.conn:
+            table = self.db.table("domains")
+            table.insert(
+                {
+                    "outlet": result.outlet,
+                    "host": result.host,
+                    "checked_at": result.checked_at,
+                    "state": result.state,
+                    "detail": result.detail,
+                    "http_status": result.http_status,
+                    "redirect_to": result.redirect_to,
+                    "chain": json.dumps(list(result.chain)),
+                    "addresses": json.dumps(list(result.addresses)),
+                    "tls_expires": result.tls_expires,
+                    "source": source,
+                }
+            )
+            return int(table.last_pk or 0)
+
+    def transitions(self, outlet: str) -> list[Transition]:
+        """Every change of state (or of redirect target) of every host of the outlet, oldest first."""
+        found: list[Transition] = []
+        last: dict[str, tuple[str, str | None]] = {}
+        rows = self.db.query("SELECT * FROM domains WHERE outlet = ? ORDER BY id", [outlet])
+        for row in rows:
+            seen = (row["state"], row["redirect_to"])
+            before = last.get(row["host"])
+            if before != seen:
+                after = row["state"] + (f" to {row['redirect_to']}" if row["redirect_to"] else "")
+                was = None if before is None else before[0] + (f" to {before[1]}" if before[1] else "")
+                found.append(
+                    Transition(outlet, row["host"], was, after, row["checked_at"], row["detail"] or "", row["id"])
+                )
+            last[row["host"]] = seen
+        return found
+
+    def current(self, outlet: str) -> list[dict[str, Any]]:
+        """Per host: state, since when, last success, last error (for ``edittrail mirrors``)."""
+        out = []
+        hosts = [
+            r[0]
+            for r in self.db.execute(
+                "SELECT host FROM domains WHERE outlet = ? GROUP BY host ORDER BY min(id)", [outlet]
+            )  # first probed first: the config's failover order
+        ]
+        for host in hosts:
+            rows = list(
+                self.db.query("SELECT * FROM domains WHERE outlet = ? AND host = ? ORDER BY id", [outlet, host])
+            )
+            latest = rows[-1]
+            since = latest["checked_at"]
+            for row in reversed(rows):
+                if row["state"] != latest["state"]:
+                    break
+                since = row["checked_at"]
+            ok = [r for r in rows if r["state"] == "serving"]
+            bad = [r for r in rows if r["state"] != "serving"]
+            out.append(
+                {
+                    "host": host,
+                    "state": latest["state"],
+                    "since": since,
+                    "checked_at": latest["checked_at"],
+                    "detail": latest["detail"],
+                    "redirect_to": latest["redirect_to"],
+                    "tls_expires": latest["tls_expires"],
+                    "last_success": ok[-1]["checked_at"] if ok else None,
+                    "last_error": f"{bad[-1]['checked_at']} {bad[-1]['detail']}" if bad else None,
+                }
+            )
+        return out
+
+    def healthy_hosts(self, outlet: str) -> set[str]:
+        return {row["host"] for row in self.current(outlet) if row["state"] == "serving"}
+
+    # -- candidates -----------------------------------------------------------------
+
+    def add_candidate(self, outlet: str, host: str, found_at: str, found_via: str) -> bool:
+        """Record a newly found host; True when it was not known before."""
+        if self.db.execute("SELECT 1 FROM candidates WHERE outlet = ? AND host = ?", [outlet, host]).fetchone():
+            return False
+        with self.db.conn:
+            self.db.table("candidates").insert(
+                {"outlet": outlet, "host": host, "status": CANDIDATE, "found_at": found_at, "found_via": found_via}
+            )
+        return True
+
+    def candidates(self, outlet: str, status: str | None = None) -> Iterator[dict[str, Any]]:
+        if status is None:
+            yield from self.db.query("SELECT * FROM candidates WHERE outlet = ? ORDER BY found_at", [outlet])
+        else:
+            yield from self.db.query(
+                "SELECT * FROM candidates WHERE outlet = ? AND status = ? ORDER BY found_at", [outlet, status]
+            )
+
+    def accepted(self, outlet: str) -> tuple[str, ...]:
+        return tuple(row["host"] for row in self.candidates(outlet, ACCEPTED))
+
+    def decide(self, outlet: str, host: str, status: str, at: str) -> None:
+        """An operator accepts or rejects a candidate; accepting an unknown host is an error."""
+        if not self.db.execute("SELECT 1 FROM candidates WHERE outlet = ? AND host = ?", [outlet, host]).fetchone():
+            known = ", ".join(row["host"] for row in self.candidates(outlet)) or "none"
+            raise ConfigError(
+                f"{host} is not a candidate mirror of {outlet} (candidates: {known}); "
+                "add it to outlets.toml mirrors instead, or wait for the mirrors DAG to find it"
+            )
+        with self.db.conn:
+            self.db.table("candidates").update((outlet, host), {"status": status, "decided_at": at})

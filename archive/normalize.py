@@ -1,0 +1,180 @@
+"""Normalized text and URLs, and the content fingerprint that decides what is a new version.
+
+An article gets a new version only when its fingerprint changes, so everything a reader
+would not call an edit must be normalized away before hashing: Unicode composition,
+spacing (non-breaking and zero-width spaces included), typographic quotes and dashes, and
+tracking parameters in links. What the page says about itself ("Last Update",
+DC.Date.Created), the slug and the head metadata are not hashed at all: "Last Update" is
+the outlet's *declaration* of an edit and must be compared, not folded into the content.
+
+Each field is hashed on its own so that the detect stage can tell which fields changed;
+``whole`` hashes the field hashes in a fixed order. The hashes are a pure function of the
+extraction: the same stored record always gives the same fingerprint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from archive.extract.model import Extracted
+
+FIELDS = ("headline", "lead", "body", "captions", "images", "section", "byline", "published")
+"""The hashed fields, in the order ``whole`` combines them."""
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+"""Zero-width space/joiners, word joiner, BOM and soft hyphen: present in markup, never seen."""
+_WHITESPACE = re.compile(r"\s+")
+_QUOTES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u00b4": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2015": "-",
+        "\u2212": "-",
+        "\ufe58": "-",
+        "\ufe63": "-",
+        "\uff0d": "-",
+        "\u2026": "...",
+    }
+)
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "_gl",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "oly_anon_id",
+        "oly_enc_id",
+        "vero_id",
+        "wickedid",
+        "rb_clickid",
+        "s_cid",
+    }
+)
+"""Click and campaign identifiers added by ad and mail systems; ``utm_*`` is dropped as a prefix."""
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def collapse_whitespace(text: str) -> str:
+    """NFC, invisible characters dropped, every run of whitespace (NBSP included) one space, stripped.
+
+    This is the light clean-up extracted text gets for display; :func:`normalize_text`
+    goes further for hashing.
+    """
+    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def normalize_text(s: str) -> str:
+    """The form two texts are compared in: :func:`collapse_whitespace`, then curly quotes
+    made straight and hyphen-like dashes (en, em, minus, ...) made ``-``."""
+    return collapse_whitespace(s.translate(_QUOTES))
+
+
+def normalize_url(url: str) -> str:
+    """The URL without what varies between links to the same thing: tracking parameters
+    (``utm_*``, ``fbclid``, ``gclid``, ...), the fragment, the default port, and case in
+    the scheme and host. Path and the remaining query are kept as they are."""
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host
+    if parts.username is not None:
+        credentials = parts.username + (f":{parts.password}" if parts.password is not None else "")
+        netloc = f"{credentials}@{host}"
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        netloc += f":{port}"
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = [(k, v) for k, v in pairs if not (k.lower().startswith("utm_") or k.lower() in TRACKING_PARAMS)]
+    kept = parts.query if len(query) == len(pairs) else urlencode(query)
+    return urlunsplit((scheme, netloc, parts.path, kept, ""))
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """SHA-256 hex digests of the normalized fields of one extraction, and of them all."""
+
+    fields: Mapping[str, str]
+    whole: str
+
+    def __hash__(self) -> int:
+        """``whole`` stands for the field hashes, so fingerprints can go in sets and dict keys."""
+        return hash(self.whole)
+
+    def changed(self, other: Fingerprint) -> tuple[str, ...]:
+        """The fields whose hash differs from ``other``'s, in :data:`FIELDS` order."""
+        return tuple(name for name in FIELDS if self.fields.get(name) != other.fields.get(name))
+
+
+def fingerprint(e: Extracted) -> Fingerprint:
+    """Hash each field of :data:`FIELDS` after normalization, then the field hashes together.
+
+    Sequences (paragraphs, captions, image URLs) are hashed as their normalized items joined
+    by newlines, empty items dropped: a normalized item never contains a newline, so the
+    join is unambiguous. ``published`` is hashed as ISO 8601 UTC; a missing date as "".
+    """
+    published = "" if e.published is None else e.published.astimezone(UTC).isoformat()
+    section = normalize_text(e.section) + "\n" + ",".join(e.section_ids)
+    texts = {
+        "headline": normalize_text(e.headline),
+        "lead": normalize_text(e.lead),
+        "body": _joined(normalize_text(p) for p in e.body),
+        "captions": _joined(normalize_text(c) for c in e.captions),
+        "images": _joined(normalize_url(u) for u in e.images),
+        "section": section,
+        "byline": normalize_text(e.byline),
+        "published": published,
+    }
+    fields = {name: _sha256(texts[name]) for name in FIELDS}
+    whole = _sha256("".join(f"{name}={fields[name]}\n" for name in FIELDS))
+    return Fingerprint(fields=fields, whole=whole)
+
+
+def _joined(items: Iterable[str]) -> str:
+    return "\n".join(item for item in items if item)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

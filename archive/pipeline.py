@@ -1,0 +1,413 @@
+"""The stage functions of one crawl cycle: plan → crawl → store → index.
+
+The Airflow DAG's tasks and ``edittrail crawl`` call exactly these functions, so a cycle run
+by hand behaves as a scheduled one. Each stage takes the validated config and small,
+JSON-friendly values, and returns a small dict (the DAG passes it on through XCom).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO, cast
+
+from archive.config import Config, Outlet
+from archive.crawljob import CrawlJob, Seed
+from archive.errors import CaptureError, ConfigError, StoreError
+from archive.index import Index
+from archive.mirrors.run import record_crawl_health, send_domain_alerts, with_accepted_mirrors
+from archive.revisit import due_articles
+from archive.storage import HashingReader, ObjectStore, open_store, warc_object_key
+from archive.storage.s3_settings import S3Credentials
+from archive.warc import SpoolRecovery, iter_records, recover_spool
+
+log = logging.getLogger(__name__)
+
+TERMINATE_GRACE_SECONDS = 30
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+@dataclass(frozen=True)
+class CrawlResult:
+    run_id: str
+    returncode: int
+    report: dict[str, Any]
+    log_file: str
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """Sortable and unique: ``20261125T105500Z-3f9a1c``."""
+    now = now or datetime.now(UTC)
+    return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
+
+
+def safe_run_id(run_id: str) -> str:
+    """Airflow run ids hold ':' and '+'; file names and object keys should not."""
+    return _UNSAFE.sub("_", run_id).strip("_") or new_run_id()
+
+
+def store_for(config: Config, outlet: Outlet, credentials: S3Credentials | None = None) -> ObjectStore:
+    """The outlet's store, reached with ``[outlets.NAME.s3]`` and, for ``s3://``, ``credentials``
+    (from an Airflow connection; None means the standard AWS chain)."""
+    return open_store(outlet.store, config.root, s3=outlet.s3_settings(credentials))
+
+
+# -- plan ---------------------------------------------------------------------------------
+
+
+def plan_seeds(outlet: Outlet) -> tuple[Seed, ...]:
+    """Every discovery path on every domain: a mirror may list what the primary no longer does."""
+    seeds = []
+    for host in outlet.domains:
+        base = outlet.base_url(host)
+        seeds += [Seed(base + path, "rss") for path in outlet.seeds.rss]
+        seeds += [Seed(base + path, "sitemap") for path in outlet.seeds.sitemaps]
+        seeds += [Seed(base + path, "section") for path in outlet.seeds.sections]
+    return tuple(seeds)
+
+
+def plan(
+    config: Config,
+    outlet_name: str,
+    run_id: str | None = None,
+    articles: tuple[str, ...] = (),
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Write the crawl job for one run; returns where it is.
+
+    The job holds the discovery seeds, the known articles due for a revisit (archive.revisit),
+    and ``articles``: URLs to fetch besides (an operator's ``edittrail crawl --url``), each of
+    which must be an article URL on one of the outlet's domains.
+    """
+    outlet = config.outlet(outlet_name)
+    for url in articles:
+        if outlet.article_id(url) is None:
+            raise ConfigError(
+                f"{url} is not an article URL of outlet {outlet.name} (domains: {', '.join(outlet.domains)}; "
+                f"article_pattern in {config.path})"
+            )
+    run_id = safe_run_id(run_id) if run_id else new_run_id()
+    due = revisits_due(config, outlet, now or datetime.now(UTC))
+    crawled = with_accepted_mirrors(config, outlet.name)
+    run_dir = config.runs_dir(outlet.name) / run_id
+    job = CrawlJob(
+        outlet=outlet.name,
+        run_id=run_id,
+        config=config.path,
+        config_digest=config.digest,
+        warc_dir=config.spool_dir(outlet.name),
+        # Short and unique per run: the file name adds the time and a serial.
+        warc_prefix=f"{outlet.name}-{secrets.token_hex(4)}",
+        report=run_dir / "report.json",
+        seeds=plan_seeds(crawled),
+        articles=tuple(dict.fromkeys((*articles, *due))),
+        extra_domains=crawled.mirrors[len(outlet.mirrors) :],
+    )
+    job_path = run_dir / "job.json"
+    job.save(job_path)
+    log.info(
+        "planned outlet=%s run=%s seeds=%d revisits=%d job=%s", outlet.name, run_id, len(job.seeds), len(due), job_path
+    )
+    return {"run_id": run_id, "job": str(job_path), "seeds": len(job.seeds), "revisits": len(due)}
+
+
+def revisits_due(config: Config, outlet: Outlet, now: datetime) -> list[str]:
+    if not config.index_path.exists():
+        return []
+    Index(config.index_path).close()  # a new edittrail migrates the schema before anyone reads it
+    with Index(config.index_path, readonly=True) as idx:
+        return due_articles(idx.articles(outlet.name), now, outlet.revisit)
+
+
+# -- crawl --------------------------------------------------------------------------------
+
+
+def crawl_command(job_path: Path, outlet: Outlet, index_path: Path | None = None) -> list[str]:
+    """``scrapy crawl`` in a fresh interpreter: Twisted's reactor cannot restart in a reused worker.
+
+    The index path lets the WARC middleware write a revisit record when a payload equals the
+    last capture of the same URL.
+    """
+    command = [sys.executable, "-m", "scrapy", "crawl", "outlet", "-a", f"job={job_path}"]
+    if index_path is not None:
+        command += ["-s", f"EDITTRAIL_INDEX_PATH={index_path}"]
+    if outlet.host_overrides:
+        command += ["-s", f"EDITTRAIL_HOST_OVERRIDES={json.dumps(dict(outlet.host_overrides))}"]
+    return command
+
+
+def crawl_env() -> dict[str, str]:
+    return {**os.environ, "SCRAPY_SETTINGS_MODULE": "spiders.settings"}
+
+
+def crawl(config: Config, job_path: str | Path) -> dict[str, Any]:
+    """Run the spider for one job; stream its log into ours; stop it gracefully if we are stopped."""
+    job = CrawlJob.load(Path(job_path))
+    outlet = config.outlet(job.outlet)
+    job.warc_dir.mkdir(parents=True, exist_ok=True)
+    log_file = job.report.parent / "crawl.log"
+    env = crawl_env()
+    timeout = outlet.crawl.timeout_minutes * 60 + 2 * TERMINATE_GRACE_SECONDS
+    log.info("crawl starting outlet=%s run=%s log=%s", outlet.name, job.run_id, log_file)
+    with open(log_file, "w") as sink:
+        process = subprocess.Popen(
+            crawl_command(Path(job_path), outlet, config.index_path),
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            cwd=config.root,
+        )
+        try:
+            returncode = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            log.error("crawl exceeded %d s, stopping it outlet=%s run=%s", timeout, outlet.name, job.run_id)
+            returncode = stop_gracefully(process)
+        except BaseException:
+            stop_gracefully(process)
+            raise
+    _replay_log(log_file)
+    if not job.report.exists():
+        raise CaptureError(
+            f"crawl of {outlet.name} (run {job.run_id}) exited with {returncode} and wrote no report; see {log_file}"
+        )
+    report = json.loads(job.report.read_text())
+    keep_report_with_warcs(job, report)
+    record_crawl_health(config, outlet.name, report)
+    if returncode != 0:
+        raise CaptureError(f"crawl of {outlet.name} (run {job.run_id}) exited with {returncode}; see {log_file}")
+    result = CrawlResult(job.run_id, returncode, report, str(log_file))
+    log.info(
+        "crawl finished outlet=%s run=%s exchanges=%s errors=%s reason=%s",
+        outlet.name,
+        job.run_id,
+        report["exchanges_archived"],
+        report["errors"],
+        report["finish_reason"],
+    )
+    return {k: v for k, v in asdict(result).items() if k != "report"} | {
+        "exchanges": report["exchanges_archived"],
+        "errors": report["errors"],
+        "finish_reason": report["finish_reason"],
+    }
+
+
+REPORT_SUFFIX = ".report.json"
+
+
+def keep_report_with_warcs(job: CrawlJob, report: dict[str, Any]) -> Path:
+    """A copy of the run report in the spool, so the store step files it with the run's WARCs.
+
+    Named like the run's WARC files (``<prefix>-<start time>.report.json``) and partitioned by
+    the same day, under ``reports/`` rather than ``warcs/``: whatever reads ``warcs/`` (the
+    index, the audit, a researcher's ``warcio index warcs/...``) finds only WARC files there.
+    """
+    started = datetime.fromisoformat(str(report["started_at"])).astimezone(UTC)
+    path = job.warc_dir / f"{job.warc_prefix}-{started.strftime('%Y%m%d%H%M%S')}{REPORT_SUFFIX}"
+    shutil.copyfile(job.report, path)
+    return path
+
+
+def report_object_key(outlet: str, filename: str) -> str | None:
+    """``reports/<outlet>/YYYY/MM/DD/<prefix>-<time>.report.json``, the day of its WARC files."""
+    stem = filename.removesuffix(REPORT_SUFFIX)
+    stamp = stem.rsplit("-", 1)[-1]
+    if len(stamp) != 14 or not stamp.isdigit():
+        return None
+    return f"reports/{outlet}/{stamp[0:4]}/{stamp[4:6]}/{stamp[6:8]}/{filename}"
+
+
+def stop_gracefully(process: subprocess.Popen[bytes]) -> int:
+    """SIGTERM first so Scrapy closes its WARC files; SIGKILL only if it does not stop in time."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            return process.wait(timeout=TERMINATE_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return process.wait()
+
+
+def _replay_log(log_file: Path) -> None:
+    """Warnings and errors of the crawl reach the task log; the full log stays in the run directory."""
+    with open(log_file, errors="replace") as fh:
+        for line in fh:
+            if "WARNING" in line or "ERROR" in line or "CRITICAL" in line:
+                log.warning("crawl: %s", line.rstrip())
+
+
+# -- store --------------------------------------------------------------------------------
+
+
+def store(config: Config, outlet_name: str, credentials: S3Credentials | None = None) -> dict[str, Any]:
+    """Move every closed WARC of the outlet's spool into the store; delete a spool copy only once verified.
+
+    First the `.warc.gz.open` files a killed crawl left are recovered (archive.warc.recovery):
+    a crawl's writer holds an exclusive flock on its open file until it has renamed it, and
+    the kernel drops that lock when the process dies, even by SIGKILL; so a file whose lock
+    can be taken is abandoned and one whose lock cannot is being written by a live crawl
+    (another worker, an overlapping run) and is left alone, whatever its age. An abandoned
+    file is cut after its last whole record and renamed, then stored and indexed like any
+    other. Every capture whose record reached the file whole is therefore indexed; the one
+    record a kill can tear (writes are sequential and flushed record by record) is lost, and
+    its URL is fetched again by the next run: discovery pages are seeds of every run, listed
+    articles are rediscovered from them, and known articles are re-planned by the revisit
+    schedule, which counts only indexed captures.
+
+    Files left by earlier failed runs are picked up too. A file that cannot be stored stays
+    in the spool, an open file damaged before its torn tail is renamed ``.warc.gz.damaged``
+    for an operator, and in both cases the step fails after trying the others.
+    """
+    outlet = config.outlet(outlet_name)
+    target = store_for(config, outlet, credentials)
+    spool = config.spool_dir(outlet.name)
+    recovery = recover_spool(spool) if spool.exists() else SpoolRecovery()
+    stored: list[str] = []
+    reports: list[str] = []
+    failed: list[str] = []
+    files = [*spool.glob("*.warc.gz"), *spool.glob(f"*{REPORT_SUFFIX}")] if spool.exists() else []
+    for path in sorted(files):
+        is_report = path.name.endswith(REPORT_SUFFIX)
+        try:
+            key = report_object_key(outlet.name, path.name) if is_report else warc_object_key(outlet.name, path.name)
+            if key is None:
+                raise StoreError(f"{path.name} is not a run report name (<prefix>-<YYYYMMDDHHMMSS>{REPORT_SUFFIX})")
+            obj = target.put(path, key)
+        except StoreError as exc:
+            log.error("store failed outlet=%s warc=%s: %s", outlet.name, path.name, exc)
+            failed.append(path.name)
+            continue
+        path.unlink()
+        (reports if is_report else stored).append(obj.key)
+    if failed:
+        raise StoreError(
+            f"{len(failed)} WARC file(s) of {outlet.name} stay in {spool} and will be retried: {failed[0]}…"
+        )
+    if recovery.damaged:
+        raise StoreError(
+            f"{len(recovery.damaged)} unfinished WARC file(s) of {outlet.name} are damaged before their end and "
+            f"were moved aside: {recovery.damaged[0]}; inspect with `warcio check`, then store the good part by hand"
+        )
+    if recovery.in_use:
+        log.info(
+            "spool holds WARC files a live crawl is writing outlet=%s files=%s",
+            outlet.name,
+            [p.name for p in recovery.in_use],
+        )
+    log.info(
+        "stored outlet=%s objects=%d recovered=%d store=%s",
+        outlet.name,
+        len(stored),
+        len(recovery.recovered),
+        target.url,
+    )
+    return {
+        "stored": stored,
+        "reports": reports,
+        "store": target.url,
+        "recovered": [p.name for p in recovery.recovered],
+        "in_use": [p.name for p in recovery.in_use],
+        "discarded": [p.name for p in recovery.discarded],
+    }
+
+
+# -- index --------------------------------------------------------------------------------
+
+
+Progress = Callable[[int, int, str], None]
+"""Called after each object with (objects done, objects to do, object key): the CLI's progress bar."""
+
+
+def index(
+    config: Config, outlet_name: str, credentials: S3Credentials | None = None, progress: Progress | None = None
+) -> dict[str, Any]:
+    """Index every stored WARC of the outlet that the index has not seen (the single writer).
+
+    The SHA-256 and size recorded for each object are of the bytes read while indexing it,
+    so the audit can later tell whether the stored object changed since.
+    """
+    outlet = with_accepted_mirrors(config, outlet_name)  # captures on accepted mirrors are the outlet's
+    target = store_for(config, outlet, credentials)
+    with Index(config.index_path) as idx:
+        done = idx.indexed_keys(outlet.name)
+        warcs = captures = 0
+        todo = [o for o in target.list(f"warcs/{outlet.name}/") if o.key not in done and o.key.endswith(".warc.gz")]
+        for obj in todo:
+            with target.open(obj.key) as raw:
+                stream = HashingReader(raw)
+                records = list(iter_records(cast(BinaryIO, stream), name=obj.key))  # metadata only, no payloads
+                stream.drain()
+            captures += idx.add_warc(outlet, obj.key, records, size=stream.size, sha256=stream.hexdigest())
+            warcs += 1
+            if progress is not None:
+                progress(warcs, len(todo), obj.key)
+        summary = idx.summary(outlet.name)
+    log.info("index updated outlet=%s warcs=%d captures=%d index=%s", outlet.name, warcs, captures, config.index_path)
+    return {
+        "warcs_indexed": warcs,
+        "captures_added": captures,
+        "articles": summary["articles"],
+        "index": str(config.index_path),
+    }
+
+
+def reindex(
+    config: Config, outlet_name: str, credentials: S3Credentials | None = None, progress: Progress | None = None
+) -> dict[str, Any]:
+    """Rebuild the outlet's rows from the WARCs alone: the index holds nothing the WARCs cannot give back.
+
+    Captures, articles, versions and changes are all rebuilt; alerts already delivered are
+    not sent again (their bookkeeping is keyed by the changes' stable keys).
+    """
+    outlet = config.outlet(outlet_name)
+    with Index(config.index_path) as idx:
+        idx.clear(outlet.name)
+    return index(config, outlet.name, credentials, progress) | {"detect": detect(config, outlet.name, credentials)}
+
+
+# -- detect and alert ---------------------------------------------------------------------
+
+
+def detect(config: Config, outlet_name: str, credentials: S3Credentials | None = None) -> dict[str, Any]:
+    """New versions and changes from the captures indexed since the last run (single writer)."""
+    from archive.detect import detect as run_detect
+
+    outlet = config.outlet(outlet_name)
+    return run_detect(config, outlet.name, store_for(config, outlet, credentials))
+
+
+def alert(config: Config, outlet_name: str) -> dict[str, Any]:
+    """Send each change and each domain event once per channel, retry failed deliveries, rewrite the Atom feed."""
+    from archive.alerts import send_alerts
+
+    return send_alerts(config, outlet_name) | {"domains": send_domain_alerts(config, outlet_name)}
+
+
+def run_cycle(
+    config: Config, outlet_name: str, run_id: str | None = None, articles: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """One whole cycle without Airflow, through the same stage functions."""
+    planned = plan(config, outlet_name, run_id, articles)
+    crawled = crawl(config, planned["job"])
+    stored = store(config, outlet_name)
+    indexed = index(config, outlet_name)
+    detected = detect(config, outlet_name)
+    alerted = alert(config, outlet_name)
+    return {
+        "plan": planned,
+        "crawl": crawled,
+        "store": stored,
+        "index": indexed,
+        "detect": detected,
+        "alert": alerted,
+    }

@@ -1,0 +1,126 @@
+"""A directory as object store: the embedded default, and the model the S3 backend follows."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from archive.errors import StoreError
+from archive.storage import StoredObject
+
+log = logging.getLogger(__name__)
+_CHUNK = 1 << 20
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file, read in chunks so a 1 GB WARC never sits in memory."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class LocalStore:
+    """Objects are files below ``root``; keys are relative POSIX paths."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.url = f"file://{self.root}"
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if self.root not in path.parents:
+            raise StoreError(f"{self.url}: key {key!r} escapes the store directory")
+        return path
+
+    def put(self, path: Path, key: str) -> StoredObject:
+        """Copy to a temporary name, then hard-link into place: the link fails if the key exists,
+        so two writers can never overwrite each other, and a crash leaves no partial object."""
+        target = self._path(key)
+        try:
+            source_sha = sha256_file(path)
+            source = open(path, "rb")  # noqa: SIM115  # closed below; only opening it is guarded here
+        except OSError as exc:
+            raise StoreError(
+                f"{self.url}: could not read the local file {path} for {key}: {exc.strerror or exc}; it stays in "
+                "the spool and the next run tries again; check the file's permissions and the disk"
+            ) from exc
+        with source:
+            return self._put(source, target, key, source_sha)
+
+    def _put(self, source: BinaryIO, target: Path, key: str, source_sha: str) -> StoredObject:
+        if target.exists():
+            return self._existing(target, key, source_sha)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".upload-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                shutil.copyfileobj(source, out, _CHUNK)
+                out.flush()
+                os.fsync(out.fileno())
+            try:
+                os.link(tmp_name, target)
+            except FileExistsError:
+                return self._existing(target, key, source_sha)
+        except OSError as exc:
+            raise StoreError(f"{self.url}: could not write {key}: {exc}") from exc
+        finally:
+            Path(tmp_name).unlink(missing_ok=True)
+        if not self.verify(key, source_sha):
+            raise StoreError(f"{self.url}: {key} does not match its source after writing; the spool copy is kept")
+        log.info("stored key=%s store=%s", key, self.url)
+        return StoredObject(key=key, size=target.stat().st_size, sha256=source_sha)
+
+    def _existing(self, target: Path, key: str, source_sha: str) -> StoredObject:
+        stored_sha = sha256_file(target)
+        if stored_sha != source_sha:
+            raise StoreError(
+                f"{self.url}: {key} already exists with different content (sha256 {stored_sha[:12]}… vs "
+                f"{source_sha[:12]}…); both are kept: inspect them before removing either"
+            )
+        return StoredObject(key=key, size=target.stat().st_size, sha256=stored_sha)
+
+    def open(self, key: str) -> BinaryIO:
+        try:
+            return open(self._path(key), "rb")
+        except FileNotFoundError:
+            raise StoreError(f"{self.url}: no object {key}") from None
+
+    def read_range(self, key: str, offset: int, length: int) -> bytes:
+        with self.open(key) as fh:
+            fh.seek(offset)
+            data = fh.read(length)
+        if len(data) != length:
+            raise StoreError(f"{self.url}: {key} is shorter than offset {offset} + length {length}")
+        return data
+
+    def list(self, prefix: str = "") -> Iterator[StoredObject]:
+        if not self.root.exists():
+            return
+        for path in sorted(self.root.rglob("*")):
+            if not path.is_file() or path.name.startswith(".upload-"):
+                continue
+            key = path.relative_to(self.root).as_posix()
+            if key.startswith(prefix):
+                yield StoredObject(key=key, size=path.stat().st_size, sha256=None)
+
+    def stat(self, key: str) -> StoredObject:
+        """Size only: a directory keeps no checksum of its own (the index records one)."""
+        try:
+            size = self._path(key).stat().st_size
+        except FileNotFoundError:
+            raise StoreError(f"{self.url}: no object {key}") from None
+        return StoredObject(key=key, size=size, sha256=None)
+
+    def verify(self, key: str, sha256: str) -> bool:
+        try:
+            return sha256_file(self._path(key)) == sha256
+        except FileNotFoundError:
+            return False

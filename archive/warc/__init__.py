@@ -1,0 +1,49 @@
+"""WARC files, the archive's source of truth: written while crawling, read to index.
+
+`WarcWriter` turns HTTP exchanges into rotating `.warc.gz` files, one gzip member per
+record (a `revisit` record instead of the response when `RevisitOf` names an earlier
+capture with the same `payload_digest`); `iter_records` streams a file's records for the
+indexer; `load_record` opens one record from a range read; `recover_open_file` repairs
+what a killed crawler left, and `recover_spool` finds what no live crawler holds.
+"""
+
+from archive.warc.errors import WarcNothingToRecoverError, WarcReadError, WarcTruncatedError
+from archive.warc.exchange import HttpRequestData, HttpResponseData, WrittenExchange
+from archive.warc.reader import (
+    LoadedRecord,
+    WarcRecordInfo,
+    iter_records,
+    load_record,
+    recover_open_file,
+)
+from archive.warc.recovery import SpoolRecovery, recover_spool
+from archive.warc.writer import (
+    ORIG_TRANSFER_ENCODING,
+    REVISIT_PROFILE,
+    WARC_VERSION,
+    RevisitOf,
+    WarcWriter,
+    payload_digest,
+)
+
+__all__ = [
+    "ORIG_TRANSFER_ENCODING",
+    "REVISIT_PROFILE",
+    "WARC_VERSION",
+    "HttpRequestData",
+    "HttpResponseData",
+    "LoadedRecord",
+    "RevisitOf",
+    "SpoolRecovery",
+    "WarcNothingToRecoverError",
+    "WarcReadError",
+    "WarcRecordInfo",
+    "WarcTruncatedError",
+    "WarcWriter",
+    "WrittenExchange",
+    "iter_records",
+    "load_record",
+    "payload_digest",
+    "recover_open_file",
+    "recover_spool",
+]

@@ -1,0 +1,91 @@
+"""One mirrors DAG per outlet in outlets.toml: probe every domain → store → index → alert.
+
+Thin on purpose: the tasks call archive.mirrors.run and archive.pipeline, the same
+functions `edittrail mirrors probe` uses. Parse-time work is reading and validating the
+config file, nothing else (no network, no database, no connections).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pendulum
+from airflow.sdk import dag, task
+
+from archive.config import Config, Outlet, default_config_path, load_config
+
+CONFIG_FILE = default_config_path(Path(__file__).resolve().parents[1] / "outlets.toml")
+SCHEDULE = "17 * * * *"  # hourly, off the round hour the crawls favour
+
+
+def config() -> Config:
+    """Tasks re-read the config: a worker process has not parsed this file's module state."""
+    return load_config(CONFIG_FILE)
+
+
+DOC = """
+### Domain health of `{name}` ({title})
+
+* **probe** asks every domain ({domains}), every accepted mirror and every candidate for its
+  home page: DNS, TCP/TLS (certificate expiry kept), HTTP status and redirects; classifies
+  it as serving, redirect, seized, parked, error or unreachable; reads the outlet's
+  "alternate addresses" footer for new candidate mirrors; writes every exchange to WARC and
+  a row per domain to `data/mirrors.sqlite`;
+* **store** and **index** file the probe WARCs like a crawl's;
+* **alert** tells the outlet's channels (those that want `domain` alerts) of each state
+  change, new candidate and soon-expiring certificate, once.
+
+A candidate is crawled only once accepted: `edittrail mirrors accept HOST --outlet {name}`.
+"""
+
+
+def build_mirrors_dag(outlet: Outlet) -> None:
+    @dag(
+        dag_id=f"mirrors_{outlet.name}",
+        schedule=SCHEDULE,
+        start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+        catchup=False,
+        max_active_runs=1,
+        tags=["edittrail", "mirrors", outlet.name],
+        doc_md=DOC.format(name=outlet.name, title=outlet.title or outlet.name, domains=", ".join(outlet.domains)),
+        default_args={"retries": 2, "retry_delay": timedelta(minutes=2), "retry_exponential_backoff": True},
+    )
+    def watch_mirrors() -> None:
+        @task(execution_timeout=timedelta(minutes=20))
+        def probe() -> dict:
+            from archive.mirrors.run import probe_outlet
+
+            return probe_outlet(config(), outlet.name)
+
+        @task(execution_timeout=timedelta(minutes=30))
+        def store(probed: dict) -> dict:
+            from s3_credentials import s3_credentials
+
+            from archive import pipeline
+
+            cfg = config()
+            return pipeline.store(cfg, outlet.name, s3_credentials(cfg, outlet.name))
+
+        @task(execution_timeout=timedelta(minutes=30), pool="edittrail_index")
+        def index(stored: dict) -> dict:
+            from s3_credentials import s3_credentials
+
+            from archive import pipeline
+
+            cfg = config()
+            return pipeline.index(cfg, outlet.name, s3_credentials(cfg, outlet.name))
+
+        @task(execution_timeout=timedelta(minutes=10))
+        def alert(indexed: dict) -> dict:
+            from archive.mirrors.run import send_domain_alerts
+
+            return send_domain_alerts(config(), outlet.name)
+
+        alert(index(store(probe())))
+
+    watch_mirrors()
+
+
+for _outlet in config().outlets.values():
+    build_mirrors_dag(_outlet)

@@ -1,0 +1,122 @@
+"""One crawl DAG per outlet in outlets.toml: plan → crawl (one mapped task per domain shard) →
+store → index → detect → alert.
+
+Thin on purpose: the tasks call archive.pipeline, the same functions `edittrail crawl` uses
+(which crawls the job unsplit, in one process); archive.shards splits it for the mapped crawl,
+so Celery workers crawl an outlet's domains at once while index and detect stay the single
+writer (pool ``edittrail_index``). The tasks that touch the store pass S3 credentials from the
+outlet's Airflow connection (``s3_credentials.py``, looked up at run time).
+Parse-time work is reading and validating the config file, nothing else (no network, no
+database, no Variables); a broken config shows up as this file's import error, with the
+message naming the file, key and fix.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pendulum
+from airflow.sdk import dag, get_current_context, task
+
+from archive.config import Config, Outlet, default_config_path, load_config
+
+CONFIG_FILE = default_config_path(Path(__file__).resolve().parents[1] / "outlets.toml")
+
+
+def config() -> Config:
+    """Tasks re-read the config: a worker process has not parsed this file's module state."""
+    return load_config(CONFIG_FILE)
+
+
+DOC = """
+### Crawl `{name}` ({title}) and report its edits
+
+Fetches the discovery pages (RSS, sitemaps, sections) of every domain of the outlet
+({domains}), then the articles they list; every HTTP exchange is written to WARC, the closed
+WARC files go to the store `{store}`, and the index is updated.
+
+* **plan** writes the crawl job (`data/runs/{name}/<run>/job.json`) and splits it into one
+  shard per domain (`<run>/s<n>/job.json`);
+* **crawl** is mapped over the shards (one task instance per domain, on any worker): each
+  runs Scrapy in its own process (log and `report.json` beside the shard's job);
+* **store** waits for every shard, then uploads closed WARCs from the spool, deleting a spool
+  copy only once verified;
+* **index** adds the new captures to the SQLite index (single writer: pool `edittrail_index`);
+* **detect** extracts each new article capture from its WARC record, stores new versions and
+  classifies the changes (headline, body, dates, captions, ..., retraction, redirect, restoration);
+* **alert** sends each change once to the outlet's Apprise channels and rewrites the Atom feed.
+"""
+
+
+def build_crawl_dag(outlet: Outlet) -> None:
+    @dag(
+        dag_id=f"crawl_{outlet.name}",
+        schedule=outlet.schedule,
+        start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+        catchup=False,
+        max_active_runs=1,
+        tags=["edittrail", "crawl", outlet.name],
+        doc_md=DOC.format(
+            name=outlet.name, title=outlet.title or outlet.name, domains=", ".join(outlet.domains), store=outlet.store
+        ),
+        default_args={"retries": 2, "retry_delay": timedelta(minutes=2), "retry_exponential_backoff": True},
+    )
+    def crawl_outlet() -> None:
+        @task(execution_timeout=timedelta(minutes=5))
+        def plan() -> list[str]:
+            from archive import pipeline
+            from archive.shards import shard_by_domain
+
+            run_id = get_current_context()["run_id"]
+            return shard_by_domain(pipeline.plan(config(), outlet.name, run_id)["job"])
+
+        @task(execution_timeout=timedelta(minutes=outlet.crawl.timeout_minutes + 5))
+        def crawl(job: str) -> dict:
+            from archive import pipeline
+            from archive.status import log_run_report
+
+            crawled = pipeline.crawl(config(), job)
+            log_run_report(job)
+            return crawled
+
+        @task(execution_timeout=timedelta(minutes=60))
+        def store(crawled: list[dict]) -> dict:
+            from s3_credentials import s3_credentials
+
+            from archive import pipeline
+
+            cfg = config()
+            return pipeline.store(cfg, outlet.name, s3_credentials(cfg, outlet.name))
+
+        @task(execution_timeout=timedelta(minutes=60), pool="edittrail_index")
+        def index(stored: dict) -> dict:
+            from s3_credentials import s3_credentials
+
+            from archive import pipeline
+
+            cfg = config()
+            return pipeline.index(cfg, outlet.name, s3_credentials(cfg, outlet.name))
+
+        @task(execution_timeout=timedelta(minutes=60), pool="edittrail_index")
+        def detect(indexed: dict) -> dict:
+            from s3_credentials import s3_credentials
+
+            from archive import pipeline
+
+            cfg = config()
+            return pipeline.detect(cfg, outlet.name, s3_credentials(cfg, outlet.name))
+
+        @task(execution_timeout=timedelta(minutes=30))
+        def alert(detected: dict) -> dict:
+            from archive import pipeline
+
+            return pipeline.alert(config(), outlet.name)
+
+        alert(detect(index(store(crawl.expand(job=plan())))))
+
+    crawl_outlet()
+
+
+for _outlet in config().outlets.values():
+    build_crawl_dag(_outlet)

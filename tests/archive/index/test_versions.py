@@ -1,0 +1,55 @@
+"""Queries on versions: full-text search over every version's headline and body."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from archive.changes import Version
+from archive.index import Index
+from archive.index import versions as vx
+
+FIRST = Version(
+    outlet="demo",
+    article_id="777255",
+    version=1,
+    record_id="<urn:uuid:1>",
+    host="www.presstv.ir",
+    url="http://www.presstv.ir/Detail/2026/11/18/777255/Minister-resigns",
+    fetched_at="2026-11-20T08:00:00Z",
+    whole_hash="w1",
+    hashes={},
+    headline="Minister resigns after talks",
+    lead="",
+    body=("The minister resigned on Monday.", "Talks will resume in Geneva."),
+    captions=(),
+    images=(),
+    section="News / Iran",
+    byline="",
+    published=None,
+    last_update=None,
+    slug="Minister-resigns",
+    extractor="presstv",
+)
+EDITED = replace(
+    FIRST,
+    version=2,
+    record_id="<urn:uuid:2>",
+    fetched_at="2026-11-21T08:00:00Z",
+    whole_hash="w2",
+    body=("The minister was dismissed on Monday.", "Talks will resume in Geneva."),
+)
+
+
+def test_search_finds_a_word_only_the_edited_version_has_and_the_old_word_only_in_the_old(tmp_path):
+    with Index(tmp_path / "index.sqlite") as idx:
+        vx.add_version(idx.db, FIRST)
+        vx.add_version(idx.db, EDITED)
+        new = vx.search(idx.db, "dismissed")
+        old = vx.search(idx.db, "resigned")
+        both = vx.search(idx.db, "Geneva", outlet="demo")
+        other_outlet = vx.search(idx.db, "Geneva", outlet="presstv")
+    assert [(r["article_id"], r["version"]) for r in new] == [("777255", 2)]
+    assert "[dismissed]" in new[0]["snippet"]
+    assert [(r["article_id"], r["version"]) for r in old] == [("777255", 1)]
+    assert sorted(r["version"] for r in both) == [1, 2]
+    assert other_outlet == []

@@ -1,0 +1,156 @@
+"""The domains' history, its transitions, candidates, and the alerts they give: each once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from archive.config import load_config
+from archive.errors import ConfigError
+from archive.mirrors.classify import REDIRECT, SEIZED, SERVING, UNREACHABLE
+from archive.mirrors.probe import ProbeResult
+from archive.mirrors.run import mirror_state, record_crawl_health, send_domain_alerts
+from archive.mirrors.state import ACCEPTED
+from tests.support import HOSTS, write_config
+
+
+class Recorder:
+    """A stand-in for Apprise that keeps what it was asked to send."""
+
+    sent: list[tuple[str, str]]
+    fail = False
+
+    def __init__(self) -> None:
+        self.url = ""
+
+    def add(self, url: str) -> bool:
+        self.url = url
+        return True
+
+    def notify(self, body: str, title: str = "") -> bool:
+        if Recorder.fail:
+            return False
+        Recorder.sent.append((title, body))
+        return True
+
+
+@pytest.fixture
+def config(tmp_path, monkeypatch):
+    """A config whose channel is usable and already seen: events from now on are news to it."""
+    monkeypatch.setenv("EDITTRAIL_DEMO_WEBHOOK", "json://127.0.0.1:9/unused")
+    Recorder.sent, Recorder.fail = [], False
+    loaded = load_config(write_config(tmp_path, port=8765))
+    assert send_domain_alerts(loaded, "demo", notifier_factory=Recorder)["sent"] == 0
+    return loaded
+
+
+def row(host: str, state: str, at: str, redirect_to: str | None = None) -> ProbeResult:
+    return ProbeResult("demo", host, at, state, f"{state} detail", redirect_to=redirect_to)
+
+
+def test_transitions_are_state_or_redirect_target_changes(config):
+    with mirror_state(config) as state:
+        for at, s, to in [
+            ("2026-11-01T00:00:00Z", SERVING, None),
+            ("2026-11-01T01:00:00Z", SERVING, None),
+            ("2026-11-01T02:00:00Z", REDIRECT, "a.example"),
+            ("2026-11-01T03:00:00Z", REDIRECT, "b.example"),
+            ("2026-11-01T04:00:00Z", REDIRECT, "b.example"),
+        ]:
+            state.record_probe(row(HOSTS[0], s, at, to))
+        seen = [(t.before, t.after) for t in state.transitions("demo")]
+    assert seen == [
+        (None, SERVING),
+        (SERVING, "redirect to a.example"),
+        ("redirect to a.example", "redirect to b.example"),
+    ]
+
+
+def test_current_state_says_since_when_and_the_last_success_and_error(config):
+    with mirror_state(config) as state:
+        state.record_probe(row(HOSTS[1], SERVING, "2026-11-01T00:00:00Z"))
+        state.record_probe(row(HOSTS[1], UNREACHABLE, "2026-11-01T01:00:00Z"))
+        state.record_probe(row(HOSTS[1], UNREACHABLE, "2026-11-01T02:00:00Z"))
+        (current,) = state.current("demo")
+    assert current["state"] == UNREACHABLE
+    assert current["since"] == "2026-11-01T01:00:00Z"
+    assert current["last_success"] == "2026-11-01T00:00:00Z"
+    assert current["last_error"].startswith("2026-11-01T02:00:00Z unreachable")
+
+
+def test_accepting_an_unknown_host_is_refused_and_a_candidate_is_accepted(config):
+    with mirror_state(config) as state:
+        assert state.add_candidate("demo", "presstv.news", "2026-11-01T00:00:00Z", "footer")
+        assert not state.add_candidate("demo", "presstv.news", "2026-11-02T00:00:00Z", "footer")
+        with pytest.raises(ConfigError, match="not a candidate mirror of demo"):
+            state.decide("demo", "presstv.example", ACCEPTED, "2026-11-02T00:00:00Z")
+        state.decide("demo", "presstv.news", ACCEPTED, "2026-11-02T00:00:00Z")
+        assert state.accepted("demo") == ("presstv.news",)
+
+
+def test_a_crawl_outage_is_recorded_and_alerted_once(config):
+    report = {
+        "run_id": "r1",
+        "finished_at": "2026-11-01T00:00:00+00:00",
+        "status_per_host": {HOSTS[0]: {"200": 10}, HOSTS[1]: {"200": 3}},
+        "dead_domains": {},
+    }
+    assert record_crawl_health(config, "demo", report) == {HOSTS[0]: SERVING, HOSTS[1]: SERVING}
+    down = report | {
+        "run_id": "r2",
+        "finished_at": "2026-11-01T03:00:00+00:00",
+        "status_per_host": {HOSTS[1]: {"200": 9}},
+    }
+    down["dead_domains"] = {HOSTS[0]: "DownloadConnectionRefusedError: refused"}
+    assert record_crawl_health(config, "demo", down)[HOSTS[0]] == UNREACHABLE
+
+    now = datetime(2026, 11, 1, 4, tzinfo=UTC)
+    first = send_domain_alerts(config, "demo", notifier_factory=Recorder, now=now)
+    again = send_domain_alerts(config, "demo", notifier_factory=Recorder, now=now)
+    assert first["sent"] == 1 and again["sent"] == 0 and again["already_sent"] == 1
+    ((title, body),) = Recorder.sent
+    assert f"domain {HOSTS[0]}: serving → unreachable" in title
+    assert "refused" in body
+
+
+def test_a_failing_channel_gets_the_domain_alert_on_the_next_run(config):
+    with mirror_state(config) as state:
+        state.record_probe(row(HOSTS[3], SERVING, "2026-11-01T00:00:00Z"))
+        state.record_probe(row(HOSTS[3], SEIZED, "2026-11-01T01:00:00Z"))
+    Recorder.fail = True
+    assert send_domain_alerts(config, "demo", notifier_factory=Recorder)["failed"] == 1
+    Recorder.fail = False
+    assert send_domain_alerts(config, "demo", notifier_factory=Recorder)["sent"] == 1
+    assert len(Recorder.sent) == 1
+
+
+def test_a_new_candidate_and_an_expiring_certificate_are_each_told_once(config):
+    with mirror_state(config) as state:
+        state.add_candidate("demo", "presstv.news", "2026-11-01T00:00:00Z", "www.presstv.ir: footer")
+        soon = ProbeResult("demo", HOSTS[1], "2026-11-01T00:00:00Z", SERVING, "ok", tls_expires="2026-11-10T00:00:00Z")
+        state.record_probe(soon)
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    send_domain_alerts(config, "demo", notifier_factory=Recorder, now=now)
+    send_domain_alerts(config, "demo", notifier_factory=Recorder, now=now)
+    titles = sorted(t for t, _ in Recorder.sent)
+    assert titles == [
+        "[demo] TLS certificate of www.presstv.co.uk expires 2026-11-10T00:00:00Z",
+        "[demo] new candidate mirror: presstv.news",
+    ]
+
+
+def test_a_channel_first_seen_gets_no_domain_history_only_what_follows(tmp_path, monkeypatch):
+    Recorder.sent, Recorder.fail = [], False
+    config = load_config(write_config(tmp_path, port=8765))
+    with mirror_state(config) as state:
+        state.record_probe(row(HOSTS[3], SERVING, "2026-11-01T00:00:00Z"))
+        state.record_probe(row(HOSTS[3], SEIZED, "2026-11-01T01:00:00Z"))
+    monkeypatch.setenv("EDITTRAIL_DEMO_WEBHOOK", "json://127.0.0.1:9/unused")  # the channel becomes usable
+    first = send_domain_alerts(config, "demo", notifier_factory=Recorder)
+    assert first["sent"] == 0 and first["before_channel"] == 1
+    with mirror_state(config) as state:
+        state.record_probe(row(HOSTS[3], SERVING, "2026-11-01T02:00:00Z"))
+    assert send_domain_alerts(config, "demo", notifier_factory=Recorder)["sent"] == 1
+    ((title, _),) = Recorder.sent
+    assert "seized → serving" in title

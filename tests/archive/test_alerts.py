@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import pytest
+
+from archive.alerts import Deliveries, channel_url, channel_wants, render_message
+from archive.config import AlertChannel
+
+CHANGE = {
+    "outlet": "demo",
+    "article_id": "777255",
+    "kind": "headline",
+    "declared": False,
+    "host": "www.presstv.ir",
+    "section": "News / Syria",
+    "summary": "headline changed (silent): …",
+    "diff_text": "[-old-]{+Idlib truce+}",
+    "from_time": "2026-11-20T08:00:00Z",
+    "to_time": "2026-11-21T08:00:00Z",
+    "change_key": "k1",
+}
+
+
+@pytest.mark.parametrize(
+    ("filters", "wanted"),
+    [
+        ({}, True),
+        ({"kinds": ("headline",)}, True),
+        ({"kinds": ("body", "retraction")}, False),
+        ({"sections": ("syria",)}, True),
+        ({"sections": ("Iran",)}, False),
+        ({"keywords": ("idlib",)}, True),
+        ({"keywords": ("tehran",)}, False),
+        ({"kinds": ("headline",), "sections": ("Syria",), "keywords": ("nothing",)}, False),
+    ],
+)
+def test_channel_filters_combine_with_and(filters, wanted):
+    channel = AlertChannel(name="c", url="json://127.0.0.1:9/x", **filters)
+    assert channel_wants(channel, CHANGE, "Russia: White Helmets ...") is wanted
+
+
+def test_channel_url_from_environment_never_from_the_file(monkeypatch):
+    channel = AlertChannel(name="c", url_env="EDITTRAIL_TEST_SECRET_URL")
+    with pytest.raises(LookupError, match="EDITTRAIL_TEST_SECRET_URL"):
+        channel_url(channel)
+    monkeypatch.setenv("EDITTRAIL_TEST_SECRET_URL", "slack://token")
+    assert channel_url(channel) == "slack://token"
+
+
+def test_channel_needs_exactly_one_url_source():
+    with pytest.raises(ValueError, match="exactly one of url"):
+        AlertChannel(name="c")
+    with pytest.raises(ValueError, match="unknown change kind 'typo'"):
+        AlertChannel(name="c", url="json://x", kinds=("typo",))
+
+
+def test_message_names_article_kind_flag_times_and_diff():
+    title, body = render_message(CHANGE, {"headline": "Russia: White Helmets", "url": "http://www.presstv.ir/x"})
+    assert title == "[demo] headline (silent): Russia: White Helmets"
+    assert "2026-11-20T08:00:00Z → 2026-11-21T08:00:00Z" in body
+    assert "Idlib truce" in body and "http://www.presstv.ir/x" in body
+
+
+def test_deliveries_count_attempts_and_remember_success(tmp_path):
+    deliveries = Deliveries(tmp_path / "alerts.sqlite")
+    deliveries.record("k1", "c", "demo", ok=False, error="HTTP 500")
+    assert not deliveries.sent("k1", "c")
+    assert deliveries.failed("demo")[0]["attempts"] == 1
+    deliveries.record("k1", "c", "demo", ok=True)
+    assert deliveries.sent("k1", "c") and deliveries.failed("demo") == []
+    deliveries.close()
+
+
+def test_a_channel_seen_for_the_first_time_skips_the_history_once(tmp_path):
+    deliveries = Deliveries(tmp_path / "alerts.sqlite")
+    deliveries.record("k0", "old", "demo", ok=True)
+    assert deliveries.first_sight("demo", "new", ["k1", "k2", "k1"]) == 2
+    assert deliveries.status("k1", "new") == deliveries.status("k2", "new") == "skipped"
+    assert not deliveries.sent("k1", "new") and deliveries.failed("demo") == []
+    assert deliveries.first_sight("demo", "new", ["k1", "k2", "k3"]) is None
+    assert deliveries.status("k3", "new") is None
+    assert deliveries.first_sight("other", "new", ["k3"]) == 1  # channels are per outlet
+    deliveries.close()

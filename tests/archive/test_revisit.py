@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from archive.config import Revisit
+from archive.revisit import due_articles, is_due, last_due_moment
+
+T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+DEFAULT = Revisit()
+
+
+@pytest.mark.parametrize(
+    ("age", "expected"),
+    [
+        (timedelta(minutes=10), None),
+        (timedelta(minutes=15), timedelta(minutes=15)),
+        (timedelta(minutes=59), timedelta(minutes=15)),
+        (timedelta(hours=2), timedelta(hours=1)),
+        (timedelta(hours=9), timedelta(hours=3)),
+        (timedelta(hours=11), timedelta(hours=10)),
+        (timedelta(days=3), timedelta(days=1)),
+        (timedelta(days=8), timedelta(days=7)),
+        (timedelta(days=20), timedelta(days=14)),
+        (timedelta(days=22), timedelta(days=21)),
+    ],
+)
+def test_default_schedule_decays_then_goes_weekly(age, expected):
+    moment = last_due_moment(T0, T0 + age, DEFAULT)
+    assert moment == (T0 + expected if expected is not None else None)
+
+
+def test_due_only_when_a_moment_passed_since_the_last_fetch():
+    now = T0 + timedelta(hours=2)
+    assert is_due(T0, T0 + timedelta(minutes=30), now, DEFAULT)  # the 1 h moment came after it
+    assert not is_due(T0, T0 + timedelta(minutes=70), now, DEFAULT)  # fetched after the 1 h moment
+
+
+def test_due_articles_most_overdue_first_and_capped():
+    schedule = Revisit(offsets=("1h",), then_every="1d", max_per_run=2)
+    rows = [
+        {"first_seen": "2026-11-01T00:00:00Z", "last_seen": f"2026-11-0{d}T00:00:00Z", "canonical_url": f"u{d}"}
+        for d in (5, 2, 3)
+    ]
+    assert due_articles(rows, datetime(2026, 11, 9, tzinfo=UTC), schedule) == ["u2", "u3"]
+
+
+def test_revisit_config_rejects_unordered_offsets():
+    with pytest.raises(ValueError, match="increasing order"):
+        Revisit(offsets=("1h", "15m"))

@@ -1,0 +1,171 @@
+"""The web UI in headless Chromium (the machine's ``chromium``, driven by Playwright) against a
+real ``edittrail serve``: search, an article with its diff, an archived page; and a hostile
+archived page whose script tries to read cookies, call the app's API and take over the top
+window, and achieves none of it."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.request import urlopen
+
+import pytest
+
+from archive.simulate import SimulatedOutlet
+from tests.archive.api.support import EDITED_HEADLINE, HOSTILE_ID, Built, build_archive
+from tests.support import HOSTS
+
+pytestmark = pytest.mark.integration
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+if not CHROMIUM.exists():
+    pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium)", allow_module_level=True)
+
+
+class Collector:
+    """A loopback server that records every request: where a hostile script would send its loot."""
+
+    def __init__(self) -> None:
+        hits = self.hits = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def _record(self) -> None:
+                hits.append(f"{self.command} {self.path}")
+                self.send_response(204)
+                self.end_headers()
+
+            do_GET = do_POST = _record  # noqa: N815
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def collector() -> Iterator[Collector]:
+    c = Collector()
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, collector) -> Built:
+    with SimulatedOutlet(hosts=HOSTS[:2], port=0, articles=30) as sim:
+        return build_archive(tmp_path_factory.mktemp("browser"), sim, hostile_collector=collector.url)
+
+
+@pytest.fixture(scope="module")
+def server(built) -> Iterator[str]:
+    """``edittrail serve`` in its own process, as a researcher runs it."""
+    port = free_port()
+    command = [sys.executable, "-c", "from archive.cli import main; main()", "--config", str(built.config.path)]
+    process = subprocess.Popen(
+        [*command, "serve", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                with urlopen(f"{base}/openapi.json", timeout=1):
+                    break
+            except OSError:
+                if process.poll() is not None:
+                    raise AssertionError(process.stderr.read().decode() if process.stderr else "serve exited") from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stderr:
+            process.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context()
+    context.add_cookies([{"name": "session", "value": "app-secret", "url": server}])
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def test_search_open_an_article_see_its_diff_and_view_an_archived_page(page, server, built):
+    page.goto(f"{server}/demo/")
+    page.fill("input[name=q]", "nobody announced")
+    page.click("form.search button")
+    page.wait_for_url("**/demo/search?q=*")
+    page.click(f"a.headline[href*='/article/{built.edited_id}']")
+    page.wait_for_url(f"**/demo/article/{built.edited_id}*")
+    assert page.locator("h1").inner_text() == EDITED_HEADLINE
+    change = page.locator("li.change.kind-headline").first
+    assert change.locator(".badge.silent").inner_text() == "silent"
+    change.locator("summary").click()
+    assert change.locator(".diff ins").first.inner_text() == EDITED_HEADLINE
+    assert change.locator(".diff del").first.is_visible()
+    page.locator("table.timeline a.view").first.click()
+    page.wait_for_selector("iframe.archived")
+    assert page.locator("iframe.archived").get_attribute("sandbox") == ""
+    frame = page.frame_locator("iframe.archived")
+    assert frame.locator("h1").first.inner_text().strip()  # the archived article, shown
+
+
+def test_a_hostile_archived_page_cannot_act_on_the_app(page, server, built, collector):
+    from archive.api.cdx import timestamp_of
+    from archive.index import Index
+
+    with Index(built.config.index_path, readonly=True) as idx:
+        (row,) = idx.db.query("SELECT * FROM captures WHERE article_id = ?", [HOSTILE_ID])
+    stamp = timestamp_of(row["fetched_at"])
+    memento = f"{server}/demo/{stamp}/{row['url']}"
+    page.goto(memento)
+    title = page.title()
+    frame = page.frame_locator("iframe.archived")
+    assert frame.locator("#headline").inner_text() == "An archived page with a hostile script"  # shown
+    page.wait_for_timeout(1500)
+    assert frame.locator("#headline").inner_text() != "SCRIPT RAN"  # its script never ran
+    assert page.url == memento and page.title() == title
+    assert page.locator("#pwned").count() == 0 and page.locator(".memento-bar").is_visible()
+    # opened directly, outside the frame, the response's CSP sandbox still stops it
+    page.goto(f"{server}/demo/{stamp}id_/{row['url']}")
+    page.wait_for_timeout(1500)
+    assert page.locator("#headline").inner_text() != "SCRIPT RAN"
+    assert page.url.startswith(server)
+    assert collector.hits == []  # no cookie, no API answer, no navigation reached the collector
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    assert cookies == {"session": "app-secret"}  # the archived Set-Cookie was not applied

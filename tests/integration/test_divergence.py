@@ -1,0 +1,77 @@
+"""A mirror that serves another copy of an article: one mirror_divergence change, never an edit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from archive import pipeline
+from archive.config import Config, load_config
+from archive.index import Index
+from archive.index import versions as vx
+from archive.simulate import SimulatedOutlet
+from tests.support import HOSTS, TWO_DOMAINS, write_config
+
+pytestmark = pytest.mark.integration
+
+PRIMARY, MIRROR = HOSTS[0], HOSTS[1]
+
+
+@pytest.fixture
+def two_domains(tmp_path) -> Iterator[tuple[SimulatedOutlet, Config]]:
+    with SimulatedOutlet(hosts=HOSTS[:2], port=0, articles=6) as sim:
+        path = write_config(
+            tmp_path,
+            port=sim.port,
+            replace=TWO_DOMAINS,
+        )
+        yield sim, load_config(path)
+
+
+def changes_of(config: Config, article_id: int) -> list[dict]:
+    with Index(config.index_path, readonly=True) as idx:
+        return vx.changes(idx.db, outlet="demo", article_id=str(article_id))
+
+
+def test_a_mirror_diverging_after_publication_is_one_divergence_and_no_edit(two_domains):
+    sim, config = two_domains
+    article = sim.site.article_ids()[1]
+    pipeline.run_cycle(config, "demo")
+    sim.diverge(MIRROR, article, paragraphs=["A paragraph only the mirror shows.", "And a second one."])
+    pipeline.run_cycle(config, "demo")
+    pipeline.run_cycle(config, "demo")  # still diverging: nothing new
+
+    found = changes_of(config, article)
+    assert [c["kind"] for c in found] == ["mirror_divergence"], found
+    (change,) = found
+    assert change["host"] == MIRROR
+    assert change["details"]["hosts"] == [PRIMARY, MIRROR]
+    assert "body" in change["details"]["kinds"]
+    assert "{+A paragraph only" in change["diff_text"]
+    assert not change["declared"]
+
+
+def test_a_mirror_diverging_from_first_sight_and_converging_again_reports_only_the_divergence(two_domains):
+    sim, config = two_domains
+    article = sim.site.article_ids()[2]
+    sim.diverge(MIRROR, article, headline="A headline only the mirror has")
+    pipeline.run_cycle(config, "demo")
+    sim.converge(MIRROR, article)
+    pipeline.run_cycle(config, "demo")
+
+    kinds = [c["kind"] for c in changes_of(config, article)]
+    assert kinds == ["mirror_divergence"], kinds
+    with Index(config.index_path, readonly=True) as idx:
+        current = vx.current_version(idx.db, "demo", str(article))
+    assert current is not None and current.headline != "A headline only the mirror has"
+
+
+def test_an_edit_on_every_domain_is_an_edit_and_no_divergence(two_domains):
+    sim, config = two_domains
+    article = sim.site.article_ids()[3]
+    pipeline.run_cycle(config, "demo")
+    sim.edit_headline(article, "Edited on every domain at once")
+    pipeline.run_cycle(config, "demo")
+    kinds = [c["kind"] for c in changes_of(config, article)]
+    assert kinds == ["headline"], kinds
