@@ -1,10 +1,15 @@
-"""Index backup: a consistent snapshot of the SQLite index, kept in the outlet's object store.
+"""Backups: consistent snapshots of edittrail's SQLite files, kept in the outlet's object store.
 
-The index can be rebuilt from the WARCs, but a rebuild of a large archive takes hours and
-loses nothing only if every WARC is still there; a snapshot next to the WARCs means a lost
-machine is back with one download. SQLite's online backup API copies a consistent state
-while crawls keep writing (WAL readers never block the writer), and the copy is checked with
-``PRAGMA integrity_check`` before it is stored.
+Three files hold state. The index can be rebuilt from the WARCs, but a rebuild of a large
+archive takes hours and loses nothing only if every WARC is still there. The other two cannot
+be rebuilt at all: ``alerts.sqlite`` is what each subscriber was already sent (without it a
+restored machine re-alerts or, worse, stays silent on a new channel's history rule), and
+``mirrors.sqlite`` is the domains' history and the operators' accept/reject decisions. A
+snapshot of each next to the WARCs means a lost machine is back with a few downloads.
+
+SQLite's online backup API copies a consistent state while crawls keep writing (WAL readers
+never block the writer), and each copy is checked with ``PRAGMA integrity_check`` before it
+is stored.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from pathlib import Path
 
 from archive.config import Config
 from archive.errors import ArchiveIndexError
+from archive.mirrors.state import mirrors_db_path
 from archive.storage import StoredObject
 from archive.storage.s3_settings import S3Credentials
 
@@ -25,48 +31,74 @@ log = logging.getLogger(__name__)
 BACKUP_PREFIX = "backups/"
 
 
-def backup_key(outlet: str, moment: datetime) -> str:
+def backup_key(outlet: str, moment: datetime, database: str = "index") -> str:
     """``backups/<outlet>/index-20261125T105500Z.sqlite``: sortable, one per second at most.
 
     The outlet is in the key because outlets may share a store and all back up the one shared
     index: without it, two maintenance runs in the same second would claim the same key for
     snapshots with different bytes.
     """
-    return f"{BACKUP_PREFIX}{outlet}/index-{moment.astimezone(UTC):%Y%m%dT%H%M%SZ}.sqlite"
+    return f"{BACKUP_PREFIX}{outlet}/{database}-{moment.astimezone(UTC):%Y%m%dT%H%M%SZ}.sqlite"
 
 
-def snapshot_index(index_path: Path, target: Path) -> None:
-    """Copy the live index to ``target`` with the online backup API, as one self-contained file."""
+def databases(config: Config) -> dict[str, Path]:
+    """The SQLite files a backup copies, by the name their snapshots carry."""
+    return {"index": config.index_path, "alerts": config.alerts_db, "mirrors": mirrors_db_path(config.data_dir)}
+
+
+def require_index(index_path: Path) -> None:
     if not index_path.exists():
         raise ArchiveIndexError(f"{index_path}: no index to back up; run a crawl or `edittrail reindex` first")
-    with (
-        closing(sqlite3.connect(f"file:{index_path}?mode=ro", uri=True, timeout=30)) as source,
-        closing(sqlite3.connect(target)) as copy,
-    ):
-        source.backup(copy)
-        copy.execute("PRAGMA journal_mode = DELETE")  # no -wal file needed beside the copy
-        result = copy.execute("PRAGMA integrity_check").fetchone()[0]
+
+
+def snapshot_database(path: Path, target: Path) -> None:
+    """Copy a live SQLite file to ``target`` with the online backup API, checked before it is used."""
+    try:
+        with (
+            closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as source,
+            closing(sqlite3.connect(target)) as copy,
+        ):
+            source.backup(copy)
+            copy.execute("PRAGMA journal_mode = DELETE")  # no -wal file needed beside the copy
+            result = copy.execute("PRAGMA integrity_check").fetchone()[0]
+    except sqlite3.Error as exc:
+        raise ArchiveIndexError(
+            f"{path}: cannot be backed up ({exc}); restore it from an earlier backup in the store"
+        ) from exc
     if result != "ok":
-        raise ArchiveIndexError(f"{index_path}: the snapshot fails SQLite's integrity check ({result}); not stored")
+        raise ArchiveIndexError(f"{path}: the snapshot fails SQLite's integrity check ({result}); not stored")
 
 
-def backup_index(
+def backup_databases(
     config: Config, outlet_name: str, *, credentials: S3Credentials | None = None, now: datetime | None = None
-) -> StoredObject:
-    """Snapshot the index into the outlet's store as ``backups/<outlet>/index-<UTC time>.sqlite``.
+) -> tuple[StoredObject, ...]:
+    """Snapshot the index, and the alerts and mirrors files where they exist, into the outlet's store.
 
-    Create-only like every put: a second backup in the same second with the same bytes is the
-    same object; restore one by downloading it to ``settings.index``.
+    Keys are ``backups/<outlet>/<index|alerts|mirrors>-<UTC time>.sqlite``, all with the same
+    time so one backup's files are found together. Create-only like every put: a second backup
+    in the same second with the same bytes is the same object. The index must exist (a backup
+    of nothing is an operator's mistake worth hearing about); the other two appear with the
+    first alert channel and the first mirror probe, and are skipped until then. Restore each
+    by downloading it to its path (``edittrail backup --help`` lists them).
     """
     from archive.pipeline import store_for
 
     outlet = config.outlet(outlet_name)
     store = store_for(config, outlet, credentials)
-    key = backup_key(outlet.name, now or datetime.now(UTC))
+    moment = now or datetime.now(UTC)
+    stored: list[StoredObject] = []
     config.data_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=config.data_dir, prefix=".backup-") as tmp:
-        snapshot = Path(tmp) / Path(key).name
-        snapshot_index(config.index_path, snapshot)
-        stored = store.put(snapshot, key)
-    log.info("index backed up outlet=%s key=%s bytes=%d store=%s", outlet.name, key, stored.size, store.url)
-    return stored
+        for name, path in databases(config).items():
+            if name == "index":
+                require_index(path)
+            elif not path.exists():
+                log.info("backup skips %s: %s does not exist yet", name, path)
+                continue
+            key = backup_key(outlet.name, moment, name)
+            snapshot = Path(tmp) / Path(key).name
+            snapshot_database(path, snapshot)
+            obj = store.put(snapshot, key)
+            stored.append(obj)
+            log.info("%s backed up outlet=%s key=%s bytes=%d store=%s", name, outlet.name, key, obj.size, store.url)
+    return tuple(stored)

@@ -127,14 +127,18 @@ def audit(ctx: Context, outlet: str, as_json: bool) -> None:
 @pass_context
 @fail_cleanly
 def backup(ctx: Context, outlet: str) -> None:
-    """Snapshot the index into the outlet's store as backups/<outlet>/index-<UTC time>.sqlite.
+    """Snapshot the index, alerts and mirrors databases into the outlet's store.
+
+    Each goes to backups/<outlet>/<index|alerts|mirrors>-<UTC time>.sqlite (the last two once
+    they exist). Restore by downloading each to its path: settings.index, and alerts.sqlite and
+    mirrors.sqlite in settings.data_dir, with no crawl running.
 
     Example: edittrail backup --outlet demo
     """
-    from archive.backup import backup_index
+    from archive.backup import backup_databases
 
-    stored = backup_index(ctx.config, outlet)
-    click.echo(json.dumps(asdict(stored), indent=2))
+    stored = backup_databases(ctx.config, outlet)
+    click.echo(json.dumps([asdict(s) for s in stored], indent=2))
 
 
 @cli.command()

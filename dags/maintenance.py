@@ -1,4 +1,4 @@
-"""One maintenance DAG per outlet in outlets.toml: integrity audit and index backup.
+"""One maintenance DAG per outlet in outlets.toml: integrity audit and backup of the SQLite files.
 
 Thin on purpose: the tasks call archive.audit and archive.backup, the same functions the
 `edittrail audit` and `edittrail backup` commands use, with S3 credentials from the outlet's
@@ -33,9 +33,9 @@ DOC = """
   with the same id, target URI and payload digest (revisits to their original). It fails,
   naming the first problem, when anything disagrees; the full list is in the task log.
   Repair: restore the object from a backup copy of the store, or `edittrail reindex`.
-* **backup_index** snapshots the SQLite index (online backup API, integrity-checked) to
-  `backups/{name}/index-<UTC time>.sqlite` in the same store; restore by downloading it to the
-  index path.
+* **backup** snapshots the SQLite index, and the alerts and mirrors databases once they exist
+  (online backup API, integrity-checked), to `backups/{name}/<index|alerts|mirrors>-<UTC time>.sqlite`
+  in the same store; restore by downloading each to its path (`edittrail backup --help`).
 """
 
 
@@ -63,17 +63,17 @@ def build_maintenance_dag(outlet: Outlet) -> None:
             return {"objects": report.objects, "records": report.records, "rows": report.rows}
 
         @task(execution_timeout=timedelta(minutes=30))
-        def backup_index() -> dict:
+        def backup() -> list[dict]:
             from s3_credentials import s3_credentials
 
-            from archive.backup import backup_index as backup
+            from archive.backup import backup_databases
 
             cfg = config()
-            stored = backup(cfg, outlet.name, credentials=s3_credentials(cfg, outlet.name))
-            return {"key": stored.key, "size": stored.size, "sha256": stored.sha256}
+            stored = backup_databases(cfg, outlet.name, credentials=s3_credentials(cfg, outlet.name))
+            return [{"key": s.key, "size": s.size, "sha256": s.sha256} for s in stored]
 
         audit()
-        backup_index()
+        backup()
 
     maintain_outlet()
 

@@ -95,7 +95,7 @@ def test_index_writers_share_the_single_writer_pool(shipped):
 
 def test_one_maintenance_dag_per_outlet(shipped):
     for name in ("presstv", "demo"):
-        assert shipped["dags"][f"maintenance_{name}"]["tasks"] == ["audit", "backup_index"]
+        assert shipped["dags"][f"maintenance_{name}"]["tasks"] == ["audit", "backup"]
 
 
 def test_one_mirrors_dag_per_outlet_probing_then_filing_then_alerting(shipped):

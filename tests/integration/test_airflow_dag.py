@@ -1,4 +1,5 @@
-"""`airflow dags test crawl_demo` through real Airflow 3 (SQLite metadata DB) against the simulated outlet."""
+"""`airflow dags test crawl_demo` and `maintenance_demo` through real Airflow 3 (SQLite metadata DB)
+against the simulated outlet."""
 
 from __future__ import annotations
 
@@ -28,13 +29,18 @@ def airflow_env(tmp_path: Path, config: Path) -> dict[str, str]:
     }
 
 
-def test_dags_test_crawl_demo_fills_the_index_with_one_row_per_response(tmp_path, sim, sim_config):
-    env = airflow_env(tmp_path, sim_config)
+def migrated_airflow(tmp_path: Path, config: Path) -> dict[str, str]:
+    env = airflow_env(tmp_path, config)
     airflow = str(Path(sys.executable).with_name("airflow"))
     subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
     subprocess.run(
         [airflow, "pools", "set", "edittrail_index", "1", "index writer"], env=env, check=True, capture_output=True
     )
+    return env
+
+
+def test_dags_test_crawl_demo_fills_the_index_with_one_row_per_response(tmp_path, sim, sim_config):
+    env = migrated_airflow(tmp_path, sim_config)
     airflow_dags_test("crawl_demo", env=env)
 
     config = load_config(sim_config)
@@ -46,3 +52,14 @@ def test_dags_test_crawl_demo_fills_the_index_with_one_row_per_response(tmp_path
     assert responses and len(rows) == len(responses)
     assert {r["record_id"] for r in rows} == {r["record_id"] for r in responses}
     assert any(r.path.startswith("/Detail/") for r in sim.requests)
+
+
+def test_maintenance_demo_audits_and_backs_up_the_databases(tmp_path, sim, sim_config):
+    env = migrated_airflow(tmp_path, sim_config)
+    airflow_dags_test("crawl_demo", env=env)
+    airflow_dags_test("maintenance_demo", env=env)
+
+    config = load_config(sim_config)
+    store = open_store(config.outlet("demo").store, config.root)
+    backups = sorted(obj.key.split("/")[-1].split("-")[0] for obj in store.list("backups/demo/"))
+    assert backups == ["alerts", "index", "mirrors"]  # the crawl's alert step and domain health made the last two

@@ -16,7 +16,7 @@ import pytest
 
 from archive import pipeline
 from archive.audit import run_audit
-from archive.backup import backup_index
+from archive.backup import backup_databases
 from archive.config import Config, load_config
 from archive.errors import StoreError
 from archive.index import Index
@@ -192,7 +192,7 @@ def test_credentials_from_a_connection_reach_the_store_in_every_step(s3_env, buc
         assert pipeline.index(config, "demo", CONNECTION)["warcs_indexed"] == len(warcs)
         pipeline.detect(config, "demo", CONNECTION)
         assert run_audit(config, "demo", CONNECTION).ok
-        assert backup_index(config, "demo", credentials=CONNECTION).key.startswith("backups/demo/")
+        assert backup_databases(config, "demo", credentials=CONNECTION)[0].key.startswith("backups/demo/index-")
         assert pipeline.reindex(config, "demo", CONNECTION)["warcs_indexed"] == len(warcs)
         assert proxy.access_keys == {"AKIAFROMCONNECTION"} and proxy.count("fail 403") == 0
 
@@ -211,7 +211,7 @@ def test_the_index_backup_lands_in_the_s3_store(s3_env, bucket, warcs, tmp_path)
     spool(config, warcs)
     pipeline.store(config, "demo")
     pipeline.index(config, "demo")
-    stored = backup_index(config, "demo")
+    (stored,) = backup_databases(config, "demo")
     head = s3_env.client().head_object(Bucket=bucket, Key=f"archive/{stored.key}")
     assert stored.key.startswith("backups/demo/index-") and head["ContentLength"] == stored.size > 0
 
