@@ -219,7 +219,11 @@ def keep_report_with_warcs(job: CrawlJob, report: dict[str, Any]) -> Path:
 
 
 def report_object_key(outlet: str, filename: str) -> str | None:
-    """``reports/<outlet>/YYYY/MM/DD/<prefix>-<time>.report.json``, the day of its WARC files."""
+    """``reports/<outlet>/YYYY/MM/DD/<prefix>-<time>.report.json``, the day the crawl started.
+
+    WARC files are filed by the day each was opened, so a crawl that runs past midnight UTC
+    has its report under the first day and its later WARCs under the next.
+    """
     stem = filename.removesuffix(REPORT_SUFFIX)
     stamp = stem.rsplit("-", 1)[-1]
     if len(stamp) != 14 or not stamp.isdigit():

@@ -27,7 +27,7 @@ from scrapy.http import Response, TextResponse
 from twisted.internet import error as net_error
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-from archive.mirrors.classify import SEIZED, classify_answer
+from archive.mirrors.classify import ERROR, SEIZED, UNREACHABLE, classify_answer
 
 log = logging.getLogger(__name__)
 
@@ -100,14 +100,14 @@ class MirrorFailoverMiddleware:
             self._server_errors[host] = self._server_errors.get(host, 0) + 1
             if self._server_errors[host] >= DEAD_AFTER_SERVER_ERRORS:
                 self._mark_dead(
-                    request.url, host, f"HTTP {response.status} on {DEAD_AFTER_SERVER_ERRORS} pages in a row"
+                    request.url, host, ERROR, f"HTTP {response.status} on {DEAD_AFTER_SERVER_ERRORS} pages in a row"
                 )
             return self._reroute(request, host) or response
         self._server_errors[host] = 0
         if response.status == 200 and isinstance(response, TextResponse):
             verdict = classify_answer(host, 200, response.text, location=None, article_links=0)
             if verdict.state == SEIZED:
-                self._mark_dead(request.url, host, verdict.detail)
+                self._mark_dead(request.url, host, SEIZED, verdict.detail)
                 return self._reroute(request, host) or response
         return response
 
@@ -115,15 +115,20 @@ class MirrorFailoverMiddleware:
         host = _host(request.url)
         if host not in self.domains or not isinstance(exception, DEAD_DOMAIN_ERRORS):
             return None
-        self._mark_dead(request.url, host, f"{type(exception).__name__}: {exception}")
+        self._mark_dead(request.url, host, UNREACHABLE, f"{type(exception).__name__}: {exception}")
         return self._reroute(request, host)
 
-    def _mark_dead(self, url: str, host: str, reason: str) -> None:
-        """Once per host and crawl: a stat for the run report and an outcome the spider records."""
+    def _mark_dead(self, url: str, host: str, state: str, reason: str) -> None:
+        """Once per host and crawl: stats for the run report and an outcome the spider records.
+
+        ``state`` is the mirrors' vocabulary (seized, error, unreachable): the crawl's verdict is
+        recorded in the domains' history as it is, not guessed back from the reason's wording.
+        """
         if host in self.dead:
             return
         self.dead[host] = reason[:300]
         self.stats.set_value(f"edittrail/domain_dead/{host}", self.dead[host])
+        self.stats.set_value(f"edittrail/domain_state/{host}", state)
         log.warning("domain dead for the rest of this crawl host=%s: %s", host, reason)
         spider = getattr(self.crawler, "spider", None)
         if hasattr(spider, "record_outcome"):

@@ -247,6 +247,7 @@ class OutletSpider(Spider):
                 _, _, host, status = key.split("/", 3)
                 per_host.setdefault(host, {})[status] = value
         dead = {k.removeprefix("edittrail/domain_dead/"): v for k, v in stats.items() if "/domain_dead/" in k}
+        dead_states = {k.removeprefix("edittrail/domain_state/"): v for k, v in stats.items() if "/domain_state/" in k}
         finished_at = datetime.now(UTC)
         report = {
             "outlet": self.outlet.name,
@@ -259,6 +260,7 @@ class OutletSpider(Spider):
             "exchanges_archived": stats.get("edittrail/warc/exchanges", 0),
             "status_per_host": per_host,
             "dead_domains": dead,
+            "dead_domain_states": dead_states,
             "pages": dict(self.kinds),
             "outcomes": self.outcomes,
             "errors": sum(

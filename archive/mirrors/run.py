@@ -18,7 +18,7 @@ from typing import Any
 
 from archive.alerts import Deliveries, Notifier, apprise_notifier, deliver_to_channel
 from archive.config import Config, Outlet
-from archive.mirrors.classify import ERROR, SEIZED, SERVING, UNREACHABLE
+from archive.mirrors.classify import SERVING, UNREACHABLE
 from archive.mirrors.discovery import new_candidates
 from archive.mirrors.probe import Fetch, ProbeResult, Resolve, archive_answers, probe_domain
 from archive.mirrors.state import ACCEPTED, CANDIDATE, MirrorState, Transition, mirrors_db_path
@@ -91,11 +91,16 @@ def probe_outlet(
 
 
 def record_crawl_health(config: Config, outlet_name: str, report: dict[str, Any]) -> dict[str, str]:
-    """One history row per domain the crawl used: serving if it answered, the failover's reason if it died."""
+    """One history row per domain the crawl used: serving if it answered, the failover's verdict if it died.
+
+    The verdict (seized, error, unreachable) is the failover middleware's, from the report's
+    ``dead_domain_states``; a report without one (written before it was recorded) says unreachable.
+    """
     outlet = config.outlet(outlet_name)
     at = str(report.get("finished_at") or datetime.now(UTC).isoformat())
     checked_at = datetime.fromisoformat(at).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     dead: dict[str, str] = report.get("dead_domains") or {}
+    dead_states: dict[str, str] = report.get("dead_domain_states") or {}
     answered = {
         h for h, codes in (report.get("status_per_host") or {}).items() if any(c.startswith("2") for c in codes)
     }
@@ -103,9 +108,8 @@ def record_crawl_health(config: Config, outlet_name: str, report: dict[str, Any]
     with mirror_state(config) as state:
         for host in outlet.domains:
             if host in dead:
-                reason = dead[host]
-                kind = SEIZED if "seizure" in reason else ERROR if reason.startswith("HTTP 5") else UNREACHABLE
-                detail = f"during crawl {report.get('run_id', '')}: {reason}"
+                kind = dead_states.get(host, UNREACHABLE)
+                detail = f"during crawl {report.get('run_id', '')}: {dead[host]}"
             elif host in answered:
                 kind, detail = SERVING, f"answered during crawl {report.get('run_id', '')}"
             else:

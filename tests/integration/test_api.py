@@ -107,7 +107,7 @@ def test_cdx_time_range_limit_sort_filter_and_fields(client, built):
     assert client.get("/demo/cdx", params={"url": url, "to": first, "fl": "timestamp"}).text.split() == [first]
     assert client.get("/demo/cdx", params={"url": url, "from": second, "fl": "timestamp"}).text.split() == [second]
     assert client.get(
-        "/demo/cdx", params={"url": url, "from": first[:4], "to": first[:4], "fl": "timestamp"}
+        "/demo/cdx", params={"url": url, "from": first[:4], "to": second[:4], "fl": "timestamp"}
     ).text.split() == [first, second]
     assert client.get(
         "/demo/cdx", params={"url": url, "sort": "reverse", "limit": 1, "fl": "timestamp"}

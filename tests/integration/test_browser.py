@@ -90,13 +90,16 @@ def server(built) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
+        deadline = time.monotonic() + 60
+        while True:
             try:
                 with urlopen(f"{base}/openapi.json", timeout=1):
                     break
             except OSError:
                 if process.poll() is not None:
                     raise AssertionError(process.stderr.read().decode() if process.stderr else "serve exited") from None
+                if time.monotonic() > deadline:
+                    pytest.fail(f"`edittrail serve` did not answer on {base} within 60s")
                 time.sleep(0.1)
         yield base
     finally:

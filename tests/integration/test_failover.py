@@ -9,6 +9,8 @@ import pytest
 from archive import pipeline
 from archive.config import load_config
 from archive.index import Index
+from archive.mirrors.classify import ERROR, SEIZED, UNREACHABLE
+from archive.mirrors.run import record_crawl_health
 from tests.integration.test_crawl import crawl_once
 from tests.support import HOSTS, warc_responses
 
@@ -22,6 +24,7 @@ def test_primary_down_crawl_completes_from_mirrors_and_captures_name_the_serving
     report, warcs = crawl_once(sim_config, articles=(article,))
 
     assert primary in report["dead_domains"], report["dead_domains"]
+    assert report["dead_domain_states"][primary] == UNREACHABLE
     failovers = [o for o in report["outcomes"] if o["kind"] == "failover"]
     assert failovers, "no request was failed over to a mirror"
     assert all(o["host"] != primary for o in failovers)
@@ -55,5 +58,16 @@ def test_seized_mirror_is_left_for_the_next_domain(sim, sim_config):
     sim.seize(seized)
     report, warcs = crawl_once(sim_config)
     assert "seizure notice" in report["dead_domains"].get(seized, ""), report["dead_domains"]
+    assert report["dead_domain_states"][seized] == SEIZED
     # The banner itself is kept as evidence: the first answer that showed it is archived.
     assert any(urlsplit(r["uri"]).hostname == seized for r in warc_responses(warcs))
+
+
+def test_a_domain_answering_only_5xx_is_dead_as_an_error_and_recorded_so(sim, sim_config):
+    """The failover's verdict reaches the domains' history as it is: error, not unreachable."""
+    failing = HOSTS[1]
+    sim.fail(status=502, host=failing)
+    report, _ = crawl_once(sim_config)
+    assert report["dead_domains"][failing].startswith("HTTP 502 on"), report["dead_domains"]
+    assert report["dead_domain_states"] == {failing: ERROR}
+    assert record_crawl_health(load_config(sim_config), "demo", report)[failing] == ERROR

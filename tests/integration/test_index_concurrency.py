@@ -36,6 +36,7 @@ from pathlib import Path
 from archive.index import Index
 
 path, stop, role, per_warc = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+ready = Path(sys.argv[5])
 deadline = time.monotonic() + 120
 rounds, counts, errors = 0, set(), []
 while not stop.exists() and time.monotonic() < deadline:
@@ -54,6 +55,7 @@ while not stop.exists() and time.monotonic() < deadline:
             idx.last_capture("http://www.presstv.ir/Detail/2024/01/01/3/x")
             idx.summary("demo")
         rounds += 1
+        ready.touch()
     except Exception as exc:
         errors.append(f"{type(exc).__name__}: {exc}")
 print(json.dumps({"rounds": rounds, "counts": sorted(counts), "errors": errors[:5]}))
@@ -82,19 +84,29 @@ def records(warc: int) -> list[WarcRecordInfo]:
     ]
 
 
+def wait_for(files: list[Path], seconds: float = 60) -> None:
+    """Wait on the readers themselves, not on a guess of how long Python takes to start on CI."""
+    deadline = time.monotonic() + seconds
+    while not all(f.exists() for f in files):
+        if time.monotonic() > deadline:
+            pytest.fail(f"readers not started after {seconds}s: {[f.name for f in files if not f.exists()]}")
+        time.sleep(0.05)
+
+
 def test_readers_and_the_writer_never_see_a_locked_database(tmp_path: Path):
     outlet = load_config(write_config(tmp_path, port=8765)).outlet("demo")
     path, stop = tmp_path / "index.sqlite", tmp_path / "stop"
+    ready_files = [tmp_path / f"ready-{n}-{role}" for n, role in enumerate(READERS)]
     Index(path).close()
     readers = [
         subprocess.Popen(
-            [sys.executable, "-c", READER, str(path), str(stop), role, str(CAPTURES_PER_WARC)],
+            [sys.executable, "-c", READER, str(path), str(stop), role, str(CAPTURES_PER_WARC), str(ready)],
             stdout=subprocess.PIPE,
             text=True,
         )
-        for role in READERS
+        for role, ready in zip(READERS, ready_files, strict=True)
     ]
-    time.sleep(1.0)  # let the readers get going
+    wait_for(ready_files)  # every reader has done a round: the writer starts under their feet
     with Index(path) as idx:
         for warc in range(WARCS):
             added = idx.add_warc(outlet, f"warcs/demo/{warc:05d}.warc.gz", records(warc), size=1, sha256=None)

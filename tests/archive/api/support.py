@@ -4,6 +4,7 @@ hostile page archived through the real store and index steps."""
 
 from __future__ import annotations
 
+import time
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,7 @@ from archive.warc import HttpRequestData, HttpResponseData, WarcWriter
 from tests.support import TWO_DOMAINS, write_config
 
 EDITED_HEADLINE = "A headline nobody announced"
-HOSTILE_ID = "999999"
+HOSTILE_ID = "99999999"  # beyond any id the simulated outlet issues (six digits, ~68 a day)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ def build_archive(directory: Path, sim: SimulatedOutlet, *, hostile_collector: s
     pipeline.run_cycle(config, "demo")
     with Index(config.index_path, readonly=True) as idx:
         first_end = idx.db.execute("SELECT max(fetched_at) FROM captures").fetchone()[0]
+    wait_past(first_end)
     edited = sim.site.article_ids()[1]
     sim.edit_headline(edited, EDITED_HEADLINE, declared=False)
     pipeline.run_cycle(config, "demo")
@@ -52,6 +54,14 @@ def build_archive(directory: Path, sim: SimulatedOutlet, *, hostile_collector: s
     if hostile_collector is not None:
         hostile = archive_hostile_page(config, sim, hostile_collector)
     return Built(config, sim, str(edited), first_end, hostile)
+
+
+def wait_past(moment: str) -> None:
+    """Until the clock is past ``moment`` (whole seconds, as captures are timed): the second crawl
+    then starts in a later second than the first ended, which `second_crawl_from` relies on."""
+    end = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    while datetime.now(UTC).replace(microsecond=0) <= end:
+        time.sleep(0.05)
 
 
 def hostile_html(collector: str) -> bytes:

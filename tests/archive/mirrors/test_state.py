@@ -103,6 +103,7 @@ def test_a_crawl_outage_is_recorded_and_alerted_once(config):
         "status_per_host": {HOSTS[1]: {"200": 9}},
     }
     down["dead_domains"] = {HOSTS[0]: "DownloadConnectionRefusedError: refused"}
+    down["dead_domain_states"] = {HOSTS[0]: UNREACHABLE}
     assert record_crawl_health(config, "demo", down)[HOSTS[0]] == UNREACHABLE
 
     now = datetime(2026, 11, 1, 4, tzinfo=UTC)
@@ -112,6 +113,18 @@ def test_a_crawl_outage_is_recorded_and_alerted_once(config):
     ((title, body),) = Recorder.sent
     assert f"domain {HOSTS[0]}: serving → unreachable" in title
     assert "refused" in body
+
+
+def test_a_dead_domains_state_is_the_failovers_verdict_not_read_from_its_reason(config):
+    report = {
+        "run_id": "r1",
+        "finished_at": "2026-11-01T00:00:00+00:00",
+        "status_per_host": {HOSTS[1]: {"200": 9}},
+        "dead_domains": {HOSTS[0]: "a banner we have never seen before", HOSTS[2]: "HTTP 500 on 3 pages in a row"},
+        "dead_domain_states": {HOSTS[0]: SEIZED},
+    }
+    states = record_crawl_health(config, "demo", report)
+    assert states == {HOSTS[0]: SEIZED, HOSTS[1]: SERVING, HOSTS[2]: UNREACHABLE}  # no verdict: unreachable
 
 
 def test_a_failing_channel_gets_the_domain_alert_on_the_next_run(config):
