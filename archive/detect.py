@@ -68,7 +68,7 @@ def detect(config: Config, outlet_name: str, store: ObjectStore) -> dict[str, An
         for article_id in sorted(touched - deferred):
             with db.conn:
                 for change in find_divergences(db, outlet, article_id, batch):
-                    _Recorder(db, {}, counts).change(change)
+                    record_change(db, change, counts)
         batch.clear()
         touched.clear()
 
@@ -168,23 +168,28 @@ def _process(
     return "skipped"
 
 
+def record_change(db: sqlite_utils.Database, change: Change | None, counts: dict[str, int]) -> None:
+    """Store a change once (a re-run finds it already there) and count it only when new."""
+    if change is not None and vx.add_change(db, change):
+        counts["changes"] += 1
+        log.info(
+            "change outlet=%s article=%s kind=%s declared=%s host=%s",
+            change.outlet,
+            change.article_id,
+            change.kind,
+            change.declared,
+            change.host,
+        )
+
+
 class _Recorder:
-    """Writes changes and counts them; one per capture being processed."""
+    """Records the changes one capture makes, filling in the capture's identity for its fates."""
 
     def __init__(self, db: sqlite_utils.Database, capture: dict[str, Any], counts: dict[str, int]) -> None:
         self.db, self.capture, self.counts = db, capture, counts
 
     def change(self, change: Change | None) -> None:
-        if change is not None and vx.add_change(self.db, change):
-            self.counts["changes"] += 1
-            log.info(
-                "change outlet=%s article=%s kind=%s declared=%s host=%s",
-                change.outlet,
-                change.article_id,
-                change.kind,
-                change.declared,
-                change.host,
-            )
+        record_change(self.db, change, self.counts)
 
     def fate(self, kind: str, summary: str, last: Version | None, **details: Any) -> None:
         c = self.capture
