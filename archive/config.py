@@ -28,7 +28,14 @@ from pydantic import (
 )
 
 from archive.errors import ConfigError
-from archive.storage.s3_settings import S3Credentials, S3Settings, bucket_problem
+from archive.storage.s3_settings import (
+    MAX_PART_SIZE,
+    MIN_PART_SIZE,
+    MiB,
+    S3Credentials,
+    S3Settings,
+    bucket_problem,
+)
 
 CONFIG_ENV = "EDITTRAIL_CONFIG"
 DEFAULT_CONFIG_NAME = "outlets.toml"
@@ -192,6 +199,9 @@ class S3Options(_Frozen):
     connect_timeout: float = Field(default=10.0, gt=0, le=600)
     read_timeout: float = Field(default=60.0, gt=0, le=3600)
     max_attempts: int | None = Field(default=None, ge=1, le=20)
+    multipart_threshold: int = 64 * MiB
+    part_size: int = 16 * MiB
+    max_concurrency: int = Field(default=4, ge=1, le=64)
     aws_conn_id: str | None = None
 
     @model_validator(mode="before")
@@ -215,6 +225,14 @@ class S3Options(_Frozen):
             if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
                 raise ValueError(f"{value!r} is not an endpoint URL: write e.g. 'https://s3.example.com:9000'")
         return value
+
+    @field_validator("multipart_threshold", "part_size", mode="before")
+    @classmethod
+    def _part_size(cls, value: int | str) -> int:
+        size = parse_size(value)
+        if not MIN_PART_SIZE <= size <= MAX_PART_SIZE:
+            raise ValueError(f"{value!r}: S3 parts are 5MiB to 5GiB; write e.g. '16MiB'")
+        return size
 
     @field_validator("aws_conn_id")
     @classmethod

@@ -17,6 +17,7 @@ from archive.errors import ConfigError, StoreError
 
 MiB = 1 << 20
 MIN_PART_SIZE = 5 * MiB  # S3's smallest part (all but the last)
+MAX_PART_SIZE = 5 << 30  # and its largest
 MAX_PARTS = 10_000
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _IPV4 = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
@@ -104,8 +105,8 @@ class S3Settings:
             problems.append(f'checksums = {self.checksums!r}: use "sha256" or "none"')
         if self.addressing_style not in ("auto", "path", "virtual"):
             problems.append(f'addressing_style = {self.addressing_style!r}: use "auto", "path" or "virtual"')
-        if self.part_size < MIN_PART_SIZE:
-            problems.append(f"part_size {self.part_size}: S3 parts are at least {MIN_PART_SIZE} bytes (5MiB)")
+        if not MIN_PART_SIZE <= self.part_size <= MAX_PART_SIZE:
+            problems.append(f"part_size {self.part_size}: S3 parts are 5MiB to 5GiB")
         if self.multipart_threshold < MIN_PART_SIZE:
             problems.append(f"multipart_threshold {self.multipart_threshold}: must be at least 5MiB")
         if self.max_concurrency < 1 or (self.max_attempts is not None and self.max_attempts < 1):

@@ -178,6 +178,9 @@ def test_the_s3_table_sets_every_store_setting(tmp_path):
         "connect_timeout = 3\n"
         "read_timeout = 7.5\n"
         "max_attempts = 6\n"
+        'multipart_threshold = "100MB"\n'
+        'part_size = "32MiB"\n'
+        "max_concurrency = 8\n"
         'aws_conn_id = "minio_archive"\n'
     )
     outlet = load_text(tmp_path, text).outlet("x")
@@ -190,6 +193,9 @@ def test_the_s3_table_sets_every_store_setting(tmp_path):
         connect_timeout=3,
         read_timeout=7.5,
         max_attempts=6,
+        multipart_threshold=100 * 10**6,
+        part_size=32 * 2**20,
+        max_concurrency=8,
     )
     assert outlet.aws_conn_id == "minio_archive"
 
@@ -215,6 +221,10 @@ def test_connection_credentials_fill_in_keys_and_only_what_the_config_leaves_uns
         ('endpoint_url = "minio.local:9000"', "outlets.x.s3.endpoint_url: 'minio.local:9000' is not an endpoint URL"),
         ("read_timeout = 0", "outlets.x.s3.read_timeout: Input should be greater than 0"),
         ("max_attempts = 0", "outlets.x.s3.max_attempts: Input should be greater than or equal to 1"),
+        ('part_size = "4MiB"', "outlets.x.s3.part_size: '4MiB': S3 parts are 5MiB to 5GiB; write e.g. '16MiB'"),
+        ('multipart_threshold = "6GiB"', "outlets.x.s3.multipart_threshold: '6GiB': S3 parts are 5MiB to 5GiB"),
+        ('part_size = "lots"', "outlets.x.s3.part_size: 'lots' is not a size"),
+        ("max_concurrency = 0", "outlets.x.s3.max_concurrency: Input should be greater than or equal to 1"),
         ('aws_conn_id = "my conn"', "outlets.x.s3.aws_conn_id: 'my conn' is not an Airflow connection id"),
         ('regoin = "eu-west-1"', "outlets.x.s3.regoin: is not a known key"),
         ('secret_access_key = "hunter2"', "outlets.x.s3: 'secret_access_key': credentials do not belong in"),

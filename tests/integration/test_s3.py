@@ -216,6 +216,18 @@ def test_the_index_backup_lands_in_the_s3_store(s3_env, bucket, warcs, tmp_path)
     assert stored.key.startswith("backups/demo/index-") and head["ContentLength"] == stored.size > 0
 
 
+def test_the_s3_tables_multipart_settings_drive_the_upload(s3_env, bucket, tmp_path):
+    """``part_size`` and ``multipart_threshold`` from outlets.toml reach the store: 11 MiB in 5 MiB parts is 3."""
+    table = 'multipart_threshold = "5MiB"\npart_size = "5MiB"\nmax_concurrency = 2\n'
+    config = s3_config(tmp_path, 8765, bucket, s3_table=table)
+    big = tmp_path / "big.warc.gz"
+    big.write_bytes(bytes(range(256)) * (11 * 4096))
+    store = pipeline.store_for(config, config.outlet("demo"))
+    stored = store.put(big, "warcs/demo/2026/11/25/big.warc.gz")
+    head = s3_env.client().head_object(Bucket=bucket, Key=f"archive/{stored.key}")
+    assert head["ETag"].strip('"').endswith("-3") and head["ContentLength"] == 11 * 2**20
+
+
 def test_an_unchanged_page_crawled_twice_is_a_revisit_that_retrieves_the_original(s3_env, bucket, sim, tmp_path):
     """Article pages carry per-request noise (view counts, related stories), as the real site's
     do, so they stay whole; the feeds and sitemaps that did not change become revisits."""

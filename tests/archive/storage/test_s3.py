@@ -312,8 +312,10 @@ def test_bad_urls_and_settings_are_refused_with_the_fix():
     assert parse_s3_url("s3://my-bucket") == ("my-bucket", "")
     with pytest.raises(StoreError, match="bucket name 'My_Bucket' is not valid"):
         parse_s3_url("s3://My_Bucket/x")
-    with pytest.raises(ConfigError, match="at least 5242880 bytes"):
+    with pytest.raises(ConfigError, match="part_size 1024: S3 parts are 5MiB to 5GiB"):
         S3Settings(part_size=1024)
+    with pytest.raises(ConfigError, match="S3 parts are 5MiB to 5GiB"):
+        S3Settings(part_size=6 << 30)
     with pytest.raises(ConfigError, match='use "sha256" or "none"'):
         S3Settings(checksums="md5")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="both access_key_id and secret_access_key"):
