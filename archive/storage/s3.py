@@ -18,14 +18,13 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Literal
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, FlexibleChecksumError, NoCredentialsError
+from botocore.exceptions import BotoCoreError, ClientError, FlexibleChecksumError
 
 from archive.errors import StoreError
 from archive.storage import StoredObject
+from archive.storage.s3_client import CHECKSUM_HINT, error_code, make_client, store_error
 from archive.storage.s3_digests import FileDigests, b64, digest_file, open_local, unreadable
 from archive.storage.s3_settings import MIN_PART_SIZE, MiB, S3Settings, parse_s3_url
 
@@ -40,43 +39,6 @@ log = logging.getLogger(__name__)
 LIST_PAGE_SIZE = 1000
 CONFLICT_ATTEMPTS = 3  # 409 ConditionalRequestConflict: another conditional write of the key was in flight
 _CHUNK = MiB
-_CHECKSUM_HINT = 'if this store does not support S3 checksums, set checksums = "none" in [outlets.NAME.s3]'
-_HINTS = {
-    "NoSuchBucket": "create the bucket, or fix the store URL in outlets.toml",
-    "AccessDenied": "the credentials lack s3:PutObject, s3:GetObject, s3:ListBucket or s3:AbortMultipartUpload here",
-    "InvalidAccessKeyId": "the access key is unknown to this store; check the credentials",
-    "SignatureDoesNotMatch": "the secret key is wrong for this access key; check the credentials",
-    "NotImplemented": "the store lacks a feature we asked for: set conditional_writes = false or "
-    'checksums = "none" in [outlets.NAME.s3]',
-    "BadDigest": "the bytes changed in transit or on disk; the next run uploads the file again",
-    "InvalidRequest": _CHECKSUM_HINT,
-}
-
-
-def make_client(settings: S3Settings) -> S3Client:
-    """A boto3 S3 client with retries, timeouts and checksum behaviour from ``settings``."""
-    retries: dict[str, Any] = {"mode": settings.retry_mode}
-    if settings.max_attempts is not None:
-        retries["total_max_attempts"] = settings.max_attempts
-    when: Literal["when_supported", "when_required"] = (
-        "when_supported" if settings.checksums == "sha256" else "when_required"
-    )
-    config = Config(
-        retries=retries,  # type: ignore[arg-type]  # botocore's TypedDict lacks total_max_attempts
-        connect_timeout=settings.connect_timeout,
-        read_timeout=settings.read_timeout,
-        s3={"addressing_style": settings.addressing_style},
-        request_checksum_calculation=when,
-        response_checksum_validation=when,
-        max_pool_connections=max(10, settings.max_concurrency + 2),
-    )
-    session = boto3.session.Session(
-        aws_access_key_id=settings.access_key_id,
-        aws_secret_access_key=settings.secret_access_key,
-        aws_session_token=settings.session_token,
-        region_name=settings.region,
-    )
-    return session.client("s3", endpoint_url=settings.endpoint_url, config=config)
 
 
 class S3Store:
@@ -140,9 +102,9 @@ class S3Store:
             except _ExistsError:
                 return self._existing(key, self._head(full), digests)
             except ClientError as exc:
-                if _code(exc) == "PreconditionFailed":
+                if error_code(exc) == "PreconditionFailed":
                     return self._existing(key, self._head(full), digests)
-                if _code(exc) != "ConditionalRequestConflict" or attempt == CONFLICT_ATTEMPTS:
+                if error_code(exc) != "ConditionalRequestConflict" or attempt == CONFLICT_ATTEMPTS:
                     raise
                 log.warning("conditional write conflict, retrying key=%s store=%s", key, self.url)
                 time.sleep(0.2 * 2**attempt)
@@ -224,7 +186,7 @@ class S3Store:
         try:
             self.client.abort_multipart_upload(Bucket=self.bucket, Key=full, UploadId=upload_id)
         except (ClientError, BotoCoreError) as exc:
-            if isinstance(exc, ClientError) and _code(exc) == "NoSuchUpload":
+            if isinstance(exc, ClientError) and error_code(exc) == "NoSuchUpload":
                 return
             log.warning("could not abort multipart upload %s of %s (the next put retries): %s", upload_id, full, exc)
 
@@ -242,7 +204,7 @@ class S3Store:
                         log.warning("aborting leftover multipart upload key=%s upload=%s", full, upload["UploadId"])
                         self._abort(full, upload["UploadId"])
         except ClientError as exc:
-            if _code(exc) != "NotImplemented":
+            if error_code(exc) != "NotImplemented":
                 raise
 
     def _check_upload(self, key: str, full: str, digests: FileDigests) -> None:
@@ -261,7 +223,7 @@ class S3Store:
         if not stored:
             raise StoreError(
                 f"{self.url}: the store returned no SHA-256 checksum for {key}, so the upload cannot be "
-                f"verified and the spool copy is kept; {_CHECKSUM_HINT} (uploads are then verified by reading back)"
+                f"verified and the spool copy is kept; {CHECKSUM_HINT} (uploads are then verified by reading back)"
             )
         if not digests.matches(stored) or head.get("ContentLength") != digests.size:
             raise StoreError(
@@ -297,7 +259,7 @@ class S3Store:
         try:
             return dict(self.client.head_object(**args))
         except ClientError as exc:
-            if _code(exc) in ("404", "NoSuchKey", "NotFound"):
+            if error_code(exc) in ("404", "NoSuchKey", "NotFound"):
                 return None
             raise
 
@@ -321,7 +283,7 @@ class S3Store:
             )
             data = response["Body"].read()
         except ClientError as exc:
-            if _code(exc) == "InvalidRange":
+            if error_code(exc) == "InvalidRange":
                 data = b""
             else:
                 raise self._error("range read of", key, exc) from exc
@@ -359,7 +321,7 @@ class S3Store:
         except StoreError as exc:
             if isinstance(exc.__cause__, FlexibleChecksumError):
                 return False  # the bytes disagree with the store's own checksum: damaged
-            if isinstance(exc.__cause__, ClientError) and _code(exc.__cause__) in ("404", "NoSuchKey"):
+            if isinstance(exc.__cause__, ClientError) and error_code(exc.__cause__) in ("404", "NoSuchKey"):
                 return False
             raise
 
@@ -372,31 +334,7 @@ class S3Store:
         return digest.hexdigest()
 
     def _error(self, action: str, key: str, exc: Exception) -> StoreError:
-        if isinstance(exc, ClientError):
-            code = _code(exc)
-            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            hint = _HINTS.get(code) or (
-                "the store kept failing after botocore's retries; the local file is untouched and the next run "
-                "tries again"
-                if status and status >= 500
-                else "see the store's error message"
-            )
-            detail = f"{code} (HTTP {status}): {exc.response.get('Error', {}).get('Message', '')}"
-        elif isinstance(exc, NoCredentialsError):
-            detail = "no AWS credentials found"
-            hint = (
-                "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, an AWS profile or role, "
-                "or the Airflow connection named by aws_conn_id in [outlets.NAME.s3]"
-            )
-        elif isinstance(exc, FlexibleChecksumError):
-            detail, hint = str(exc), "the object's bytes disagree with its stored checksum: run `edittrail audit`"
-        else:
-            detail = f"{type(exc).__name__}: {exc}"
-            hint = (
-                "the store was unreachable or timed out through botocore's retries; check endpoint_url and the "
-                "network; the local file is untouched and the next run tries again"
-            )
-        return StoreError(f"{self.url}: {action} {key} failed: {detail}; {hint}")
+        return store_error(self.url, action, key, exc)
 
 
 class _ExistsError(Exception):
@@ -421,7 +359,3 @@ class _Body(io.RawIOBase):
     def close(self) -> None:
         self._body.close()
         super().close()
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
