@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
+from archive.carryover import carried_over
 from archive.config import Config, Outlet
 from archive.crawljob import CrawlJob, Seed
 from archive.errors import CaptureError, ConfigError, StoreError
@@ -87,8 +88,9 @@ def plan(
     """Write the crawl job for one run; returns where it is.
 
     The job holds the discovery seeds, the known articles due for a revisit (archive.revisit),
-    and ``articles``: URLs to fetch besides (an operator's ``edittrail crawl --url``), each of
-    which must be an article URL on one of the outlet's domains.
+    the articles of dead runs not captured since (archive.carryover), and ``articles``: URLs
+    to fetch besides (an operator's ``edittrail crawl --url``), each of which must be an
+    article URL on one of the outlet's domains.
     """
     outlet = config.outlet(outlet_name)
     for url in articles:
@@ -98,7 +100,9 @@ def plan(
                 f"article_pattern in {config.path})"
             )
     run_id = safe_run_id(run_id) if run_id else new_run_id()
-    due = revisits_due(config, outlet, now or datetime.now(UTC))
+    now = now or datetime.now(UTC)
+    due = revisits_due(config, outlet, now)
+    carried = carried_over(config, outlet, now)
     crawled = with_accepted_mirrors(config, outlet.name)
     run_dir = config.runs_dir(outlet.name) / run_id
     job = CrawlJob(
@@ -111,15 +115,27 @@ def plan(
         warc_prefix=f"{outlet.name}-{secrets.token_hex(4)}",
         report=run_dir / "report.json",
         seeds=plan_seeds(crawled),
-        articles=tuple(dict.fromkeys((*articles, *due))),
+        articles=tuple(dict.fromkeys((*articles, *carried, *due))),
         extra_domains=crawled.mirrors[len(outlet.mirrors) :],
     )
     job_path = run_dir / "job.json"
     job.save(job_path)
     log.info(
-        "planned outlet=%s run=%s seeds=%d revisits=%d job=%s", outlet.name, run_id, len(job.seeds), len(due), job_path
+        "planned outlet=%s run=%s seeds=%d revisits=%d carried_over=%d job=%s",
+        outlet.name,
+        run_id,
+        len(job.seeds),
+        len(due),
+        len(carried),
+        job_path,
     )
-    return {"run_id": run_id, "job": str(job_path), "seeds": len(job.seeds), "revisits": len(due)}
+    return {
+        "run_id": run_id,
+        "job": str(job_path),
+        "seeds": len(job.seeds),
+        "revisits": len(due),
+        "carried_over": len(carried),
+    }
 
 
 def revisits_due(config: Config, outlet: Outlet, now: datetime) -> list[str]:

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -26,6 +27,7 @@ import pytest
 
 from archive import pipeline
 from archive.config import Config, load_config
+from archive.crawljob import CrawlJob
 from archive.index import Index
 from archive.simulate import SimulatedOutlet
 from archive.warc import WarcTruncatedError, iter_records
@@ -52,9 +54,9 @@ def outlet(tmp_path: Path) -> Iterator[tuple[SimulatedOutlet, Config]]:
         yield sim, load_config(path)
 
 
-def start_crawl(config: Config) -> tuple[subprocess.Popen[bytes], Path]:
+def start_crawl(config: Config, articles: tuple[str, ...] = ()) -> tuple[subprocess.Popen[bytes], Path]:
     """plan, then the crawl subprocess exactly as pipeline.crawl starts it."""
-    job = Path(pipeline.plan(config, "demo")["job"])
+    job = Path(pipeline.plan(config, "demo", articles=articles)["job"])
     with open(job.parent / "crawl.log", "wb") as log:
         command = pipeline.crawl_command(job, config.outlet("demo"), config.index_path)
         process = subprocess.Popen(command, env=pipeline.crawl_env(), cwd=config.root, stdout=log, stderr=log)
@@ -178,3 +180,22 @@ def test_sigterm_closes_the_warc_files_within_the_grace_period(outlet):
         assert [r for r in iter_records(stream, name=str(closed)) if r.record_type == "response"]
     report = json.loads((job.parent / "report.json").read_text())
     assert report["finish_reason"] == "shutdown"
+
+
+def test_an_article_asked_for_by_a_killed_run_is_asked_for_again_until_captured(outlet):
+    """``edittrail crawl --url`` whose crawl died before fetching it: the next plan asks again."""
+    sim, config = outlet
+    asked = sim.base_url(HOSTS[1]) + sim.article_path(sim.site.article_ids()[-1])
+    process, _ = start_crawl(config, articles=(asked,))
+    process.kill()  # during start-up: nothing fetched, no report
+    process.wait(timeout=30)
+    store_and_index(config)
+    past_its_timeout = datetime.now(UTC) + timedelta(hours=2)
+
+    again = pipeline.plan(config, "demo", now=past_its_timeout)
+    assert again["carried_over"] == 1 and asked in CrawlJob.load(Path(again["job"])).articles
+
+    pipeline.crawl(config, again["job"])
+    store_and_index(config)
+    assert any(c["url"] == asked and c["status"] == 200 for c in indexed(config))
+    assert pipeline.plan(config, "demo", now=past_its_timeout)["carried_over"] == 0
