@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -82,9 +82,10 @@ def detect(config: Config, outlet_name: str, store: ObjectStore) -> dict[str, An
             if capture["article_id"] in deferred:
                 counts["deferred"] += 1
                 continue
+            # Read and extract before the write transaction: a slow store or a long extraction
+            # must not hold the index's writer lock.
             try:
-                with db.conn:
-                    outcome = _process(db, outlet, store, capture, counts)
+                read = _read(db, outlet, store, capture)
             except StoreError as exc:
                 # Transient (a network store, a mount): retried next run, and so are the
                 # article's later captures, or they would be detected out of order.
@@ -99,6 +100,8 @@ def detect(config: Config, outlet_name: str, store: ObjectStore) -> dict[str, An
                     exc,
                 )
                 continue
+            with db.conn:
+                outcome = _process(db, outlet, capture, counts, read)
             counts["captures"] += 1
             batch.add(capture["record_id"])
             touched.add(capture["article_id"])
@@ -139,31 +142,55 @@ def crawl_batch(warc_key: str) -> str:
     return _SHARD.sub("", prefix)
 
 
+@dataclass(frozen=True)
+class _Stored:
+    """What detect needs from the store for one capture, read before its write transaction."""
+
+    extracted: Extracted | None = None
+    error: EdittrailError | None = None
+    location: str = ""
+
+
+def _read(db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, capture: dict[str, Any]) -> _Stored:
+    """The extracted page (200) or the Location header (redirects); a StoreError is left to the caller."""
+    status = capture["status"]
+    if status == 200:
+        try:
+            return _Stored(extracted=_extracted(db, outlet, store, capture))
+        except StoreError:
+            raise
+        except EdittrailError as exc:
+            return _Stored(error=exc)
+    if status in REDIRECT_STATUSES:
+        loaded = load_record(
+            store.read_range(capture["warc"], capture["offset"], capture["length"]), name=capture["warc"]
+        )
+        return _Stored(location=next((v for k, v in loaded.http_headers or [] if k.lower() == "location"), ""))
+    return _Stored()
+
+
 def _process(
-    db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, capture: dict[str, Any], counts: dict[str, int]
+    db: sqlite_utils.Database, outlet: Outlet, capture: dict[str, Any], counts: dict[str, int], read: _Stored
 ) -> str:
     status = capture["status"]
     record = _Recorder(db, capture, counts)
     if status == 200:
-        try:
-            return _content(db, outlet, store, capture, record)
-        except StoreError:
-            raise
-        except EdittrailError as exc:
-            counts["errors"] += 1
-            log.warning(
-                "detect could not extract outlet=%s url=%s warc=%s: %s",
-                outlet.name,
-                capture["url"],
-                capture["warc"],
-                exc,
-            )
-            vx.mark_detected(db, capture, f"error: {exc}"[:500], None)
-            return "error"
+        if read.extracted is not None:
+            return _content(db, outlet, capture, record, read.extracted)
+        counts["errors"] += 1
+        log.warning(
+            "detect could not extract outlet=%s url=%s warc=%s: %s",
+            outlet.name,
+            capture["url"],
+            capture["warc"],
+            read.error,
+        )
+        vx.mark_detected(db, capture, f"error: {read.error}"[:500], None)
+        return "error"
     if status in GONE_STATUSES:
         return _gone(db, capture, record)
     if status in REDIRECT_STATUSES:
-        return _redirect(db, outlet, store, capture, record)
+        return _redirect(db, outlet, capture, record, read.location)
     vx.mark_detected(db, capture, f"skipped: HTTP {status}", None)
     return "skipped"
 
@@ -209,10 +236,9 @@ class _Recorder:
 
 
 def _content(
-    db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, capture: dict[str, Any], record: _Recorder
+    db: sqlite_utils.Database, outlet: Outlet, capture: dict[str, Any], record: _Recorder, extracted: Extracted
 ) -> str:
     oid, aid, host = outlet.name, capture["article_id"], capture["host"]
-    extracted = _extracted(db, outlet, store, capture)
     if extracted.not_article:
         record.counts["not_articles"] += 1
         log.info("not an article outlet=%s url=%s host=%s: %s", oid, capture["url"], host, extracted.not_article)
@@ -284,11 +310,9 @@ def _gone(db: sqlite_utils.Database, capture: dict[str, Any], record: _Recorder)
 
 
 def _redirect(
-    db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, capture: dict[str, Any], record: _Recorder
+    db: sqlite_utils.Database, outlet: Outlet, capture: dict[str, Any], record: _Recorder, location: str
 ) -> str:
     oid, aid, host = outlet.name, capture["article_id"], capture["host"]
-    loaded = load_record(store.read_range(capture["warc"], capture["offset"], capture["length"]), name=capture["warc"])
-    location = next((v for k, v in loaded.http_headers or [] if k.lower() == "location"), "")
     target = urljoin(capture["url"], location)
     target_id = outlet.article_id(target)
     if target_id == aid or not location:
