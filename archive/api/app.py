@@ -31,7 +31,7 @@ from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from archive.api import articles, cdx, memento, raw
+from archive.api import articles, cdx, memento, raw, rewrite
 from archive.api.templating import templates
 from archive.config import Config, Outlet
 from archive.errors import ArchiveIndexError, EdittrailError
@@ -41,7 +41,7 @@ from archive.storage import ObjectStore
 
 log = logging.getLogger(__name__)
 
-_MEMENTO_PATH = re.compile(r"^(?P<ts>\d{1,14})(?P<mod>id_)?/(?P<url>.+)$", re.S)
+_MEMENTO_PATH = re.compile(r"^(?P<ts>\d{1,14})(?P<mod>id_|if_)?/(?P<url>.+)$", re.S)
 CLIENT_ERRORS = (cdx.CdxQueryError, memento.BadDatetimeError, articles.BadSearchError)
 APP_PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; "
@@ -205,11 +205,11 @@ def replay(request: Request, outlet: str, rest: str) -> Response:
     if m is None:
         nearest = memento.closest(found, moment)
         return Response(
-            status_code=302, headers={"Location": links.at(nearest.timestamp, nearest.url, raw=bool(match["mod"]))}
+            status_code=302, headers={"Location": links.at(nearest.timestamp, nearest.url, modifier=match["mod"] or "")}
         )
     headers = memento.memento_headers(links, url, found, m)
     if match["mod"]:
-        return _raw(archive, chosen, m, links, headers)
+        return _raw(archive, chosen, m, links, headers, framed=match["mod"] == memento.FRAMED)
     page = templates.TemplateResponse(
         request,
         "memento.html",
@@ -217,6 +217,7 @@ def replay(request: Request, outlet: str, rest: str) -> Response:
             "outlet": chosen,
             "m": m,
             "raw_url": links.raw(m),
+            "framed_url": links.framed(m),
             "when": m.row["fetched_at"],
             "others": found,
             "article_id": m.row["article_id"],
@@ -243,22 +244,32 @@ def _timegate(request: Request, archive: Archive, outlet: Outlet, url: str) -> R
 
 
 def _raw(
-    archive: Archive, outlet: Outlet, m: memento.Memento, links: memento.Links, headers: dict[str, str]
+    archive: Archive,
+    outlet: Outlet,
+    m: memento.Memento,
+    links: memento.Links,
+    headers: dict[str, str],
+    *,
+    framed: bool = False,
 ) -> Response:
+    """The archived response (``id_``), or for the UI's frame its HTML rewritten into the archive (``if_``)."""
     with archive.index() as idx:
         got = retrieve(archive.store(outlet), idx, m.row)
+    modifier = memento.FRAMED if framed else "id_"
 
-    def archived_location(target: str) -> str:
-        return links.at(m.timestamp, target, raw=True)
+    def archived(target: str) -> str:
+        return links.at(m.timestamp, target, modifier=modifier)
 
-    response = Response(got.payload, status_code=got.status or 200)
-    sent = raw.replay_headers(got.http_headers, m.url, archived_location)
+    payload, sent = got.payload, raw.replay_headers(got.http_headers, m.url, archived)
+    if framed:
+        payload, sent = rewrite.framed(got, m.url, archived, sent)
+    response = Response(payload, status_code=got.status or 200)
     response.raw_headers = [
         *(
             (name.encode("latin-1", "replace"), value.encode("latin-1", "replace"))
             for name, value in [*sent, *headers.items()]
         ),
-        (b"content-length", str(len(got.payload)).encode()),
+        (b"content-length", str(len(payload)).encode()),
     ]
     return response
 

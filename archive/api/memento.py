@@ -8,7 +8,8 @@ and case aside), as pywb does. URLs follow pywb's scheme, one collection per out
 - ``/{outlet}/{url}``: the TimeGate (``Accept-Datetime`` → 302 to the closest memento);
 - ``/{outlet}/timemap/link/{url}``: the TimeMap in ``application/link-format``;
 - ``/{outlet}/{timestamp}/{url}``: a memento (the archived page, framed);
-- ``/{outlet}/{timestamp}id_/{url}``: the archived response itself.
+- ``/{outlet}/{timestamp}id_/{url}``: the archived response itself;
+- ``/{outlet}/{timestamp}if_/{url}``: the same with its links into the archive, for the frame.
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ _RFC1123 = re.compile(
     r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} "
     r"\d{2}:\d{2}:\d{2} GMT$"
 )
+
+
+FRAMED = "if_"
+"""pywb's modifier for a response rewritten to be shown in a frame."""
 
 
 class BadDatetimeError(EdittrailError):
@@ -119,15 +124,20 @@ class Links:
     def timemap(self, url: str) -> str:
         return f"{self.base}timemap/link/{url}"
 
-    def at(self, timestamp: str, url: str, *, raw: bool = False) -> str:
-        """The memento (or, ``raw``, the archived response) of ``url`` captured at ``timestamp``."""
-        return f"{self.base}{timestamp}{'id_' if raw else ''}/{url}"
+    def at(self, timestamp: str, url: str, *, raw: bool = False, modifier: str = "") -> str:
+        """The memento of ``url`` captured at ``timestamp``; ``raw``, the archived response
+        (``id_``); or the response in another ``modifier`` (``if_``: rewritten for the frame)."""
+        return f"{self.base}{timestamp}{'id_' if raw else modifier}/{url}"
 
     def memento(self, m: Memento) -> str:
         return self.at(m.timestamp, m.url)
 
     def raw(self, m: Memento) -> str:
         return self.at(m.timestamp, m.url, raw=True)
+
+    def framed(self, m: Memento) -> str:
+        """The archived response with its links into the archive (``archive.api.rewrite``)."""
+        return self.at(m.timestamp, m.url, modifier=FRAMED)
 
 
 def memento_rel(found: Sequence[Memento], m: Memento) -> str:

@@ -211,7 +211,7 @@ def test_timegate_negotiates_datetime_at_before_and_after_the_archive(client, bu
     assert negotiate(exact.strftime("%a, %d %b %Y %H:%M:%S GMT")) == re.sub(r"\D", "", second["fetched_at"])
 
 
-def test_memento_carries_memento_datetime_and_links_and_frames_the_raw_record(client, built, article_rows):
+def test_memento_carries_memento_datetime_and_links_and_frames_the_rewritten_record(client, built, article_rows):
     row = article_rows[0]
     stamp = re.sub(r"\D", "", row["fetched_at"])
     response = client.get(f"/demo/{stamp}/{row['url']}")
@@ -222,9 +222,29 @@ def test_memento_carries_memento_datetime_and_links_and_frames_the_raw_record(cl
     assert rels["timegate"] == f"http://testserver/demo/{row['url']}"
     assert rels["timemap"] == f"http://testserver/demo/timemap/link/{row['url']}"
     assert "first memento" in rels and "next memento" in rels
-    raw = f"http://testserver/demo/{stamp}id_/{row['url']}"
-    assert f'<iframe class="archived" sandbox src="{raw}"' in response.text
+    framed = f"http://testserver/demo/{stamp}if_/{row['url']}"
+    assert f'<iframe class="archived" sandbox src="{framed}"' in response.text
+    assert f'href="http://testserver/demo/{stamp}id_/{row["url"]}"' in response.text  # the evidence, unchanged
     assert "script-src 'none'" in response.headers["content-security-policy"]
+
+
+def test_the_framed_record_is_decoded_and_its_links_stay_in_the_archive(client, built, article_rows):
+    row = article_rows[0]
+    stamp = re.sub(r"\D", "", row["fetched_at"])
+    response = client.get(f"/demo/{stamp}if_/{row['url']}", headers={"Accept-Encoding": "identity"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert "content-encoding" not in response.headers  # decoded: the archived bytes are at id_
+    assert response.headers["content-security-policy"] == f"sandbox; {ARCHIVE_ONLY}"
+    hrefs = re.findall(r'(?:href|src)="([^"#]+)"', response.text)
+    assert hrefs and all(h.startswith(f"http://testserver/demo/{stamp}if_/") for h in hrefs if "://" in h), hrefs
+    live = built.sim.base_url("www.presstv.ir")
+    assert f'"{live}' not in response.text  # no link left to the live site
+    other = next(h for h in hrefs if "/Detail/" in h and row["url"] not in h)
+    followed = client.get(other, follow_redirects=False)
+    assert followed.status_code in (200, 302)  # an archived article, at or near this moment
+    if followed.status_code == 302:
+        assert f"if_/{live.split('://')[0]}" in followed.headers["location"]  # and still framed
 
 
 def test_a_memento_at_an_inexact_time_redirects_to_the_closest(client, article_rows):

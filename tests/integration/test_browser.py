@@ -162,10 +162,15 @@ def test_a_hostile_archived_page_cannot_act_on_the_app(page, server, built, coll
     assert frame.locator("#headline").inner_text() == "An archived page with a hostile script"  # shown
     page.wait_for_timeout(1500)
     assert frame.locator("#headline").inner_text() != "SCRIPT RAN"  # its script never ran
-    nested = frame.frame_locator("iframe#from-archive")  # what the page takes from the archive still loads
+    nested = frame.frame_locator("iframe#from-archive")  # a frame of the outlet's page, loaded from the archive
     assert nested.locator("a[href*='/Detail/']").first.get_attribute("href")
     assert page.url == memento and page.title() == title
     assert page.locator("#pwned").count() == 0 and page.locator(".memento-bar").is_visible()
+    assert (frame.locator("#to-home").get_attribute("href") or "").startswith(f"{server}/demo/{stamp}if_/http")
+    frame.locator("#to-live").click()  # the framed copy's links lead into the archive, not out
+    page.wait_for_timeout(1000)
+    archived_frame = page.locator("iframe.archived").element_handle().content_frame()
+    assert archived_frame is not None and archived_frame.url.startswith(f"{server}/demo/{stamp}if_/")
     # opened directly, outside the frame, the response's CSP sandbox still stops it
     page.goto(f"{server}/demo/{stamp}id_/{row['url']}")
     page.wait_for_timeout(1500)

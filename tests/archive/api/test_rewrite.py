@@ -1,0 +1,122 @@
+"""The framed view's copy of an archived page: every http(s) link into the archive, nothing else touched."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+
+from archive.api.rewrite import charset_of, framed, is_html, rewrite_html
+from archive.extract.model import ExtractError
+from archive.retrieve import RetrievedCapture
+
+PAGE_URL = "http://www.presstv.ir/Detail/2026/11/20/777400/A-story"
+
+
+def into_archive(url: str) -> str:
+    return f"/demo/20261125120000if_/{url}"
+
+
+def rewritten(html: str, charset: str | None = "utf-8") -> str:
+    return rewrite_html(html.encode(charset or "utf-8"), PAGE_URL, into_archive, charset).decode()
+
+
+@pytest.mark.parametrize(
+    ("markup", "expected"),
+    [
+        (
+            '<img src="photo.jpg">',
+            'src="/demo/20261125120000if_/http://www.presstv.ir/Detail/2026/11/20/777400/photo.jpg"',
+        ),
+        (
+            '<link rel="stylesheet" href="/css/site.css">',
+            'href="/demo/20261125120000if_/http://www.presstv.ir/css/site.css"',
+        ),
+        (
+            '<a href="https://www.presstv.co.uk/Detail/1">x</a>',
+            'href="/demo/20261125120000if_/https://www.presstv.co.uk/Detail/1"',
+        ),
+        ('<a href="//cdn.presstv.ir/a.jpg">x</a>', 'href="/demo/20261125120000if_/http://cdn.presstv.ir/a.jpg"'),
+        (
+            "<div style=\"background: url('/bg.png')\"></div>",
+            "url('/demo/20261125120000if_/http://www.presstv.ir/bg.png')",
+        ),
+        ('<form action="/search"></form>', 'action="/demo/20261125120000if_/http://www.presstv.ir/search"'),
+    ],
+)
+def test_each_kind_of_link_points_into_the_archive(markup, expected):
+    assert expected in rewritten(f"<html><body>{markup}</body></html>")
+
+
+def test_srcset_candidates_are_each_rewritten_with_their_descriptors():
+    out = rewritten('<img src="a.jpg" srcset="a.jpg 1x, https://cdn.presstv.ir/b.jpg 2x">')
+    assert (
+        'srcset="/demo/20261125120000if_/http://www.presstv.ir/Detail/2026/11/20/777400/a.jpg 1x, '
+        '/demo/20261125120000if_/https://cdn.presstv.ir/b.jpg 2x"'
+    ) in out
+
+
+def test_a_meta_refresh_and_a_style_sheet_in_the_page_stay_in_the_archive():
+    out = rewritten(
+        '<html><head><meta http-equiv="refresh" content="3; url=/next">'
+        "<style>body { background: url(/bg.png) }</style></head><body></body></html>"
+    )
+    assert 'content="3; url=/demo/20261125120000if_/http://www.presstv.ir/next"' in out
+    assert "url(/demo/20261125120000if_/http://www.presstv.ir/bg.png)" in out
+
+
+def test_fragments_and_other_schemes_are_left_alone():
+    out = rewritten(
+        '<a href="#comments">c</a><a href="mailto:news@presstv.ir">m</a><img src="data:image/png;base64,AA">'
+    )
+    assert (
+        'href="#comments"' in out and 'href="mailto:news@presstv.ir"' in out and 'src="data:image/png;base64,AA"' in out
+    )
+
+
+def test_a_base_element_resolves_the_links_and_is_removed():
+    out = rewritten(
+        '<html><head><base href="https://www.presstv.com/static/"></head><body><img src="x.png"></body></html>'
+    )
+    assert 'src="/demo/20261125120000if_/https://www.presstv.com/static/x.png"' in out
+    assert "<base" not in out
+
+
+def test_a_page_in_a_legacy_charset_comes_out_as_utf8():
+    out = rewrite_html("<p>خبر عاجل</p>".encode("cp1256"), PAGE_URL, into_archive, "windows-1256").decode("utf-8")
+    assert "خبر عاجل" in out
+
+
+def test_an_empty_page_is_an_extract_error():
+    with pytest.raises(ExtractError, match="cannot rewrite this page for viewing"):
+        rewrite_html(b"", PAGE_URL, into_archive)
+
+
+def test_content_type_helpers():
+    assert is_html("text/html; charset=windows-1256") and is_html("application/xhtml+xml")
+    assert not is_html("image/jpeg") and not is_html(None)
+    assert charset_of('text/html; charset="windows-1256"') == "windows-1256" and charset_of("text/html") is None
+
+
+def capture(payload: bytes, headers: list[tuple[str, str]]) -> RetrievedCapture:
+    return RetrievedCapture(
+        row={"record_id": "r"}, original={"record_id": "r"}, status=200, http_headers=headers, payload=payload
+    )
+
+
+def test_framed_decodes_a_gzipped_page_and_replaces_its_type_and_encoding_headers():
+    headers = [("Content-Type", "text/html"), ("Content-Encoding", "gzip")]
+    body, sent = framed(capture(gzip.compress(b'<a href="/x">x</a>'), headers), PAGE_URL, into_archive, headers)
+    assert b'href="/demo/20261125120000if_/http://www.presstv.ir/x"' in body
+    assert sent == [("Content-Type", "text/html; charset=utf-8")]
+
+
+def test_framed_passes_anything_but_html_through_unchanged():
+    headers = [("Content-Type", "image/jpeg")]
+    assert framed(capture(b"\xff\xd8jpeg", headers), PAGE_URL, into_archive, headers) == (b"\xff\xd8jpeg", headers)
+
+
+def test_framed_falls_back_to_the_archived_bytes_when_the_encoding_is_broken(caplog):
+    headers = [("Content-Type", "text/html"), ("Content-Encoding", "gzip")]
+    assert framed(capture(b"not gzip", headers), PAGE_URL, into_archive, headers) == (b"not gzip", headers)
+    assert "framed view falls back to the raw capture" in caplog.text
