@@ -125,14 +125,18 @@ def test_a_crawl_killed_at_20_moments_loses_no_capture(outlet):
         whole = whole_captures(spool)
         expected |= whole
         closed_files += len(list(spool.glob("*.warc.gz")))  # a file the writer rotated before the kill
+        left_open = len(list(spool.glob("*.warc.gz.open")))  # none if the kill came before the first record
 
         stored = store_and_index(config)
-        recovered_files += len(stored["recovered"])
+        assert len(stored["recovered"]) == left_open, f"kill {kill}: {stored['recovered']}"
+        recovered_files += left_open
         assert not list(spool.iterdir()), f"kill {kill}: the spool still holds {sorted(spool.iterdir())}"
         missing = whole - {c["record_id"] for c in indexed(config)}
         assert not missing, f"kill {kill}: {len(missing)} whole capture(s) not indexed"
 
-    assert recovered_files >= KILLS - KILLS_DURING_START_UP - 1  # (nearly) every kill after start-up left one
+    # Most kills after start-up land mid-file (how many depends on the machine's speed: a kill
+    # before the first answer is written leaves no file, and that is no loss either).
+    assert recovered_files >= (KILLS - KILLS_DURING_START_UP) // 2
     assert len(expected) > 100
 
     fetched_by_killed_runs = {(r.host, r.path) for r in sim.requests}
