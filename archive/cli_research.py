@@ -29,7 +29,7 @@ def parse_moment(value: str, option: str) -> datetime:
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=int, default=8080, show_default=True, help="Port to listen on.")
+@click.option("--port", type=int, default=8000, show_default=True, help="Port to listen on (Airflow's UI has 8080).")
 @pass_context
 @fail_cleanly
 def serve(ctx: Context, host: str, port: int) -> None:
@@ -39,7 +39,7 @@ def serve(ctx: Context, host: str, port: int) -> None:
     /demo/URL, /demo/TIMESTAMP/URL, /demo/TIMESTAMPid_/URL); the OpenAPI schema is at
     /openapi.json. A URL on any of an outlet's domains stands for the article on every domain.
 
-    Example: edittrail serve --host 127.0.0.1 --port 8080
+    Example: edittrail serve --host 127.0.0.1 --port 8000
     """
     import uvicorn
 

@@ -170,6 +170,7 @@ def print_changes(config: Config, echo: Callable[[str], None], received: list[di
         store = store_for(config, config.outlet(DEMO_OUTLET))
         where = getattr(store, "root", store.url)
         echo(f"  uv run warcio index {where}/{data['warc_objects'][-1]['key']}")
+    echo("  uv run edittrail serve   # researchers' web UI at http://127.0.0.1:8000/demo/ (search, diffs, replay)")
     echo("  make run        # Airflow UI at http://127.0.0.1:8080 with the crawl DAGs")
 
 

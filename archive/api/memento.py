@@ -116,7 +116,7 @@ class Links:
     """Absolute URIs of one collection's Memento resources."""
 
     base: str
-    """e.g. ``http://127.0.0.1:8080/demo/``"""
+    """e.g. ``http://127.0.0.1:8000/demo/``"""
 
     def timegate(self, url: str) -> str:
         return f"{self.base}{url}"
