@@ -6,7 +6,8 @@ CSP) and a click on a link leaves the archive for the outlet's live site. The fr
 (``if_``, pywb's name for the same thing) serves a rewritten copy instead: every link,
 ``src``, ``srcset``, ``action``, CSS ``url()`` and meta refresh of the page is made absolute
 against the page's own URL and sent to ``/{outlet}/{timestamp}if_/{url}``, the capture
-nearest that moment. A click thus stays in the archive, at the time the researcher is
+nearest that moment; a style sheet served that way gets its ``url()`` and ``@import``
+rewritten the same way. A click thus stays in the archive, at the time the researcher is
 looking at. lxml finds the links (``iterlinks`` knows which attributes, CSS and meta refreshes hold
 URLs; ``srcset`` is done here);
 only ``http(s)`` URLs are rewritten, fragments and ``mailto:``, ``data:``, ``javascript:``
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 
 _CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+_CSS_URL = re.compile(r"url\(\s*(?P<q>['\"]?)(?P<url>[^'\")]+)(?P=q)\s*\)", re.IGNORECASE)
+_CSS_IMPORT = re.compile(r"@import\s+(?P<q>['\"])(?P<url>[^'\"]+)(?P=q)", re.IGNORECASE)
 
 
 def is_html(content_type: str | None) -> bool:
@@ -86,21 +89,41 @@ def _rewrite_srcsets(doc: lxml.html.HtmlElement, rewrite: Callable[[str], str]) 
         element.set("srcset", ", ".join(candidates))
 
 
+def rewrite_css(body: bytes, sheet_url: str, to_archive: Callable[[str], str], charset: str | None = None) -> bytes:
+    """A style sheet as UTF-8 with its ``url(...)`` and ``@import "..."`` targets into the archive."""
+    try:
+        text = body.decode(charset or "utf-8", errors="replace")
+    except LookupError as exc:
+        raise ExtractError(f"{sheet_url}: unknown charset {charset!r}; open the raw capture") from exc
+
+    def target(link: str) -> str:
+        absolute = urljoin(sheet_url, link.strip())
+        return to_archive(absolute) if urlsplit(absolute).scheme in ("http", "https") else link
+
+    text = _CSS_URL.sub(lambda m: f"url({m['q']}{target(m['url'])}{m['q']})", text)
+    text = _CSS_IMPORT.sub(lambda m: f"@import {m['q']}{target(m['url'])}{m['q']}", text)
+    return text.encode("utf-8")
+
+
 def framed(
     got: RetrievedCapture, url: str, archived: Callable[[str], str], sent: list[tuple[str, str]]
 ) -> tuple[bytes, list[tuple[str, str]]]:
-    """An HTML payload decoded and rewritten (archive.api.rewrite); anything else as archived."""
+    """An HTML page or a style sheet decoded and rewritten into the archive; anything else as archived."""
     content_type = next((v for k, v in got.http_headers if k.lower() == "content-type"), None)
-    if not is_html(content_type):
+    kind = (content_type or "").split(";", 1)[0].strip().lower()
+    if not is_html(content_type) and kind != "text/css":
         return got.payload, sent
     try:
         encodings = next((v for k, v in got.http_headers if k.lower() == "content-encoding"), "")
         body = got.payload
         for encoding in reversed([e.strip() for e in encodings.split(",") if e.strip()]):
             body = decode_content(body, encoding, where=url)
-        html = rewrite_html(body, url, archived, charset_of(content_type))
+        if kind == "text/css":
+            out, out_type = rewrite_css(body, url, archived, charset_of(content_type)), "text/css; charset=utf-8"
+        else:
+            out, out_type = rewrite_html(body, url, archived, charset_of(content_type)), "text/html; charset=utf-8"
     except EdittrailError as exc:
         log.warning("framed view falls back to the raw capture url=%s: %s", url, exc)
         return got.payload, sent
     kept = [(k, v) for k, v in sent if k.lower() not in ("content-type", "content-encoding")]
-    return html, [*kept, ("Content-Type", "text/html; charset=utf-8")]
+    return out, [*kept, ("Content-Type", out_type)]

@@ -6,7 +6,7 @@ import gzip
 
 import pytest
 
-from archive.api.rewrite import charset_of, framed, is_html, rewrite_html
+from archive.api.rewrite import charset_of, framed, is_html, rewrite_css, rewrite_html
 from archive.extract.model import ExtractError
 from archive.retrieve import RetrievedCapture
 
@@ -120,3 +120,23 @@ def test_framed_falls_back_to_the_archived_bytes_when_the_encoding_is_broken(cap
     headers = [("Content-Type", "text/html"), ("Content-Encoding", "gzip")]
     assert framed(capture(b"not gzip", headers), PAGE_URL, into_archive, headers) == (b"not gzip", headers)
     assert "framed view falls back to the raw capture" in caplog.text
+
+
+def test_a_style_sheets_urls_and_imports_point_into_the_archive():
+    css = b'@import "/print.css"; body { background: url( /bg.png ) } .a { background: url("img/a.png") }'
+    out = rewrite_css(css, "http://www.presstv.ir/css/site.css", into_archive).decode()
+    assert '@import "/demo/20261125120000if_/http://www.presstv.ir/print.css"' in out
+    assert "url(/demo/20261125120000if_/http://www.presstv.ir/bg.png)" in out
+    assert 'url("/demo/20261125120000if_/http://www.presstv.ir/css/img/a.png")' in out
+
+
+def test_a_style_sheets_data_urls_are_left_alone():
+    css = b".b { background: url(data:image/png;base64,AA) }"
+    assert rewrite_css(css, "http://www.presstv.ir/css/site.css", into_archive) == css
+
+
+def test_framed_rewrites_a_style_sheet_and_says_it_is_utf8():
+    headers = [("Content-Type", "text/css")]
+    body, sent = framed(capture(b"p { background: url(/p.png) }", headers), PAGE_URL, into_archive, headers)
+    assert body == b"p { background: url(/demo/20261125120000if_/http://www.presstv.ir/p.png) }"
+    assert sent == [("Content-Type", "text/css; charset=utf-8")]
