@@ -55,7 +55,7 @@ def snapshot_database(path: Path, target: Path) -> None:
     """Copy a live SQLite file to ``target`` with the online backup API, checked before it is used."""
     try:
         with (
-            closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as source,
+            closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)) as source,
             closing(sqlite3.connect(target)) as copy,
         ):
             source.backup(copy)

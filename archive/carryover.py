@@ -1,74 +1,100 @@
-"""Articles an earlier run was asked for but never reported on, carried into the next plan.
+"""Articles an operator asked for in a run that died before its report, asked for again.
 
 A crawl killed before it wrote its report (a lost worker, SIGKILL, a machine gone) may have
 fetched none, some or all of its articles; crash recovery keeps whatever reached a WARC, and
 revisits re-plan the articles the index knows. An article nobody has captured yet (an
 operator's ``edittrail crawl --url`` for a story the listings never showed) would be lost
-with the run, so the next plan asks for it again: every article URL of a dead run's job that
-has no capture in the index since that job was written.
+with the run, so each job keeps the operator's URLs with when they were first asked for
+(``CrawlJob.requested``), and the next plan asks again for those of dead runs that have no
+capture in the index since.
 
 A run is dead when its job (or one of its shards' jobs) has no report and is older than the
-crawl timeout and some, the rule ``edittrail status`` uses to call a run failed. Runs older
-than ``CARRY_DAYS`` are left alone: a URL no domain serves any more is not asked for forever.
+crawl timeout and some, the rule ``edittrail status`` uses to call a run failed. A URL is
+carried for ``CARRY_DAYS`` after it was first asked for and through at most ``MAX_CARRIES``
+dead runs: one that kills every crawl that fetches it must not stop the outlet's crawls.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from archive.config import Config, Outlet
 from archive.crawljob import CrawlJob
 from archive.errors import EdittrailError
-from archive.index import Index, utc_iso
+from archive.index import Index
 
 log = logging.getLogger(__name__)
 
 CARRY_DAYS = 7
+MAX_CARRIES = 3
 
 
-def dead_jobs(runs_dir: Path, now: datetime, grace_seconds: float) -> Iterator[tuple[Path, datetime]]:
-    """(job path, when it was written) of each job without a report, past its grace, within CARRY_DAYS."""
+@dataclass
+class _Asked:
+    first_asked: str
+    dead_runs: int = 0
+
+
+def dead_jobs(runs_dir: Path, now: datetime, grace_seconds: float) -> Iterator[Path]:
+    """Each job without a report, past its grace, written within CARRY_DAYS."""
     if not runs_dir.is_dir():
         return
     oldest = (now - timedelta(days=CARRY_DAYS)).timestamp()
     newest = now.timestamp() - grace_seconds
     for run_dir in sorted(runs_dir.iterdir()):
+        if run_dir.stat().st_mtime < oldest:
+            continue  # a run directory is never older than the jobs in it: the old ones cost one stat
         jobs = sorted(run_dir.glob("s[0-9]*/job.json")) or [run_dir / "job.json"]
         for job_path in jobs:
             if not job_path.is_file() or (job_path.parent / "report.json").exists():
                 continue
-            written = job_path.stat().st_mtime
-            if oldest <= written <= newest:
-                yield job_path, datetime.fromtimestamp(written, UTC)
+            if oldest <= job_path.stat().st_mtime <= newest:
+                yield job_path
 
 
-def carried_over(config: Config, outlet: Outlet, now: datetime | None = None) -> tuple[str, ...]:
-    """Article URLs of dead runs with no capture since their job was written, oldest run first."""
+def carried_over(config: Config, outlet: Outlet, now: datetime | None = None) -> tuple[tuple[str, str], ...]:
+    """(URL, first asked) of the operator's articles in dead runs, not captured since they were asked for."""
     now = now or datetime.now(UTC)
     grace = outlet.crawl.timeout_minutes * 60 + 120
-    wanted: dict[str, datetime] = {}
-    for job_path, written in dead_jobs(config.runs_dir(outlet.name), now, grace):
+    window_start = (now - timedelta(days=CARRY_DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    asked: dict[str, _Asked] = {}
+    for job_path in dead_jobs(config.runs_dir(outlet.name), now, grace):
         try:
             job = CrawlJob.load(job_path)
         except EdittrailError as exc:
             log.warning("carry-over skips an unreadable job=%s: %s", job_path, exc)
             continue
-        for url in job.articles:
-            if outlet.article_id(url) is not None:
-                wanted.setdefault(url, written)
+        for url, first_asked in job.requested:
+            entry = asked.setdefault(url, _Asked(first_asked))
+            entry.first_asked = min(entry.first_asked, first_asked)
+            entry.dead_runs += 1
+    wanted = {}
+    for url, entry in asked.items():
+        if outlet.article_id(url) is None or entry.first_asked < window_start:
+            continue
+        if entry.dead_runs >= MAX_CARRIES:
+            log.warning(
+                "not asking again for url=%s: %d runs that asked for it died (first asked %s)",
+                url,
+                entry.dead_runs,
+                entry.first_asked,
+            )
+            continue
+        wanted[url] = entry.first_asked
     if not wanted or not config.index_path.exists():
-        return tuple(wanted)
+        return tuple(wanted.items())
     with Index(config.index_path, readonly=True) as idx:
-        return tuple(url for url, since in wanted.items() if not _captured_since(idx, outlet, url, since))
+        return tuple((url, at) for url, at in wanted.items() if not _captured_since(idx, outlet, url, at))
 
 
-def _captured_since(idx: Index, outlet: Outlet, url: str, since: datetime) -> bool:
+def _captured_since(idx: Index, outlet: Outlet, url: str, since: str) -> bool:
     """Any capture of the article (on any domain, any status) at or after ``since``."""
     row = idx.db.execute(
         "SELECT 1 FROM captures WHERE outlet = ? AND article_id = ? AND fetched_at >= ? LIMIT 1",
-        [outlet.name, outlet.article_id(url), utc_iso(since)],
+        [outlet.name, outlet.article_id(url), since],
     ).fetchone()
     return row is not None

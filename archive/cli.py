@@ -131,7 +131,8 @@ def backup(ctx: Context, outlet: str) -> None:
 
     Each goes to backups/<outlet>/<index|alerts|mirrors>-<UTC time>.sqlite (the last two once
     they exist). Restore by downloading each to its path: settings.index, and alerts.sqlite and
-    mirrors.sqlite in settings.data_dir, with no crawl running.
+    mirrors.sqlite in settings.data_dir, with no crawl running and after deleting any -wal and
+    -shm files beside the old ones.
 
     Example: edittrail backup --outlet demo
     """

@@ -34,11 +34,15 @@ class CrawlJob:
     articles: tuple[str, ...] = field(default=())
     extra_domains: tuple[str, ...] = ()
     """Accepted mirrors (``edittrail mirrors accept``) crawled besides the configured domains."""
+    requested: tuple[tuple[str, str], ...] = ()
+    """(URL, when first asked for) of the articles an operator asked for (``crawl --url``), in
+    ``articles`` too: a run that dies hands them on to the next (archive.carryover)."""
 
     def save(self, path: Path) -> None:
         data = asdict(self)
         for key in ("config", "warc_dir", "report"):
             data[key] = str(data[key])
+        data["requested"] = dict(self.requested)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(data, indent=2))
 
@@ -57,6 +61,7 @@ class CrawlJob:
                 seeds=tuple(Seed(**seed) for seed in data.get("seeds", ())),
                 articles=tuple(data.get("articles", ())),
                 extra_domains=tuple(data.get("extra_domains", ())),
+                requested=tuple((str(url), str(at)) for url, at in dict(data.get("requested", {})).items()),
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise CaptureError(f"{path}: unreadable crawl job ({exc}); re-run the plan step") from exc

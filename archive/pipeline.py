@@ -26,7 +26,7 @@ from archive.carryover import carried_over
 from archive.config import Config, Outlet
 from archive.crawljob import CrawlJob, Seed
 from archive.errors import CaptureError, ConfigError, StoreError
-from archive.index import Index
+from archive.index import Index, utc_iso
 from archive.mirrors.run import record_crawl_health, send_domain_alerts, with_accepted_mirrors
 from archive.revisit import due_articles
 from archive.storage import HashingReader, ObjectStore, open_store, warc_object_key
@@ -103,6 +103,8 @@ def plan(
     now = now or datetime.now(UTC)
     due = revisits_due(config, outlet, now)
     carried = carried_over(config, outlet, now)
+    asked_at = utc_iso(now)
+    requested = dict(carried) | {url: asked_at for url in articles if url not in dict(carried)}
     crawled = with_accepted_mirrors(config, outlet.name)
     run_dir = config.runs_dir(outlet.name) / run_id
     job = CrawlJob(
@@ -115,7 +117,8 @@ def plan(
         warc_prefix=f"{outlet.name}-{secrets.token_hex(4)}",
         report=run_dir / "report.json",
         seeds=plan_seeds(crawled),
-        articles=tuple(dict.fromkeys((*articles, *carried, *due))),
+        articles=tuple(dict.fromkeys((*requested, *due))),
+        requested=tuple(requested.items()),
         extra_domains=crawled.mirrors[len(outlet.mirrors) :],
     )
     job_path = run_dir / "job.json"

@@ -48,6 +48,7 @@ def shard_by_domain(job_path: str | Path) -> list[str]:
             report=shard_dir / "report.json",
             seeds=tuple(s for s in job.seeds if (_host(s.url) or first) == host),
             articles=tuple(u for u in job.articles if (_host(u) or first) == host),
+            requested=tuple((u, at) for u, at in job.requested if (_host(u) or first) == host),
         )
         path = shard_dir / "job.json"
         shard.save(path)

@@ -9,7 +9,7 @@ against the page's own URL and sent to ``/{outlet}/{timestamp}if_/{url}``, the c
 nearest that moment; a style sheet served that way gets its ``url()`` and ``@import``
 rewritten the same way. A click thus stays in the archive, at the time the researcher is
 looking at. lxml finds the links (``iterlinks`` knows which attributes, CSS and meta refreshes hold
-URLs; ``srcset`` is done here);
+URLs; ``srcset`` is parsed here);
 only ``http(s)`` URLs are rewritten, fragments and ``mailto:``, ``data:``, ``javascript:``
 (which the sandbox never runs) are left alone. Non-HTML responses are served as ``id_`` is.
 """
@@ -24,6 +24,7 @@ from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
+from w3lib.encoding import html_to_unicode
 
 from archive.errors import EdittrailError
 from archive.extract.content import decode_content
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 _CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 _CSS_URL = re.compile(r"url\(\s*(?P<q>['\"]?)(?P<url>[^'\")]+)(?P=q)\s*\)", re.IGNORECASE)
+_CSS_CHARSET = re.compile(rb'^@charset "([A-Za-z0-9_.:-]+)";')
+_CSS_CHARSET_TEXT = re.compile(r'^\ufeff?@charset "[^"]*";\s*')
 _CSS_IMPORT = re.compile(r"@import\s+(?P<q>['\"])(?P<url>[^'\"]+)(?P=q)", re.IGNORECASE)
 
 
@@ -47,20 +50,25 @@ def charset_of(content_type: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-def rewrite_html(body: bytes, page_url: str, to_archive: Callable[[str], str], charset: str | None = None) -> bytes:
+def rewrite_html(
+    body: bytes, page_url: str, to_archive: Callable[[str], str], content_type: str | None = None
+) -> bytes:
     """The page re-serialized as UTF-8 with each http(s) link replaced by ``to_archive(absolute URL)``.
 
-    Raises ExtractError when lxml cannot make a document of the bytes (the raw route still
-    serves them as they are).
+    The bytes are decoded as browsers do (w3lib: the header's charset, else a BOM or the page's
+    own ``<meta>``, else detection; ISO-8859-1 read as windows-1252), so the copy shows the same
+    characters as the page did. Raises ExtractError when lxml cannot make a document of them
+    (the raw route still serves them as they are).
     """
-    parser = lxml.html.HTMLParser(encoding=charset) if charset else lxml.html.HTMLParser()
+    _, text = html_to_unicode(content_type, body)
     try:
-        doc = cast(lxml.html.HtmlElement, lxml.html.document_fromstring(body, parser=parser))
+        parser = lxml.html.HTMLParser(encoding="utf-8")
+        doc = cast(lxml.html.HtmlElement, lxml.html.document_fromstring(text.encode("utf-8"), parser=parser))
     except (etree.ParserError, ValueError, LookupError) as exc:
         raise ExtractError(f"{page_url}: cannot rewrite this page for viewing ({exc}); open the raw capture") from exc
     base = page_url
     for element in doc.xpath("//base[@href]"):
-        base = urljoin(page_url, element.get("href"))
+        base = _join(page_url, element.get("href")) or page_url
         element.getparent().remove(element)  # its target is the live site; links are absolute after this
         break
 
@@ -68,40 +76,77 @@ def rewrite_html(body: bytes, page_url: str, to_archive: Callable[[str], str], c
         stripped = link.strip()
         if not stripped or stripped.startswith("#"):
             return link
-        absolute = urljoin(base, stripped)
+        absolute = _join(base, stripped)
+        if absolute is None:
+            return ""  # unparseable: pointing nowhere beats pointing at the live site
         if urlsplit(absolute).scheme not in ("http", "https"):
             return link
         return to_archive(absolute)
 
     doc.rewrite_links(rewrite, resolve_base_href=False)
-    _rewrite_srcsets(doc, rewrite)
+    for element in doc.xpath("//*[@srcset]"):
+        element.set("srcset", rewrite_srcset(element.get("srcset", ""), rewrite))
     return bytes(lxml.html.tostring(doc, encoding="utf-8", doctype="<!DOCTYPE html>", method="html"))
 
 
-def _rewrite_srcsets(doc: lxml.html.HtmlElement, rewrite: Callable[[str], str]) -> None:
-    """``srcset="a.jpg 1x, b.jpg 2x"``: lxml's iterlinks does not read it."""
-    for element in doc.xpath("//*[@srcset]"):
-        candidates = []
-        for candidate in element.get("srcset", "").split(","):
-            parts = candidate.strip().split(None, 1)
-            if parts:
-                candidates.append(" ".join([rewrite(parts[0]), *parts[1:]]))
-        element.set("srcset", ", ".join(candidates))
+def _join(base: str, link: str) -> str | None:
+    """``urljoin``, or None for a link it cannot parse (``http://[x/``: an invalid IPv6 host)."""
+    try:
+        joined = urljoin(base, link)
+        urlsplit(joined).port  # noqa: B018  (raises ValueError on a bad host or port)
+    except ValueError:
+        return None
+    return joined
+
+
+def rewrite_srcset(srcset: str, rewrite: Callable[[str], str]) -> str:
+    """Each image candidate's URL rewritten, its descriptors kept, parsed as the HTML standard does.
+
+    A URL runs to whitespace and may itself hold commas (``/w_400,h_300/a.jpg``, ``data:``
+    URLs); trailing commas end a candidate that has no descriptors.
+    """
+    candidates, position = [], 0
+    while position < len(srcset):
+        while position < len(srcset) and (srcset[position].isspace() or srcset[position] == ","):
+            position += 1
+        start = position
+        while position < len(srcset) and not srcset[position].isspace():
+            position += 1
+        url = srcset[start:position]
+        if not url:
+            break
+        descriptors = ""
+        if url.endswith(","):
+            url = url.rstrip(",")
+        else:
+            end = srcset.find(",", position)
+            end = len(srcset) if end < 0 else end
+            descriptors, position = srcset[position:end].strip(), end + 1
+        candidates.append(f"{rewrite(url)} {descriptors}".strip())
+    return ", ".join(candidates)
 
 
 def rewrite_css(body: bytes, sheet_url: str, to_archive: Callable[[str], str], charset: str | None = None) -> bytes:
     """A style sheet as UTF-8 with its ``url(...)`` and ``@import "..."`` targets into the archive."""
+    declared = _CSS_CHARSET.match(body)
+    encoding = charset or (declared.group(1).decode("ascii") if declared else "utf-8-sig")
     try:
-        text = body.decode(charset or "utf-8", errors="replace")
-    except LookupError as exc:
-        raise ExtractError(f"{sheet_url}: unknown charset {charset!r}; open the raw capture") from exc
+        text = body.decode(encoding, errors="replace")
+    except LookupError:
+        text = body.decode("utf-8-sig", errors="replace")
 
     def target(link: str) -> str:
-        absolute = urljoin(sheet_url, link.strip())
+        stripped = link.strip()
+        if stripped.startswith("#"):
+            return link  # a reference into the document (SVG filters, masks)
+        absolute = _join(sheet_url, stripped)
+        if absolute is None:
+            return ""
         return to_archive(absolute) if urlsplit(absolute).scheme in ("http", "https") else link
 
     text = _CSS_URL.sub(lambda m: f"url({m['q']}{target(m['url'])}{m['q']})", text)
     text = _CSS_IMPORT.sub(lambda m: f"@import {m['q']}{target(m['url'])}{m['q']}", text)
+    text = _CSS_CHARSET_TEXT.sub("", text, count=1)  # it is UTF-8 now, as the header says
     return text.encode("utf-8")
 
 
@@ -121,8 +166,8 @@ def framed(
         if kind == "text/css":
             out, out_type = rewrite_css(body, url, archived, charset_of(content_type)), "text/css; charset=utf-8"
         else:
-            out, out_type = rewrite_html(body, url, archived, charset_of(content_type)), "text/html; charset=utf-8"
-    except EdittrailError as exc:
+            out, out_type = rewrite_html(body, url, archived, content_type), "text/html; charset=utf-8"
+    except (EdittrailError, ValueError, LookupError) as exc:
         log.warning("framed view falls back to the raw capture url=%s: %s", url, exc)
         return got.payload, sent
     kept = [(k, v) for k, v in sent if k.lower() not in ("content-type", "content-encoding")]

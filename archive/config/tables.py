@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from archive.storage.s3_settings import MAX_PART_SIZE, MIN_PART_SIZE, MiB, S3Credentials, S3Settings
 
+MAX_UPLOAD_MEMORY = 2048 * 1024 * 1024
 _CONN_ID = re.compile(r"^[A-Za-z0-9_.~-]{1,250}$")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)\s*$", re.IGNORECASE)
 
@@ -199,6 +200,16 @@ class S3Options(_Frozen):
             if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
                 raise ValueError(f"{value!r} is not an endpoint URL: write e.g. 'https://s3.example.com:9000'")
         return value
+
+    @model_validator(mode="after")
+    def _upload_memory(self) -> S3Options:
+        """Each upload thread holds one part in memory: part_size x max_concurrency at once."""
+        if self.part_size * self.max_concurrency > MAX_UPLOAD_MEMORY:
+            raise ValueError(
+                f"part_size x max_concurrency is {self.part_size * self.max_concurrency / MiB:.0f}MiB of memory "
+                f"per upload; keep it at most {MAX_UPLOAD_MEMORY // MiB}MiB (fewer or smaller parts)"
+            )
+        return self
 
     @field_validator("multipart_threshold", "part_size", mode="before")
     @classmethod

@@ -18,7 +18,7 @@ from typing import Any
 
 from archive.alerts import Deliveries, Notifier, apprise_notifier, deliver_to_channel
 from archive.config import Config, Outlet
-from archive.mirrors.classify import SERVING, UNREACHABLE
+from archive.mirrors.classify import ERROR, SEIZED, SERVING, UNREACHABLE
 from archive.mirrors.discovery import new_candidates
 from archive.mirrors.probe import Fetch, ProbeResult, Resolve, archive_answers, probe_domain
 from archive.mirrors.state import ACCEPTED, CANDIDATE, MirrorState, Transition, mirrors_db_path
@@ -94,7 +94,7 @@ def record_crawl_health(config: Config, outlet_name: str, report: dict[str, Any]
     """One history row per domain the crawl used: serving if it answered, the failover's verdict if it died.
 
     The verdict (seized, error, unreachable) is the failover middleware's, from the report's
-    ``dead_domain_states``; a report without one (written before it was recorded) says unreachable.
+    ``dead_domain_states``; a report written before it was recorded is read by its reason.
     """
     outlet = config.outlet(outlet_name)
     at = str(report.get("finished_at") or datetime.now(UTC).isoformat())
@@ -108,7 +108,7 @@ def record_crawl_health(config: Config, outlet_name: str, report: dict[str, Any]
     with mirror_state(config) as state:
         for host in outlet.domains:
             if host in dead:
-                kind = dead_states.get(host, UNREACHABLE)
+                kind = dead_states.get(host) or _legacy_state(dead[host])
                 detail = f"during crawl {report.get('run_id', '')}: {dead[host]}"
             elif host in answered:
                 kind, detail = SERVING, f"answered during crawl {report.get('run_id', '')}"
@@ -117,6 +117,11 @@ def record_crawl_health(config: Config, outlet_name: str, report: dict[str, Any]
             state.record_probe(ProbeResult(outlet.name, host, checked_at, kind, detail), source="crawl")
             states[host] = kind
     return states
+
+
+def _legacy_state(reason: str) -> str:
+    """The state of a dead domain in a report from before ``dead_domain_states``, by its reason."""
+    return SEIZED if "seizure" in reason else ERROR if reason.startswith("HTTP 5") else UNREACHABLE
 
 
 def domain_alerts(state: MirrorState, outlet: Outlet, now: datetime) -> list[tuple[str, str, str]]:

@@ -225,6 +225,7 @@ def test_connection_credentials_fill_in_keys_and_only_what_the_config_leaves_uns
         ('multipart_threshold = "6GiB"', "outlets.x.s3.multipart_threshold: '6GiB': S3 parts are 5MiB to 5GiB"),
         ('part_size = "lots"', "outlets.x.s3.part_size: 'lots' is not a size"),
         ("max_concurrency = 0", "outlets.x.s3.max_concurrency: Input should be greater than or equal to 1"),
+        ('part_size = "1GiB"\nmax_concurrency = 4', "outlets.x.s3: part_size x max_concurrency is 4096MiB of memory"),
         ('aws_conn_id = "my conn"', "outlets.x.s3.aws_conn_id: 'my conn' is not an Airflow connection id"),
         ('regoin = "eu-west-1"', "outlets.x.s3.regoin: is not a known key"),
         ('secret_access_key = "hunter2"', "outlets.x.s3: 'secret_access_key': credentials do not belong in"),

@@ -17,8 +17,8 @@ def into_archive(url: str) -> str:
     return f"/demo/20261125120000if_/{url}"
 
 
-def rewritten(html: str, charset: str | None = "utf-8") -> str:
-    return rewrite_html(html.encode(charset or "utf-8"), PAGE_URL, into_archive, charset).decode()
+def rewritten(html: str) -> str:
+    return rewrite_html(html.encode(), PAGE_URL, into_archive, "text/html; charset=utf-8").decode()
 
 
 @pytest.mark.parametrize(
@@ -83,8 +83,32 @@ def test_a_base_element_resolves_the_links_and_is_removed():
 
 
 def test_a_page_in_a_legacy_charset_comes_out_as_utf8():
-    out = rewrite_html("<p>خبر عاجل</p>".encode("cp1256"), PAGE_URL, into_archive, "windows-1256").decode("utf-8")
+    page = "<p>خبر عاجل</p>".encode("cp1256")
+    out = rewrite_html(page, PAGE_URL, into_archive, "text/html; charset=windows-1256").decode("utf-8")
     assert "خبر عاجل" in out
+
+
+def test_the_pages_own_meta_charset_is_read_when_the_header_has_none():
+    page = '<html><head><meta charset="windows-1256"></head><body><p>خبر عاجل</p></body></html>'.encode("cp1256")
+    assert "خبر عاجل" in rewrite_html(page, PAGE_URL, into_archive, "text/html").decode("utf-8")
+
+
+def test_latin1_is_read_as_browsers_read_it_windows_1252():
+    out = rewrite_html(b"<p>\x93quoted\x94 \x80 5</p>", PAGE_URL, into_archive, "text/html; charset=iso-8859-1")
+    assert "\u201cquoted\u201d \u20ac 5" in out.decode("utf-8")
+
+
+def test_an_unknown_charset_or_an_unparseable_link_does_not_break_the_view():
+    page = b'<a id="bad" href="http://[x/">x</a><a id="good" href="/ok">ok</a>'
+    out = rewrite_html(page, PAGE_URL, into_archive, "text/html; charset=none").decode()
+    assert 'href=""' in out and 'href="/demo/20261125120000if_/http://www.presstv.ir/ok"' in out
+
+
+def test_srcset_urls_may_hold_commas_and_data_urls_survive():
+    out = rewritten('<img srcset="https://res.example/w_400,h_300/a.jpg 400w, data:image/gif;base64,R0lG 1w">')
+    assert (
+        'srcset="/demo/20261125120000if_/https://res.example/w_400,h_300/a.jpg 400w, data:image/gif;base64,R0lG 1w"'
+    ) in out
 
 
 def test_an_empty_page_is_an_extract_error():
@@ -130,9 +154,15 @@ def test_a_style_sheets_urls_and_imports_point_into_the_archive():
     assert 'url("/demo/20261125120000if_/http://www.presstv.ir/css/img/a.png")' in out
 
 
-def test_a_style_sheets_data_urls_are_left_alone():
-    css = b".b { background: url(data:image/png;base64,AA) }"
+def test_a_style_sheets_data_urls_and_fragment_references_are_left_alone():
+    css = b".b { background: url(data:image/png;base64,AA) } .c { filter: url(#blur) }"
     assert rewrite_css(css, "http://www.presstv.ir/css/site.css", into_archive) == css
+
+
+def test_a_style_sheets_own_charset_rule_is_honoured_and_dropped():
+    css = '@charset "windows-1256"; .t::after { content: "عاجل"; }'.encode("cp1256")
+    out = rewrite_css(css, "http://www.presstv.ir/css/site.css", into_archive).decode("utf-8")
+    assert out == '.t::after { content: "عاجل"; }'
 
 
 def test_framed_rewrites_a_style_sheet_and_says_it_is_utf8():

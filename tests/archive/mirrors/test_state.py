@@ -8,7 +8,7 @@ import pytest
 
 from archive.config import load_config
 from archive.errors import ConfigError
-from archive.mirrors.classify import REDIRECT, SEIZED, SERVING, UNREACHABLE
+from archive.mirrors.classify import ERROR, REDIRECT, SEIZED, SERVING, UNREACHABLE
 from archive.mirrors.probe import ProbeResult
 from archive.mirrors.run import mirror_state, record_crawl_health, send_domain_alerts
 from archive.mirrors.state import ACCEPTED
@@ -124,7 +124,17 @@ def test_a_dead_domains_state_is_the_failovers_verdict_not_read_from_its_reason(
         "dead_domain_states": {HOSTS[0]: SEIZED},
     }
     states = record_crawl_health(config, "demo", report)
-    assert states == {HOSTS[0]: SEIZED, HOSTS[1]: SERVING, HOSTS[2]: UNREACHABLE}  # no verdict: unreachable
+    assert states == {HOSTS[0]: SEIZED, HOSTS[1]: SERVING, HOSTS[2]: ERROR}  # no verdict: read from the reason
+
+
+def test_a_report_from_before_dead_domain_states_is_read_by_its_reasons(config):
+    report = {
+        "run_id": "old",
+        "finished_at": "2026-11-01T00:00:00+00:00",
+        "status_per_host": {},
+        "dead_domains": {HOSTS[0]: "HTTP 200 with a seizure notice: seized", HOSTS[1]: "DNSLookupError: no such host"},
+    }
+    assert record_crawl_health(config, "demo", report) == {HOSTS[0]: SEIZED, HOSTS[1]: UNREACHABLE}
 
 
 def test_a_failing_channel_gets_the_domain_alert_on_the_next_run(config):
