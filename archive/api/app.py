@@ -209,7 +209,7 @@ def replay(request: Request, outlet: str, rest: str) -> Response:
         )
     headers = memento.memento_headers(links, url, found, m)
     if match["mod"]:
-        return _raw(archive, chosen, m, links, headers, framed=match["mod"] == memento.FRAMED)
+        return _raw(archive, chosen, m, links, headers, modifier=match["mod"])
     page = templates.TemplateResponse(
         request,
         "memento.html",
@@ -250,18 +250,17 @@ def _raw(
     links: memento.Links,
     headers: dict[str, str],
     *,
-    framed: bool = False,
+    modifier: str = memento.RAW,
 ) -> Response:
     """The archived response (``id_``), or for the UI's frame its HTML rewritten into the archive (``if_``)."""
     with archive.index() as idx:
         got = retrieve(archive.store(outlet), idx, m.row)
-    modifier = memento.FRAMED if framed else "id_"
 
     def archived(target: str) -> str:
         return links.at(m.timestamp, target, modifier=modifier)
 
     payload, sent = got.payload, raw.replay_headers(got.http_headers, m.url, archived)
-    if framed:
+    if modifier == memento.FRAMED:
         payload, sent = rewrite.framed(got, m.url, archived, sent)
     response = Response(payload, status_code=got.status or 200)
     response.raw_headers = [

@@ -15,7 +15,7 @@ from typing import Any
 import sqlite_utils
 
 from archive.api.cdx import timestamp_of
-from archive.api.memento import Links
+from archive.api.memento import RAW, Links
 from archive.changes import CHANGE_KINDS
 from archive.config import Outlet
 from archive.errors import EdittrailError
@@ -56,7 +56,7 @@ def article(db: sqlite_utils.Database, outlet: Outlet, article_id: str, links: L
                 "version": row["version"],
                 "outcome": row["outcome"],
                 "memento": links.at(stamp, row["url"]),
-                "raw": links.at(stamp, row["url"], raw=True),
+                "raw": links.at(stamp, row["url"], modifier=RAW),
             }
         )
     versions = [_version_dict(v) for v in vx.versions_of(db, outlet.name, article_id)]

@@ -35,6 +35,8 @@ _RFC1123 = re.compile(
 )
 
 
+RAW = "id_"
+"""pywb's modifier for the archived response as captured."""
 FRAMED = "if_"
 """pywb's modifier for a response rewritten to be shown in a frame."""
 
@@ -124,16 +126,16 @@ class Links:
     def timemap(self, url: str) -> str:
         return f"{self.base}timemap/link/{url}"
 
-    def at(self, timestamp: str, url: str, *, raw: bool = False, modifier: str = "") -> str:
-        """The memento of ``url`` captured at ``timestamp``; ``raw``, the archived response
-        (``id_``); or the response in another ``modifier`` (``if_``: rewritten for the frame)."""
-        return f"{self.base}{timestamp}{'id_' if raw else modifier}/{url}"
+    def at(self, timestamp: str, url: str, *, modifier: str = "") -> str:
+        """The memento of ``url`` captured at ``timestamp``; with a ``modifier`` the archived
+        response (``RAW``) or its copy rewritten for the frame (``FRAMED``)."""
+        return f"{self.base}{timestamp}{modifier}/{url}"
 
     def memento(self, m: Memento) -> str:
         return self.at(m.timestamp, m.url)
 
     def raw(self, m: Memento) -> str:
-        return self.at(m.timestamp, m.url, raw=True)
+        return self.at(m.timestamp, m.url, modifier=RAW)
 
     def framed(self, m: Memento) -> str:
         """The archived response with its links into the archive (``archive.api.rewrite``)."""

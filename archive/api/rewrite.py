@@ -27,7 +27,7 @@ from lxml import etree
 from w3lib.encoding import html_to_unicode
 
 from archive.errors import EdittrailError
-from archive.extract.content import decode_content
+from archive.extract.content import decoded_payload, header
 from archive.extract.model import ExtractError
 from archive.retrieve import RetrievedCapture
 
@@ -73,20 +73,26 @@ def rewrite_html(
         break
 
     def rewrite(link: str) -> str:
-        stripped = link.strip()
-        if not stripped or stripped.startswith("#"):
-            return link
-        absolute = _join(base, stripped)
-        if absolute is None:
-            return ""  # unparseable: pointing nowhere beats pointing at the live site
-        if urlsplit(absolute).scheme not in ("http", "https"):
-            return link
-        return to_archive(absolute)
+        return _into_archive(base, link, to_archive)
 
     doc.rewrite_links(rewrite, resolve_base_href=False)
     for element in doc.xpath("//*[@srcset]"):
         element.set("srcset", rewrite_srcset(element.get("srcset", ""), rewrite))
     return bytes(lxml.html.tostring(doc, encoding="utf-8", doctype="<!DOCTYPE html>", method="html"))
+
+
+def _into_archive(base: str, link: str, to_archive: Callable[[str], str]) -> str:
+    """An http(s) link made absolute against ``base`` and sent into the archive; fragments (also
+    SVG's ``url(#filter)``) and other schemes as they are."""
+    stripped = link.strip()
+    if not stripped or stripped.startswith("#"):
+        return link
+    absolute = _join(base, stripped)
+    if absolute is None:
+        return ""  # unparseable: pointing nowhere beats pointing at the live site
+    if urlsplit(absolute).scheme not in ("http", "https"):
+        return link
+    return to_archive(absolute)
 
 
 def _join(base: str, link: str) -> str | None:
@@ -136,13 +142,7 @@ def rewrite_css(body: bytes, sheet_url: str, to_archive: Callable[[str], str], c
         text = body.decode("utf-8-sig", errors="replace")
 
     def target(link: str) -> str:
-        stripped = link.strip()
-        if stripped.startswith("#"):
-            return link  # a reference into the document (SVG filters, masks)
-        absolute = _join(sheet_url, stripped)
-        if absolute is None:
-            return ""
-        return to_archive(absolute) if urlsplit(absolute).scheme in ("http", "https") else link
+        return _into_archive(sheet_url, link, to_archive)
 
     text = _CSS_URL.sub(lambda m: f"url({m['q']}{target(m['url'])}{m['q']})", text)
     text = _CSS_IMPORT.sub(lambda m: f"@import {m['q']}{target(m['url'])}{m['q']}", text)
@@ -154,16 +154,13 @@ def framed(
     got: RetrievedCapture, url: str, archived: Callable[[str], str], sent: list[tuple[str, str]]
 ) -> tuple[bytes, list[tuple[str, str]]]:
     """An HTML page or a style sheet decoded and rewritten into the archive; anything else as archived."""
-    content_type = next((v for k, v in got.http_headers if k.lower() == "content-type"), None)
-    kind = (content_type or "").split(";", 1)[0].strip().lower()
-    if not is_html(content_type) and kind != "text/css":
+    content_type = header(got.http_headers, "content-type")
+    is_css = (content_type or "").split(";", 1)[0].strip().lower() == "text/css"
+    if not is_html(content_type) and not is_css:
         return got.payload, sent
     try:
-        encodings = next((v for k, v in got.http_headers if k.lower() == "content-encoding"), "")
-        body = got.payload
-        for encoding in reversed([e.strip() for e in encodings.split(",") if e.strip()]):
-            body = decode_content(body, encoding, where=url)
-        if kind == "text/css":
+        body = decoded_payload(got.http_headers, got.payload, where=url)
+        if is_css:
             out, out_type = rewrite_css(body, url, archived, charset_of(content_type)), "text/css; charset=utf-8"
         else:
             out, out_type = rewrite_html(body, url, archived, content_type), "text/html; charset=utf-8"

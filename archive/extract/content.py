@@ -62,12 +62,16 @@ def html_from_record(loaded: LoadedRecord) -> tuple[bytes, str | None]:
         hint = " (load the record its WARC-Refers-To names)" if info.record_type == "revisit" else ""
         raise ExtractError(f"record {info.record_id} is a {info.record_type} record, not a page{hint}")
     headers = loaded.http_headers or []
-    content_type = _header(headers, "content-type")
-    encodings = [e.strip().lower() for e in (_header(headers, "content-encoding") or "").split(",") if e.strip()]
-    body = loaded.payload
+    body = decoded_payload(headers, loaded.payload, where=f"record {info.record_id} ({info.target_uri})")
+    return body, header(headers, "content-type")
+
+
+def decoded_payload(headers: list[tuple[str, str]], payload: bytes, *, where: str) -> bytes:
+    """``payload`` with every coding its Content-Encoding header lists undone, last applied first."""
+    encodings = [e.strip().lower() for e in (header(headers, "content-encoding") or "").split(",") if e.strip()]
     for encoding in reversed(encodings):
-        body = decode_content(body, encoding, where=f"record {info.record_id} ({info.target_uri})")
-    return body, content_type
+        payload = decode_content(payload, encoding, where=where)
+    return payload
 
 
 def decode_content(body: bytes, encoding: str, *, where: str = "body", limit: int = MAX_DECODED_BYTES) -> bytes:
@@ -133,7 +137,8 @@ def _unbrotli(body: bytes, limit: int) -> bytes:
     return bytes(out)
 
 
-def _header(headers: list[tuple[str, str]], name: str) -> str | None:
+def header(headers: list[tuple[str, str]], name: str) -> str | None:
+    """The first value of header ``name`` (lower case), or None."""
     return next((value for key, value in headers if key.lower() == name), None)
 
 
