@@ -23,9 +23,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from archive.config import Config, Outlet
-from archive.crawljob import CrawlJob
+from archive.crawljob import CrawlJob, report_grace_seconds
 from archive.errors import EdittrailError
 from archive.index import Index
+from archive.shards import run_jobs
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,7 @@ def dead_jobs(runs_dir: Path, now: datetime, grace_seconds: float) -> Iterator[P
     for run_dir in sorted(runs_dir.iterdir()):
         if run_dir.stat().st_mtime < oldest:
             continue  # a run directory is never older than the jobs in it: the old ones cost one stat
-        jobs = sorted(run_dir.glob("s[0-9]*/job.json")) or [run_dir / "job.json"]
-        for job_path in jobs:
+        for job_path in run_jobs(run_dir):
             if not job_path.is_file() or (job_path.parent / "report.json").exists():
                 continue
             if oldest <= job_path.stat().st_mtime <= newest:
@@ -59,7 +59,7 @@ def dead_jobs(runs_dir: Path, now: datetime, grace_seconds: float) -> Iterator[P
 def carried_over(config: Config, outlet: Outlet, now: datetime | None = None) -> tuple[tuple[str, str], ...]:
     """(URL, first asked) of the operator's articles in dead runs, not captured since they were asked for."""
     now = now or datetime.now(UTC)
-    grace = outlet.crawl.timeout_minutes * 60 + 120
+    grace = report_grace_seconds(outlet.crawl.timeout_minutes)
     window_start = (now - timedelta(days=CARRY_DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")
     asked: dict[str, _Asked] = {}
     for job_path in dead_jobs(config.runs_dir(outlet.name), now, grace):

@@ -65,3 +65,10 @@ class CrawlJob:
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise CaptureError(f"{path}: unreadable crawl job ({exc}); re-run the plan step") from exc
+
+
+def report_grace_seconds(timeout_minutes: int) -> int:
+    """How long a job may go without a report and still be running: the crawl timeout and two
+    minutes for stopping and closing WARCs. After that the run died (``edittrail status`` calls
+    it failed, archive.carryover hands its requested articles on)."""
+    return timeout_minutes * 60 + 120

@@ -103,8 +103,7 @@ def plan(
     now = now or datetime.now(UTC)
     due = revisits_due(config, outlet, now)
     carried = carried_over(config, outlet, now)
-    asked_at = utc_iso(now)
-    requested = dict(carried) | {url: asked_at for url in articles if url not in dict(carried)}
+    requested = {url: utc_iso(now) for url in articles} | dict(carried)  # a carried URL keeps its first ask
     crawled = with_accepted_mirrors(config, outlet.name)
     run_dir = config.runs_dir(outlet.name) / run_id
     job = CrawlJob(

@@ -66,5 +66,10 @@ def shard_by_domain(job_path: str | Path) -> list[str]:
     return paths
 
 
+def run_jobs(run_dir: Path) -> list[Path]:
+    """The jobs of a run that crawl and report: its shards' if it was sharded, else its own."""
+    return sorted(run_dir.glob("s[0-9]*/job.json")) or [run_dir / "job.json"]
+
+
 def _host(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()

@@ -24,10 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from archive.config import Config
-from archive.crawljob import CrawlJob
+from archive.crawljob import CrawlJob, report_grace_seconds
 from archive.detect import crawl_batch
 from archive.errors import EdittrailError
 from archive.index import utc_iso
+from archive.shards import run_jobs
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ def outlet_status(config: Config, outlet_name: str, *, runs: int = 5, now: datet
     """Everything ``edittrail status`` shows for one outlet, with the ``runs`` newest runs."""
     outlet = config.outlet(outlet_name)
     now = now or datetime.now(UTC)
-    grace = outlet.crawl.timeout_minutes * 60 + 120
+    grace = report_grace_seconds(outlet.crawl.timeout_minutes)
     found = [r for d in run_dirs(config, outlet.name)[-runs:] if (r := read_run(d, now, grace)) is not None]
     objects = warc_objects(config.index_path, outlet.name)
     spool_files = _spool_files(config.spool_dir(outlet.name))
@@ -133,7 +134,7 @@ def read_run(run_dir: Path, now: datetime, grace_seconds: float) -> RunStatus | 
     except EdittrailError as exc:
         log.warning("status skips an unreadable run dir=%s: %s", run_dir, exc)
         return None
-    shard_jobs = sorted(run_dir.glob("s[0-9]*/job.json")) or [run_dir / "job.json"]
+    shard_jobs = run_jobs(run_dir)
     reports: list[dict[str, Any]] = []
     unreported: list[float] = []
     for job_path in shard_jobs:
