@@ -11,7 +11,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 RUN := $(UV) run --frozen
 
-.PHONY: setup airflow-init browser demo test test-fast lint run bench clean
+.PHONY: setup airflow-init browser demo test test-fast lint run bench eval clean
 
 ## setup: install uv if missing, then the locked environment
 setup: .venv/.synced
@@ -59,6 +59,11 @@ run: airflow-init
 ## bench: benchmarks (never part of `make test`); results in bench/results/
 bench: setup
 	$(RUN) python -m bench
+
+## eval: edit detection against scripted edits under every noise profile (a benchmark, not in `make test`);
+## fails when a target is missed; results in bench/results/eval.json and docs/detection.md
+eval: setup
+	$(RUN) python -m bench.eval
 
 clean:
 	rm -rf data .venv

@@ -53,7 +53,10 @@ def apprise_notifier() -> Notifier:
 
 def channel_wants(channel: AlertChannel, change: dict[str, Any], headline: str) -> bool:
     """Filters combine with AND; an empty filter accepts everything."""
-    if channel.kinds and change["kind"] not in channel.kinds:
+    details = change.get("details") or {}
+    fields = details.get("fields") or [] if isinstance(details, dict) else []
+    kinds = {change["kind"], *fields}
+    if channel.kinds and not kinds & set(channel.kinds):
         return False
     if channel.sections and not any(s.lower() in (change["section"] or "").lower() for s in channel.sections):
         return False
@@ -152,6 +155,29 @@ class Deliveries:
                 ignore=True,
             )
         return len(history)
+
+    def skip_history(self, outlet: str, keys: Iterable[str], reason: str) -> int:
+        """Mark ``keys`` skipped on every channel of the outlet seen so far, unless already bookkept:
+        a rebuilt history (``redetect``) must not be alerted again. Returns the rows added."""
+        channels = [r[0] for r in self.db.execute("SELECT channel FROM channels WHERE outlet = ?", [outlet])]
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        rows = [
+            {
+                "change_key": key,
+                "channel": channel,
+                "outlet": outlet,
+                "status": "skipped",
+                "attempts": 0,
+                "last_error": reason,
+                "updated_at": now,
+            }
+            for channel in channels
+            for key in dict.fromkeys(keys)
+        ]
+        before = self.db.table("deliveries").count
+        with self.db.conn:
+            self.db.table("deliveries").insert_all(rows, pk=("change_key", "channel"), ignore=True)
+        return self.db.table("deliveries").count - before
 
     def status(self, key: str, channel: str) -> str | None:
         """ "sent", "failed", "skipped" (history before the channel was first seen), or None."""

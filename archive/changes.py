@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from archive.diff import diff_paragraphs, diff_text, short_summary
+from archive.diff import FieldDiff, ParagraphDiff, diff_paragraphs, diff_text, short_summary, similarity
+from archive.normalize import normalize_text
 
 CONTENT_KINDS = ("headline", "lead", "body", "date", "caption", "image", "section", "byline")
 FATE_KINDS = ("retraction", "redirect", "restoration")
@@ -67,6 +68,8 @@ class Version:
     last_update: str | None
     slug: str
     extractor: str
+    section_ids: tuple[str, ...] = ()
+    """The sections the breadcrumb links to: an article moved to another section may keep its label."""
 
 
 @dataclass(frozen=True)
@@ -102,41 +105,44 @@ def is_declared(before: Version, after: Version) -> bool:
     return after.last_update is not None and after.last_update != before.last_update
 
 
-def classify(before: Version, after: Version, *, revert: bool = False) -> list[Change]:
+def classify(before: Version, after: Version, *, revert: bool = False, reapplied: bool = False) -> list[Change]:
     """Every content change from ``before`` to ``after``, one Change per kind, with its diff.
 
-    ``revert`` says ``after`` is a version seen before (``after.version`` is its number): the
-    article went back to it, so each change's details say ``revert`` and its summary names
-    the version it returned to.
+    ``revert`` says ``after`` is an older version the article returns to, ``reapplied`` that
+    it is a later version seen before (an edit made again after a revert): the details say
+    so and the summary names the version. A lead rewritten together with the body's first
+    paragraph into the same text (Press TV's description is its first paragraph) is one
+    rewrite: one ``body`` change whose ``details["fields"]`` names both; a photo swapped
+    together with its caption is one ``image`` change naming ``image`` and ``caption``.
     """
     declared = is_declared(before, after)
     label = "declared" if declared else "silent"
+    changed = [name for name in _FIELD_KIND if before.hashes.get(name) != after.hashes.get(name)]
+    same_lead = normalize_text(before.lead) == normalize_text(after.lead)
+    if same_lead and "lead" in changed:  # the lead stayed; only the paragraph it started moved on
+        changed.remove("lead")
+    merged = _merged(changed, before, after)
     changes = []
-    for name, kind in _FIELD_KIND.items():
-        if before.hashes.get(name) == after.hashes.get(name):
+    for name in changed:
+        if any(name in absorbed for absorbed in merged.values()):
             continue
-        details: dict[str, Any] = {}
-        if name == "body":
-            paragraphs = diff_paragraphs(before.body, after.body)
-            details = {"added": paragraphs.added, "removed": paragraphs.removed, "reworded": paragraphs.reworded}
-            text_diff = diff_text("\n\n".join(before.body), "\n\n".join(after.body), field="body")
-            what = (
-                f"{paragraphs.added} added, {paragraphs.removed} removed, {paragraphs.reworded} reworded paragraph(s)"
-            )
-        else:
-            old, new = _field_text(before, name), _field_text(after, name)
-            text_diff = diff_text(old, new, field=name)
-            what = short_summary(text_diff, max_chars=200)
-            if name == "published" and before.published and after.published:
-                details = {
-                    "before": before.published,
-                    "after": after.published,
-                    "backdated": after.published < before.published,
-                }
-        heading = f"{kind} changed ({label})"
-        if revert:
-            details["revert"] = True
-            heading = f"{kind} returned to version {after.version} ({label})"
+        kind = _FIELD_KIND[name]
+        fields = [kind, *(_FIELD_KIND[n] for n in merged.get(name, ()))]
+        fields = ["lead", "body"] if name == "body" and "lead" in merged.get(name, ()) else fields
+        text_diff, what, details = _field_change(before, after, name)
+        diff_plain, diff_html = text_diff.text, text_diff.html
+        for part in merged.get(name, ()):
+            if part != "captions":  # the lead is the first paragraph again: the body's diff shows it
+                continue
+            extra, extra_what, _ = _field_change(before, after, part)
+            diff_plain, diff_html = f"{diff_plain}\ncaption: {extra.text}", f"{diff_html}<br>\ncaption: {extra.html}"
+            what = f"{what}; caption: {extra_what}"
+        details["fields"] = fields
+        heading = f"{' and '.join(fields)} changed ({label})"
+        if revert or reapplied:
+            details["revert" if revert else "reapplied"] = True
+            verb = "returned to" if revert else "re-applied"
+            heading = f"{' and '.join(fields)} {verb} version {after.version} ({label})"
         changes.append(
             Change(
                 outlet=after.outlet,
@@ -151,13 +157,65 @@ def classify(before: Version, after: Version, *, revert: bool = False) -> list[C
                 from_record=before.record_id,
                 from_time=before.fetched_at,
                 summary=f"{heading}: {what}",
-                diff_text=text_diff.text,
-                diff_html=text_diff.html,
+                diff_text=diff_plain,
+                diff_html=diff_html,
                 section=after.section,
                 details=details,
             )
         )
     return changes
+
+
+def _merged(changed: list[str], before: Version, after: Version) -> dict[str, tuple[str, ...]]:
+    """Fields that changed as parts of one act, by the field whose change reports them all:
+    a lead rewritten with the first paragraph (one ``body`` change), a photo swapped with its
+    caption (one ``image`` change)."""
+    merged: dict[str, tuple[str, ...]] = {}
+    lead_moved = "lead" in changed or normalize_text(before.lead) != normalize_text(after.lead)
+    if lead_moved and "body" in changed and lead_is_rewritten_paragraph(before, after):
+        merged["body"] = ("lead",)
+    if "images" in changed and "captions" in changed:
+        merged["images"] = ("captions",)
+    return merged
+
+
+def lead_is_rewritten_paragraph(before: Version, after: Version) -> bool:
+    """The new lead says what a paragraph new in ``after`` says (the same text, or its start, as
+    descriptions cut it): Press TV's description is its first paragraph, so one rewrite changes both."""
+    lead = normalize_text(after.lead).rstrip(".… ")
+    if not lead:
+        return False
+    old = {normalize_text(p) for p in before.body}
+    fresh = [normalize_text(p) for p in after.body if normalize_text(p) not in old]
+    return any(p.startswith(lead) or similarity(lead, p) >= LEAD_SIMILARITY for p in fresh)
+
+
+LEAD_SIMILARITY = 0.8
+"""Word similarity from which a lead counts as the first paragraph's text."""
+
+
+def _field_change(before: Version, after: Version, name: str) -> tuple[FieldDiff | ParagraphDiff, str, dict[str, Any]]:
+    """The diff, the summary's account and the details of one changed field."""
+    if name == "body":
+        paragraphs = diff_paragraphs(before.body, after.body)
+        details: dict[str, Any] = {
+            "added": paragraphs.added,
+            "removed": paragraphs.removed,
+            "reworded": paragraphs.reworded,
+        }
+        text_diff = diff_text("\n\n".join(before.body), "\n\n".join(after.body), field="body")
+        what = f"{paragraphs.added} added, {paragraphs.removed} removed, {paragraphs.reworded} reworded paragraph(s)"
+        return text_diff, what, details
+    old, new = _field_text(before, name), _field_text(after, name)
+    text_diff = diff_text(old, new, field=name)
+    details = {}
+    if name == "published" and before.published and after.published:
+        details = {
+            "before": before.published,
+            "after": after.published,
+            "backdated": after.published < before.published,
+        }
+    return text_diff, short_summary(text_diff, max_chars=200), details
 
 
 def _field_text(version: Version, name: str) -> str:

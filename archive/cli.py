@@ -27,6 +27,8 @@ from archive.config import CONFIG_ENV, Config
 from archive.errors import ConfigError
 from archive.index import Index, utc_iso
 from archive.index import versions as vx
+from archive.simulate.noise import NAMES as NOISE_PROFILES
+from archive.simulate.noise import describe as describe_noise
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -95,6 +97,20 @@ def reindex(ctx: Context, outlet: str) -> None:
     with ProgressBar("indexing WARCs") as bar:
         result = pipeline.reindex(ctx.config, outlet, progress=bar.update)
     click.echo(json.dumps(result, indent=2))
+
+
+@cli.command()
+@click.option("--outlet", required=True, help="Outlet name from outlets.toml.")
+@pass_context
+@fail_cleanly
+def redetect(ctx: Context, outlet: str) -> None:
+    """Rebuild the outlet's versions, changes and learned noise from its captures (after an upgrade
+    of extraction or normalization). Rebuilt changes are not alerted again.
+
+    Example: edittrail redetect --outlet demo
+    """
+    click.echo(f"redetecting {outlet}: learning its noise from every capture, then detecting again ...", err=True)
+    click.echo(json.dumps(pipeline.redetect(ctx.config, outlet), indent=2))
 
 
 @cli.command()
@@ -180,17 +196,26 @@ def summary(ctx: Context, outlet: str, as_json: bool) -> None:
     help="TOML timeline of events; each SIGUSR1 applies the next step.",
 )
 @click.option("--articles", type=int, default=30, show_default=True, help="Generated articles besides the sample.")
+@click.option(
+    "--noise",
+    type=click.Choice(NOISE_PROFILES),
+    default="none",
+    show_default=True,
+    help="What article pages vary per request without any edit. " + describe_noise(),
+)
 @pass_context
 @fail_cleanly
-def simulate(ctx: Context, outlet: str, port: int | None, timeline: Path | None, articles: int) -> None:
+def simulate(ctx: Context, outlet: str, port: int | None, timeline: Path | None, articles: int, noise: str) -> None:
     """Serve the simulated outlet on 127.0.0.1 under every domain of an outlet, until Ctrl-C.
 
-    Example: edittrail simulate --outlet demo --port 8765
+    Example: edittrail simulate --outlet demo --port 8765 --noise all
     """
     from archive.simulate import SimulatedOutlet, Timeline
 
     config_outlet = ctx.config.outlet(outlet)
-    sim = SimulatedOutlet(hosts=list(config_outlet.domains), port=port or config_outlet.port or 0, articles=articles)
+    sim = SimulatedOutlet(
+        hosts=list(config_outlet.domains), port=port or config_outlet.port or 0, articles=articles, noise=noise
+    )
     if timeline is not None:
         sim.apply(Timeline.load(timeline))
     stop = threading.Event()

@@ -68,6 +68,13 @@ def render(console: Console, status: OutletStatus) -> None:
                 d["last_error"] or "-",
             )
         console.print(domains)
+    if status.noise:
+        noise = Table("field", "learned", "what is ignored", "articles", title="learned noise", title_justify="left")
+        for entry in status.noise:
+            noise.add_row(entry["field"], entry["learned_at"], entry["description"], str(entry["articles"]))
+        console.print(noise)
+    else:
+        console.print("learned noise: none yet (learned from crawls that fetch articles on several domains)")
     if status.alerts:
         alerts = Table("channel", "change", "attempts", "last error", title="failed alert deliveries")
         for a in status.alerts:

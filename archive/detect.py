@@ -1,26 +1,22 @@
-"""The detect stage: turn new article captures into versions and changes.
+"""The detect stage: turn new article captures into versions and changes, one crawl batch at a time.
 
 Extraction runs from the stored WARC record, never from a second fetch, so any capture can be
 re-extracted later and a rebuilt index detects exactly what the first pass did. Captures are
-processed in the order they were fetched; per article the stage keeps what each host last
-showed (``host_state``) and the article's fate (``article_state``), so that:
+taken a crawl at a time (:func:`crawl_batch` of their WARC file), in the order the crawls
+began, because both things detect must know come from a whole crawl:
 
-- an edit seen on four mirrors is one new version and one set of changes (the other hosts
-  show a content that is already a known version);
-- a retraction is reported once, when the first host that served the article stops serving
-  it, and a restoration only when a host that had stopped serves it again;
-- a redirect to another article is reported once per target;
-- a return to an earlier version is a *revert* (reported against the version the article
-  showed until then, ``article_state.current_version``), but a mirror that still shows an
-  older version, or catches up with the current one, reports nothing: it lags.
+1. **noise** (:mod:`archive.noise`): the batch's copies of each article (one per domain) and
+   what each domain showed before are compared, and what flips without an editor's act
+   (cache-busters, per-request file names, counters, template items) is learned for the
+   outlet *before* any capture of the batch becomes a version;
+2. **what the article did** (:mod:`archive.transitions`): an edit is one act, however many
+   domains serve it, so the article moves only when its reference domain (the first in
+   failover order that answered) moves; lagging or early domains are not edits, and a
+   long disagreement is one ``mirror_divergence``.
 
-After the batch, the domains' latest copies of each article touched are compared
-(``archive.divergence``): a mirror that shows another version than the primary within the
-outlet's ``divergence_window`` is one ``mirror_divergence`` change, not an edit.
-
-A page that is not an article (a seizure notice served with 200 by a mirror, an error page)
-makes no version and no change; its capture is marked "not an article: <why>". A store that
-cannot be read right now leaves the capture, and every later capture of that article, for
+A page that is not an article (a seizure notice served with 200 by a mirror, an error page,
+a body that cannot be extracted) makes no version and no change; its capture is marked "not
+an article: <why>". A store that cannot be read right now leaves the article's captures for
 the next run, so that captures are always detected in the order they were fetched.
 """
 
@@ -29,21 +25,23 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
-from typing import Any
-from urllib.parse import urljoin, urlsplit
+from dataclasses import dataclass
+from typing import Any, cast
 
 import sqlite_utils
 
-from archive.changes import Change, Version, classify, fate_change, slug_mismatch
+from archive import noise
+from archive.changes import Change, Version
 from archive.config import Config, Outlet
-from archive.divergence import find_divergences
 from archive.errors import EdittrailError, StoreError
 from archive.extract import Extracted, extract, html_from_record
 from archive.index import Index
+from archive.index import noise as noise_index
 from archive.index import versions as vx
+from archive.noise import EMPTY, NoiseModel
 from archive.normalize import fingerprint
 from archive.storage import ObjectStore
+from archive.transitions import Article, Seen, redirect_target
 from archive.warc import load_record
 
 log = logging.getLogger(__name__)
@@ -56,59 +54,15 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 def detect(config: Config, outlet_name: str, store: ObjectStore) -> dict[str, Any]:
     """Process every capture of the outlet that detect has not seen; returns counts."""
     outlet = config.outlet(outlet_name)
-    counts = {"captures": 0, "versions": 0, "changes": 0, "errors": 0, "not_articles": 0}
-    counts |= {"store_errors": 0, "deferred": 0}
+    counts = dict.fromkeys(("captures", "versions", "changes", "errors", "not_articles"), 0)
+    counts |= {"store_errors": 0, "deferred": 0, "noise_learned": 0}
     deferred: set[str] = set()
-    batch: set[str] = set()
-    touched: set[str] = set()
-    batch_key: str | None = None
-
-    def close_batch() -> None:
-        """Compare the domains' copies once a crawl's captures are all in (archive.divergence)."""
-        for article_id in sorted(touched - deferred):
-            with db.conn:
-                for change in find_divergences(db, outlet, article_id, batch):
-                    record_change(db, change, counts)
-        batch.clear()
-        touched.clear()
-
     with Index(config.index_path) as idx:
-        db = idx.db
-        pending = by_crawl(vx.pending_captures(db, outlet.name))
-        for capture in pending:
-            if crawl_batch(capture["warc"]) != batch_key:
-                close_batch()
-                batch_key = crawl_batch(capture["warc"])
-            if capture["article_id"] in deferred:
-                counts["deferred"] += 1
-                continue
-            # Read and extract before the write transaction: a slow store or a long extraction
-            # must not hold the index's writer lock.
-            try:
-                read = _read(db, outlet, store, capture)
-            except StoreError as exc:
-                # Transient (a network store, a mount): retried next run, and so are the
-                # article's later captures, or they would be detected out of order.
-                deferred.add(capture["article_id"])
-                counts["store_errors"] += 1
-                counts["deferred"] += 1
-                log.warning(
-                    "detect could not read the store, retrying next run outlet=%s url=%s warc=%s: %s",
-                    outlet.name,
-                    capture["url"],
-                    capture["warc"],
-                    exc,
-                )
-                continue
-            with db.conn:
-                outcome = _process(db, outlet, capture, counts, read)
-            counts["captures"] += 1
-            batch.add(capture["record_id"])
-            touched.add(capture["article_id"])
-            log.debug("detect outlet=%s url=%s outcome=%s", outlet.name, capture["url"], outcome)
-        close_batch()
+        for batch in crawl_batches(vx.pending_captures(idx.db, outlet.name)):
+            _detect_batch(idx.db, outlet, store, batch, deferred, counts)
     log.info(
-        "detect done outlet=%s captures=%d versions=%d changes=%d errors=%d not_articles=%d deferred=%d",
+        "detect done outlet=%s captures=%d versions=%d changes=%d errors=%d not_articles=%d deferred=%d "
+        "noise_learned=%d",
         outlet.name,
         counts["captures"],
         counts["versions"],
@@ -116,17 +70,23 @@ def detect(config: Config, outlet_name: str, store: ObjectStore) -> dict[str, An
         counts["errors"],
         counts["not_articles"],
         counts["deferred"],
+        counts["noise_learned"],
     )
     return counts
 
 
-def by_crawl(captures: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def crawl_batches(captures: Iterable[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     """Captures grouped by the crawl they came from, crawls in the order they began, each in
     fetch order: a probe run overlapping a crawl must not split the crawl's batch."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for capture in captures:
         groups.setdefault(crawl_batch(capture["warc"]), []).append(capture)
-    return [capture for group in groups.values() for capture in group]
+    return list(groups.values())
+
+
+def by_crawl(captures: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The captures of :func:`crawl_batches`, flattened."""
+    return [capture for group in crawl_batches(captures) for capture in group]
 
 
 def crawl_batch(warc_key: str) -> str:
@@ -140,6 +100,145 @@ def crawl_batch(warc_key: str) -> str:
     name = warc_key.rsplit("/", 1)[-1]
     prefix = name.rsplit("-", 2)[0] if name.count("-") >= 2 else name
     return _SHARD.sub("", prefix)
+
+
+def _detect_batch(
+    db: sqlite_utils.Database,
+    outlet: Outlet,
+    store: ObjectStore,
+    batch: list[dict[str, Any]],
+    deferred: set[str],
+    counts: dict[str, int],
+) -> None:
+    """Read the batch (outside any write transaction), learn its noise, then settle each article."""
+    seen = _read_batch(db, outlet, store, batch, deferred, counts)
+    if not seen:
+        return
+    with db.conn:
+        model = learn_noise(db, outlet, seen, counts)
+        by_article: dict[str, list[Seen]] = {}
+        for item in seen:
+            by_article.setdefault(item.capture["article_id"], []).append(item)
+        batch_start = min(item.time for item in seen)
+        for article_id, items in by_article.items():
+            article = Article(db, outlet, article_id, model, lambda change: record_change(db, change, counts))
+            outcomes = article.settle(items, batch_start)
+            counts["versions"] += len(article.created)
+            for item in items:
+                outcome, version = outcomes[item.capture["record_id"]]
+                vx.mark_detected(db, item.capture, outcome[:500], version)
+                counts["captures"] += 1
+
+
+def _read_batch(
+    db: sqlite_utils.Database,
+    outlet: Outlet,
+    store: ObjectStore,
+    batch: list[dict[str, Any]],
+    deferred: set[str],
+    counts: dict[str, int],
+) -> list[Seen]:
+    """Each capture read and extracted; an article with a capture the store cannot give now waits whole."""
+    seen: list[Seen] = []
+    for capture in batch:
+        article_id = capture["article_id"]
+        if article_id in deferred:
+            counts["deferred"] += 1
+            continue
+        try:
+            seen.append(_seen(db, outlet, store, capture, counts))
+        except StoreError as exc:
+            # Transient (a network store, a mount): retried next run, with the article's other
+            # captures, or they would be detected out of order.
+            deferred.add(article_id)
+            dropped = [s for s in seen if s.capture["article_id"] == article_id]
+            seen = [s for s in seen if s.capture["article_id"] != article_id]
+            counts["store_errors"] += 1
+            counts["deferred"] += 1 + len(dropped)
+            log.warning(
+                "detect could not read the store, retrying next run outlet=%s url=%s warc=%s: %s",
+                outlet.name,
+                capture["url"],
+                capture["warc"],
+                exc,
+            )
+    return seen
+
+
+def _seen(
+    db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, capture: dict[str, Any], counts: dict[str, int]
+) -> Seen:
+    """What one capture shows: an article's content, a retraction, a redirect, or nothing to detect."""
+    read = _read(db, outlet, store, capture)
+    status = capture["status"]
+    if status == 200:
+        if read.extracted is None:
+            counts["errors"] += 1
+            log.warning(
+                "not an article (cannot be extracted) outlet=%s url=%s warc=%s: %s",
+                outlet.name,
+                capture["url"],
+                capture["warc"],
+                read.error,
+            )
+            return Seen(capture, "ignored", reason=f"not an article: {read.error}")
+        if read.extracted.not_article:
+            counts["not_articles"] += 1
+            log.info("not an article outlet=%s url=%s: %s", outlet.name, capture["url"], read.extracted.not_article)
+            return Seen(capture, "ignored", reason=f"not an article: {read.extracted.not_article}")
+        return Seen(capture, "live", content=version_of(outlet, capture, read.extracted))
+    if status in GONE_STATUSES:
+        return Seen(capture, "gone")
+    if status in REDIRECT_STATUSES:
+        if not read.location:
+            return Seen(capture, "ignored", reason="redirect without a Location")
+        key, target = redirect_target(outlet, capture["url"], read.location)
+        if key == f"article {capture['article_id']}":
+            return Seen(capture, "ignored", reason="redirect within the article")
+        return Seen(capture, "redirect", target=key, location=target)
+    return Seen(capture, "ignored", reason=f"skipped: HTTP {status}")
+
+
+def learn_noise(db: sqlite_utils.Database, outlet: Outlet, seen: list[Seen], counts: dict[str, int]) -> NoiseModel:
+    """Learn from the batch what flips without an edit (archive.noise); returns the model to detect with."""
+    live = [s for s in seen if s.kind == "live" and s.content is not None]
+    copies: dict[str, list[Version]] = {}
+    for s in live:
+        article_id = s.capture["article_id"]
+        if article_id not in copies:
+            copies[article_id] = _shown_before(db, outlet.name, article_id)
+        copies[article_id].append(cast(Version, s.content))
+    evidence = [e for article_id, a, b in noise.pairs(copies) for e in noise.slot_flips(article_id, a, b)]
+    evidence += noise.template_items([(s.capture["article_id"], cast(Version, s.content)) for s in live])
+    articles = len(copies)
+    counts["noise_learned"] += noise_index.record_evidence(db, outlet.name, evidence, articles)
+    model = noise_index.model(db, outlet.name)
+    for flips in (noise.token_flips, noise.place_flips):  # each rule only where the ones before fall short
+        learned = noise_index.record_evidence(db, outlet.name, flips(model, copies), articles)
+        counts["noise_learned"] += learned
+        model = noise_index.model(db, outlet.name) if learned else model
+    return model
+
+
+def _shown_before(db: sqlite_utils.Database, outlet: str, article_id: str) -> list[Version]:
+    """The versions the article's hosts showed last (each once), to compare the batch's copies with."""
+    numbers = {row["version"] for row in vx.host_states(db, outlet, article_id).values() if row["version"] is not None}
+    shown = (vx.version_number(db, outlet, article_id, n) for n in sorted(numbers))
+    return [v for v in shown if v is not None]
+
+
+def record_change(db: sqlite_utils.Database, change: Change | None, counts: dict[str, int]) -> None:
+    """Store a change once (a re-run finds it already there) and count it only when new."""
+    if change is not None and vx.add_change(db, change):
+        counts["changes"] += 1
+        log.info(
+            "change outlet=%s article=%s kind=%s declared=%s host=%s",
+            change.outlet,
+            change.article_id,
+            change.kind,
+            change.declared,
+            change.host,
+        )
 
 
 @dataclass(frozen=True)
@@ -169,185 +268,6 @@ def _read(db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, capture
     return _Stored()
 
 
-def _process(
-    db: sqlite_utils.Database, outlet: Outlet, capture: dict[str, Any], counts: dict[str, int], read: _Stored
-) -> str:
-    status = capture["status"]
-    record = _Recorder(db, capture, counts)
-    if status == 200:
-        if read.extracted is not None:
-            return _content(db, outlet, capture, record, read.extracted)
-        counts["errors"] += 1
-        log.warning(
-            "detect could not extract outlet=%s url=%s warc=%s: %s",
-            outlet.name,
-            capture["url"],
-            capture["warc"],
-            read.error,
-        )
-        vx.mark_detected(db, capture, f"error: {read.error}"[:500], None)
-        return "error"
-    if status in GONE_STATUSES:
-        return _gone(db, capture, record)
-    if status in REDIRECT_STATUSES:
-        return _redirect(db, outlet, capture, record, read.location)
-    vx.mark_detected(db, capture, f"skipped: HTTP {status}", None)
-    return "skipped"
-
-
-def record_change(db: sqlite_utils.Database, change: Change | None, counts: dict[str, int]) -> None:
-    """Store a change once (a re-run finds it already there) and count it only when new."""
-    if change is not None and vx.add_change(db, change):
-        counts["changes"] += 1
-        log.info(
-            "change outlet=%s article=%s kind=%s declared=%s host=%s",
-            change.outlet,
-            change.article_id,
-            change.kind,
-            change.declared,
-            change.host,
-        )
-
-
-class _Recorder:
-    """Records the changes one capture makes, filling in the capture's identity for its fates."""
-
-    def __init__(self, db: sqlite_utils.Database, capture: dict[str, Any], counts: dict[str, int]) -> None:
-        self.db, self.capture, self.counts = db, capture, counts
-
-    def change(self, change: Change | None) -> None:
-        record_change(self.db, change, self.counts)
-
-    def fate(self, kind: str, summary: str, last: Version | None, **details: Any) -> None:
-        c = self.capture
-        self.change(
-            fate_change(
-                kind,
-                outlet=c["outlet"],
-                article_id=c["article_id"],
-                host=c["host"],
-                record_id=c["record_id"],
-                fetched_at=c["fetched_at"],
-                summary=summary,
-                last=last,
-                details=details,
-            )
-        )
-
-
-def _content(
-    db: sqlite_utils.Database, outlet: Outlet, capture: dict[str, Any], record: _Recorder, extracted: Extracted
-) -> str:
-    oid, aid, host = outlet.name, capture["article_id"], capture["host"]
-    if extracted.not_article:
-        record.counts["not_articles"] += 1
-        log.info("not an article outlet=%s url=%s host=%s: %s", oid, capture["url"], host, extracted.not_article)
-        vx.mark_detected(db, capture, f"not an article: {extracted.not_article}"[:500], None)
-        return "not an article"
-    version = version_of(outlet, capture, extracted)
-    previous_on_host = vx.host_state(db, oid, aid, host)
-    article = vx.article_state(db, oid, aid)
-    known = vx.version_with_hash(db, oid, aid, version.whole_hash)
-    current = vx.current_version(db, oid, aid)
-    outcome = "same"
-    if known is None:
-        latest = vx.latest_version(db, oid, aid)
-        version = replace(version, version=(latest.version if latest else 0) + 1)
-        vx.add_version(db, version)
-        record.counts["versions"] += 1
-        before = _version_shown(db, oid, aid, previous_on_host) or current
-        if before is None:
-            record.change(slug_mismatch(version))
-        else:
-            for change in classify(before, version):
-                record.change(change)
-        vx.set_current_version(db, oid, aid, version.version)
-        shown, outcome = version, "version"
-    else:
-        shown = known
-        if current is not None and _reverted(known, current, previous_on_host):
-            for change in classify(current, replace(version, version=known.version), revert=True):
-                record.change(change)
-            vx.set_current_version(db, oid, aid, known.version)
-            outcome = f"revert to version {known.version}"
-    if article["state"] in ("gone", "redirect") and previous_on_host and previous_on_host["state"] != "live":
-        record.fate("restoration", f"served again by {host} after {article['state']}", current or shown)
-        vx.set_article_state(db, oid, aid, state="live", record_id=capture["record_id"])
-    vx.set_host_state(db, oid, aid, host, state="live", version=shown.version, record_id=capture["record_id"])
-    vx.mark_detected(db, capture, outcome, shown.version)
-    return "new version" if known is None else outcome
-
-
-def _reverted(known: Version, current: Version | None, previous_on_host: dict[str, Any] | None) -> bool:
-    """A host went back from a newer version it showed to an older one that is not current.
-
-    A host seen for the first time, one that still shows the version it showed, or one that
-    moves forward (even to a version that is not current yet) is a mirror lagging behind,
-    not a revert; catching up with the current version is no change either.
-    """
-    if current is None or known.version == current.version or previous_on_host is None:
-        return False
-    shown_before = previous_on_host["version"]
-    return shown_before is not None and known.version < shown_before
-
-
-def _gone(db: sqlite_utils.Database, capture: dict[str, Any], record: _Recorder) -> str:
-    oid, aid, host = capture["outlet"], capture["article_id"], capture["host"]
-    previous_on_host = vx.host_state(db, oid, aid, host)
-    article = vx.article_state(db, oid, aid)
-    if previous_on_host and previous_on_host["state"] == "live" and article["state"] == "live":
-        current = vx.current_version(db, oid, aid)
-        record.fate(
-            "retraction", f"HTTP {capture['status']} from {host} after being live", current, status=capture["status"]
-        )
-        vx.set_article_state(db, oid, aid, state="gone", record_id=capture["record_id"])
-    if previous_on_host:
-        vx.set_host_state(
-            db, oid, aid, host, state="gone", version=previous_on_host["version"], record_id=capture["record_id"]
-        )
-    vx.mark_detected(db, capture, f"gone: HTTP {capture['status']}", None)
-    return "gone"
-
-
-def _redirect(
-    db: sqlite_utils.Database, outlet: Outlet, capture: dict[str, Any], record: _Recorder, location: str
-) -> str:
-    oid, aid, host = outlet.name, capture["article_id"], capture["host"]
-    target = urljoin(capture["url"], location)
-    target_id = outlet.article_id(target)
-    if target_id == aid or not location:
-        vx.mark_detected(db, capture, "redirect within the article", None)
-        return "same article"
-    article = vx.article_state(db, oid, aid)
-    previous_on_host = vx.host_state(db, oid, aid, host)
-    if article["redirect_to"] != target and previous_on_host:
-        current = vx.current_version(db, oid, aid)
-        where = f"article {target_id}" if target_id else urlsplit(target).netloc or target
-        record.fate(
-            "redirect",
-            f"redirects to {where}: {target}",
-            current,
-            location=target,
-            target_article=target_id,
-            status=capture["status"],
-        )
-        vx.set_article_state(db, oid, aid, state="redirect", redirect_to=target, record_id=capture["record_id"])
-    if previous_on_host:
-        vx.set_host_state(
-            db, oid, aid, host, state="redirect", version=previous_on_host["version"], record_id=capture["record_id"]
-        )
-    vx.mark_detected(db, capture, f"redirect: {target}", None)
-    return "redirect"
-
-
-def _version_shown(
-    db: sqlite_utils.Database, outlet: str, article_id: str, host_row: dict[str, Any] | None
-) -> Version | None:
-    if not host_row or host_row["version"] is None:
-        return None
-    return vx.version_number(db, outlet, article_id, host_row["version"])
-
-
 def _extracted(db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, capture: dict[str, Any]) -> Extracted:
     """Extract the stored record (a revisit shows what its original showed)."""
     if capture["record_type"] == "revisit":
@@ -359,9 +279,9 @@ def _extracted(db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, ca
     return extract(outlet.extractor, html, capture["url"], content_type=content_type)
 
 
-def version_of(outlet: Outlet, capture: dict[str, Any], extracted: Extracted) -> Version:
+def version_of(outlet: Outlet, capture: dict[str, Any], extracted: Extracted, model: NoiseModel = EMPTY) -> Version:
     """The fingerprinted version a capture shows, numbered 0 until detect numbers it."""
-    prints = fingerprint(extracted)
+    prints = fingerprint(extracted, model)
     return Version(
         outlet=outlet.name,
         article_id=capture["article_id"],
@@ -378,6 +298,7 @@ def version_of(outlet: Outlet, capture: dict[str, Any], extracted: Extracted) ->
         captions=tuple(extracted.captions),
         images=tuple(extracted.images),
         section=extracted.section,
+        section_ids=tuple(extracted.section_ids),
         byline=extracted.byline,
         published=extracted.published.isoformat() if extracted.published else None,
         last_update=extracted.last_update.isoformat() if extracted.last_update else None,
@@ -389,16 +310,16 @@ def version_of(outlet: Outlet, capture: dict[str, Any], extracted: Extracted) ->
 def version_of_capture(
     db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, capture: dict[str, Any]
 ) -> Version:
-    """Extract and fingerprint a stored capture again, as detect did (for checks and tests)."""
-    return version_of(outlet, capture, _extracted(db, outlet, store, capture))
+    """Extract and fingerprint a stored capture again under the outlet's noise model (for checks and tests)."""
+    return version_of(outlet, capture, _extracted(db, outlet, store, capture), noise_index.model(db, outlet.name))
 
 
 def _original_capture(db: sqlite_utils.Database, capture: dict[str, Any]) -> dict[str, Any] | None:
     rows = list(
         db.query(
-            "SELECT * FROM captures WHERE url = ? AND payload_digest = ? AND record_type = 'response' "
-            "ORDER BY fetched_at LIMIT 1",
-            [capture["url"], capture["payload_digest"]],
+            "SELECT * FROM captures WHERE urlkey = ? AND payload_digest = ? AND url = ? "
+            "AND record_type = 'response' ORDER BY fetched_at LIMIT 1",
+            [capture["urlkey"], capture["payload_digest"], capture["url"]],
         )
     )
     return rows[0] if rows else None

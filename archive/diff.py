@@ -25,6 +25,9 @@ CONTEXT_WORDS = 6
 """Unchanged words shown either side of a change in :func:`short_summary`."""
 REWORD_THRESHOLD = 0.5
 """Word similarity from which a changed paragraph counts as reworded, below as removed + added."""
+REWRITE_THRESHOLD = 0.2
+"""The lower similarity that suffices where paragraphs were replaced one for one in place
+(a stretch of n old paragraphs replaced by n new ones): a rewritten paragraph, not a new one."""
 _TOKEN = re.compile(r"(\S+)(\s*)")
 
 
@@ -185,10 +188,11 @@ def _pair(old: Sequence[str], new: Sequence[str]) -> list[tuple[str, str, FieldD
     at or after the last pairing (if similar enough); the others are removed or added."""
     steps: list[tuple[str, str, FieldDiff | None]] = []
     start = 0
+    threshold = REWRITE_THRESHOLD if len(old) == len(new) else REWORD_THRESHOLD
     for paragraph in old:
-        scores = [_similarity(paragraph, candidate) for candidate in new[start:]]
+        scores = [similarity(paragraph, candidate) for candidate in new[start:]]
         best = max(range(len(scores)), key=scores.__getitem__, default=None)
-        if best is None or scores[best] < REWORD_THRESHOLD:
+        if best is None or scores[best] < threshold:
             steps.append(("-", paragraph, None))
             continue
         steps.extend(("+", text, None) for text in new[start : start + best])
@@ -198,7 +202,8 @@ def _pair(old: Sequence[str], new: Sequence[str]) -> list[tuple[str, str, FieldD
     return steps
 
 
-def _similarity(a: str, b: str) -> float:
+def similarity(a: str, b: str) -> float:
+    """Share of words two texts have in common, in order (difflib's ratio over normalized words)."""
     return SequenceMatcher(None, normalize_text(a).split(), normalize_text(b).split(), autojunk=False).ratio()
 
 

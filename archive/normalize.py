@@ -7,6 +7,9 @@ tracking parameters in links. What the page says about itself ("Last Update",
 DC.Date.Created), the slug and the head metadata are not hashed at all: "Last Update" is
 the outlet's *declaration* of an edit and must be compared, not folded into the content.
 
+Which differences are noise beyond these fixed rules is learned per outlet
+(:mod:`archive.noise`); :func:`fingerprint` hashes the fields as a noise model compares them.
+
 Each field is hashed on its own so that the detect stage can tell which fields changed;
 ``whole`` hashes the field hashes in a fixed order. The hashes are a pure function of the
 extraction: the same stored record always gives the same fingerprint.
@@ -17,14 +20,38 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 if TYPE_CHECKING:
-    from archive.extract.model import Extracted
+    from archive.noise import NoiseModel
+
+
+class Content(Protocol):
+    """What is fingerprinted: an extraction (:class:`archive.extract.Extracted`) or a stored version."""
+
+    @property
+    def headline(self) -> str: ...
+    @property
+    def lead(self) -> str: ...
+    @property
+    def body(self) -> tuple[str, ...]: ...
+    @property
+    def captions(self) -> tuple[str, ...]: ...
+    @property
+    def images(self) -> tuple[str, ...]: ...
+    @property
+    def section(self) -> str: ...
+    @property
+    def section_ids(self) -> tuple[str, ...]: ...
+    @property
+    def byline(self) -> str: ...
+    @property
+    def published(self) -> datetime | str | None: ...
+
 
 FIELDS = ("headline", "lead", "body", "captions", "images", "section", "byline", "published")
 """The hashed fields, in the order ``whole`` combines them."""
@@ -132,6 +159,29 @@ def normalize_url(url: str) -> str:
     return urlunsplit((scheme, netloc, parts.path, kept, ""))
 
 
+def normalize_image_url(url: str) -> str:
+    """An image's address as its identity: :func:`normalize_url` without query or fragment.
+
+    Asset URLs carry cache-busters, sizes and signatures in their query (``?v=1043``,
+    ``?w=800&sig=...``); the file they name is the image. Escapes of plain characters are
+    decoded (RFC 3986 calls them equivalent) and the path is compared in lower case (two
+    photos whose names differ only in case are not a thing; mirrors that capitalise are).
+    Path-level variants (per-request file names) are the noise model's business
+    (:mod:`archive.noise`).
+    """
+    normal = normalize_url(url)
+    try:
+        parts = urlsplit(normal)
+    except ValueError:
+        return normal
+    path = _UNRESERVED_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), parts.path).lower()
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+_UNRESERVED_ESCAPE = re.compile(r"%(2[dDeE]|5[fF]|7[eE]|3[0-9]|[46][1-9a-fA-F]|[57][0-9aA])")
+"""Percent-escapes of characters that never need one (letters, digits, ``-._~``): ``%2D`` is ``-``."""
+
+
 @dataclass(frozen=True)
 class Fingerprint:
     """SHA-256 hex digests of the normalized fields of one extraction, and of them all."""
@@ -148,32 +198,57 @@ class Fingerprint:
         return tuple(name for name in FIELDS if self.fields.get(name) != other.fields.get(name))
 
 
-def fingerprint(e: Extracted) -> Fingerprint:
-    """Hash each field of :data:`FIELDS` after normalization, then the field hashes together.
+def fingerprint(content: Content, model: NoiseModel | None = None) -> Fingerprint:
+    """Hash each field of :data:`FIELDS` as the noise model compares it, then the field hashes together.
 
-    Sequences (paragraphs, captions, image URLs) are hashed as their normalized items joined
-    by newlines, empty items dropped: a normalized item never contains a newline, so the
-    join is unambiguous. ``published`` is hashed as ISO 8601 UTC; a missing date as "".
+    Sequences (paragraphs, captions, image URLs) are hashed as their compared items joined
+    by newlines: a normalized item never contains a newline, so the join is unambiguous.
+    ``published`` is hashed as ISO 8601 UTC; a missing date as "". ``content`` is an
+    extraction or a stored version (anything with those fields): stored versions are
+    fingerprinted again under today's model whenever they are compared.
     """
-    published = "" if e.published is None else e.published.astimezone(UTC).isoformat()
-    section = normalize_text(e.section) + "\n" + ",".join(e.section_ids)
-    texts = {
-        "headline": normalize_text(e.headline),
-        "lead": normalize_text(e.lead),
-        "body": _joined(normalize_text(p) for p in e.body),
-        "captions": _joined(normalize_text(c) for c in e.captions),
-        "images": _joined(normalize_url(u) for u in e.images),
-        "section": section,
-        "byline": normalize_text(e.byline),
-        "published": published,
-    }
+    from archive.noise import EMPTY
+
+    model = model or EMPTY
+    texts = {name: "\n".join(model.items(name, _items(content, name))) for name in FIELDS if name != "published"}
+    texts["section"] += "\n" + ",".join(content.section_ids)
+    texts["published"] = _published(content.published)
+    paragraph = lead_paragraph(content.lead, model.items("body", content.body))
+    if paragraph is not None:
+        texts["lead"] = f"<the start of paragraph {paragraph + 1}>"
     fields = {name: _sha256(texts[name]) for name in FIELDS}
     whole = _sha256("".join(f"{name}={fields[name]}\n" for name in FIELDS))
     return Fingerprint(fields=fields, whole=whole)
 
 
-def _joined(items: Iterable[str]) -> str:
-    return "\n".join(item for item in items if item)
+LEAD_PREFIX_CHARS = 20
+"""A description shorter than this is not taken for the start of a paragraph."""
+_ELLIPSIS = re.compile(r"\s*(?:\.\.\.|…)\s*$")
+
+
+def lead_paragraph(lead: str, paragraphs: list[str]) -> int | None:
+    """The index of the paragraph the lead is the start of (as descriptions cut the first
+    paragraph, each mirror at its own length, "..." or "…" after), or None.
+
+    Such a lead says nothing the body does not, so it is hashed as "the start of paragraph n":
+    mirrors cutting it differently are not an edit, and a rewrite of that paragraph is one.
+    """
+    text = _ELLIPSIS.sub("", normalize_text(lead))
+    if len(text) < LEAD_PREFIX_CHARS:
+        return None
+    return next((n for n, p in enumerate(paragraphs) if p.startswith(text)), None)
+
+
+def _items(content: Content, name: str) -> list[str]:
+    value = getattr(content, name)
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _published(value: datetime | str | None) -> str:
+    if value is None or value == "":
+        return ""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment.astimezone(UTC).isoformat() if moment.tzinfo else moment.isoformat()
 
 
 def _sha256(text: str) -> str:

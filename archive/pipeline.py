@@ -397,6 +397,41 @@ def reindex(
     return index(config, outlet.name, credentials, progress) | {"detect": detect(config, outlet.name, credentials)}
 
 
+def redetect(config: Config, outlet_name: str, credentials: S3Credentials | None = None) -> dict[str, Any]:
+    """Rebuild the outlet's versions, changes and learned noise from the stored captures.
+
+    For when extraction or normalization changed: the captures stay, everything detect made of
+    them is made again. Detection runs twice: the first pass learns the outlet's noise from the
+    whole archive, the second detects with all of it from the first capture on (an early crawl
+    then gains from what later crawls taught). Rebuilt changes are never alerted: they are
+    marked as history on every channel already in use; ``changes`` and the feed show them.
+    """
+    from archive.alerts import Deliveries
+    from archive.detect import detect as run_detect
+
+    outlet = config.outlet(outlet_name)
+    target = store_for(config, outlet, credentials)
+    from archive.index import versions as vx
+
+    with Index(config.index_path) as idx:
+        vx.clear_derived(idx.db, outlet.name)
+    learning = run_detect(config, outlet.name, target)
+    with Index(config.index_path) as idx:
+        vx.clear_derived(idx.db, outlet.name, keep_noise=True)
+    counts = run_detect(config, outlet.name, target)
+    with Index(config.index_path, readonly=True) as idx:
+        keys = [c["change_key"] for c in vx.changes(idx.db, outlet=outlet.name)]
+    deliveries = Deliveries(config.alerts_db)
+    try:
+        skipped = deliveries.skip_history(outlet.name, keys, "rebuilt by redetect: history, not a new change")
+    finally:
+        deliveries.close()
+    log.info(
+        "redetect done outlet=%s changes=%d noise_learned=%d", outlet.name, counts["changes"], learning["noise_learned"]
+    )
+    return counts | {"noise_learned": learning["noise_learned"], "alerts_skipped": skipped}
+
+
 # -- detect and alert ---------------------------------------------------------------------
 
 

@@ -87,6 +87,8 @@ class OutletStatus:
     domains: tuple[dict[str, Any], ...]
     alerts: tuple[dict[str, Any], ...]
     problems: tuple[str, ...] = ()
+    noise: tuple[dict[str, Any], ...] = ()
+    """What detection learned to ignore for this outlet (archive.noise), oldest first."""
 
 
 def outlet_status(config: Config, outlet_name: str, *, runs: int = 5, now: datetime | None = None) -> OutletStatus:
@@ -110,8 +112,25 @@ def outlet_status(config: Config, outlet_name: str, *, runs: int = 5, now: datet
         store_bytes=sum(objects.values()),
         domains=tuple(domain_states(config, outlet.name)),
         alerts=tuple(open_alerts(config, outlet.name)),
+        noise=tuple(learned_noise(config.index_path, outlet.name)),
     )
     return replace(status, problems=tuple(problems(status)))
+
+
+def learned_noise(index_path: Path, outlet_name: str) -> list[dict[str, Any]]:
+    """The outlet's learned noise, each entry with a sentence saying what it is."""
+    if not index_path.exists():
+        return []
+    from archive.index import Index
+    from archive.index import noise as noise_index
+    from archive.noise import describe
+
+    try:
+        with Index(index_path, readonly=True) as idx:
+            return [entry | {"description": describe(entry)} for entry in noise_index.learned(idx.db, outlet_name)]
+    except EdittrailError as exc:
+        log.warning("learned noise unreadable index=%s: %s", index_path, exc)
+        return []
 
 
 def run_dirs(config: Config, outlet_name: str) -> list[Path]:

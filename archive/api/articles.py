@@ -16,10 +16,12 @@ import sqlite_utils
 
 from archive.api.cdx import timestamp_of
 from archive.api.memento import RAW, Links
-from archive.changes import CHANGE_KINDS
+from archive.changes import CHANGE_KINDS, Version
 from archive.config import Outlet
 from archive.errors import EdittrailError
+from archive.index import noise as noise_index
 from archive.index import versions as vx
+from archive.noise import applies, describe
 
 SEARCH_LIMIT = 50
 MAX_SEARCH_LIMIT = 500
@@ -73,7 +75,17 @@ def article(db: sqlite_utils.Database, outlet: Outlet, article_id: str, links: L
         "captures": captures,
         "versions": versions,
         "changes": vx.changes(db, outlet=outlet.name, article_id=article_id),
+        "noise": _noise_for(db, outlet.name, vx.versions_of(db, outlet.name, article_id)),
     }
+
+
+def _noise_for(db: sqlite_utils.Database, outlet: str, versions: list[Version]) -> list[dict[str, Any]]:
+    """The outlet's learned noise that concerns this article's versions (what detection ignored in it)."""
+    return [
+        entry | {"description": describe(entry)}
+        for entry in noise_index.learned(db, outlet)
+        if any(applies(entry, v) for v in versions)
+    ]
 
 
 def _version_dict(version: Any) -> dict[str, Any]:

@@ -50,7 +50,9 @@ class Outlet(_Frozen):
     alerts: tuple[AlertChannel, ...] = ()
     s3: S3Options | None = None
     divergence_window: int = 6 * 3600
-    """Seconds within which two domains' copies of an article are compared (mirror divergence)."""
+    """Seconds a domain may show another version of an article than its current one (lagging behind
+    an edit, or a copy of its own) before that is one ``mirror_divergence``; the disagreement must
+    also have been seen in an earlier crawl, so an edit that falls in the middle of a crawl is none."""
 
     @field_validator("divergence_window", mode="before")
     @classmethod

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
@@ -165,9 +165,9 @@ def blocks(container: LexborNode, base_url: str, skip: Callable[[LexborNode], bo
             run = _flush(out, run, run.tag)
             continue
         if tag == "img":
-            source = node.attributes.get("src") or node.attributes.get("data-src") or ""
-            if source.strip() and not source.strip().lower().startswith("data:"):
-                run.images.append(urljoin(base_url, source.strip()))
+            source = image_source(node.attributes)
+            if source:
+                run.images.append(urljoin(base_url, source))
             continue
         if tag == "a":
             anchors += 1
@@ -180,6 +180,45 @@ def blocks(container: LexborNode, base_url: str, skip: Callable[[LexborNode], bo
         stack.extend((child, True) for child in reversed(list(_children(node))))
     _flush(out, run, "p")
     return out
+
+
+LAZY_ATTRIBUTES = ("data-src", "data-lazy-src", "data-original", "data-lazy", "data-url", "data-srcset")
+"""Where lazy-loading scripts keep an image's real address while ``src`` holds a placeholder."""
+_IMAGE_URL = re.compile(r"\.(?:jpe?g|png|webp|gif|avif)(?:[?#]|$)|/photos?/", re.IGNORECASE)
+_PLACEHOLDER = re.compile(r"(?:^data:|blank|spacer|placeholder|loading|lazy|pixel|transparent|1x1|grey\.|gray\.)", re.I)
+"""What lazy-loaders put in ``src`` until the real image loads."""
+
+
+def image_source(attributes: Mapping[str, str | None]) -> str:
+    """The address an ``<img>`` shows, however the page loads it; "" for none.
+
+    A lazy-loading attribute names the real image while ``src`` holds a placeholder (a ``data:``
+    pixel, blank.png, a loading spinner). Loaders name that attribute as they like
+    (``data-src``, ``data-cfsrc``, ``data-echo``, ``data-hi-res-src``), so besides the usual
+    names any ``data-*`` attribute holding an image's address counts; then ``src`` unless it is
+    a placeholder; then the first candidate of ``srcset`` (whose list of sizes varies between
+    fetches); a placeholder ``src`` only when nothing else names the image.
+    """
+    named = [(n, attributes.get(n)) for n in LAZY_ATTRIBUTES]
+    named += [(n, v) for n, v in attributes.items() if n.startswith("data-") and v and _IMAGE_URL.search(v)]
+    named += [("src", attributes.get("src")), ("srcset", attributes.get("srcset"))]
+    fallback = ""
+    for name, raw in named:
+        value = (raw or "").strip()
+        if name.endswith("srcset"):
+            value = _SRCSET_SPLIT.split(value)[0].strip().split(" ")[0] if value else ""
+        if not value or value.lower().startswith("data:"):
+            continue
+        if _PLACEHOLDER.search(value.rsplit("/", 1)[-1]):
+            fallback = fallback or value
+            continue
+        return value
+    return fallback
+
+
+_SRCSET_SPLIT = re.compile(r",\s+|,(?=[^,\s]+\s+\d+(?:\.\d+)?[wx])")
+"""Between ``srcset`` candidates: a comma before a space or before a URL with a width or density
+(a URL may itself hold commas, as resizing CDNs write ``/w=800,q=75/``)."""
 
 
 def _children(node: LexborNode) -> Iterator[LexborNode]:

@@ -51,9 +51,13 @@ SKIPPED_CLASSES = frozenset(
 )
 """Widgets that broken nesting can pull inside the body container; any ``share*`` class and
 ad slots (``ad``, ``ads``, ``ad-*``, ``*advert*``) too."""
-_AD_CLASS = re.compile(r"^(?:ads?|ad[-_].*|.*advert.*|share.*)$", re.IGNORECASE)
+_AD_CLASS = re.compile(r"^(?:ads?|ad[-_].*|.*[-_]ads?|.*advert.*|adsbygoogle|.*sponsor.*|share.*)$", re.IGNORECASE)
+_AD_ID = re.compile(r"(?:^|[-_])(?:ad|ads|gpt-ad|google_ads?|advert\w*|sponsor\w*)(?:[-_]|$)", re.IGNORECASE)
+SKIPPED_TAGS = frozenset({"aside", "ins"})
+"""Asides (pull quotes, related-story boxes) and ``<ins>`` (ad slots) inside the body are not its text."""
 _HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?", re.IGNORECASE)
 _SECTION_HREF = re.compile(r"^/section/(\d+)", re.IGNORECASE)
+_ARTICLE_ID = re.compile(r"/detail/(?:\d{4}/\d{1,2}/\d{1,2}/)?(\d+)", re.IGNORECASE)
 _SLUG = re.compile(r"/detail/\d{4}/\d{1,2}/\d{1,2}/\d+/([^/?#]+)", re.IGNORECASE)
 _LAST_UPDATE = re.compile(r"last\s+update\s*:?\s*(.+)", re.IGNORECASE)
 _TITLE_SUFFIX = " - PressTV"
@@ -140,8 +144,14 @@ def _content(tree: LexborHTMLParser, url: str) -> tuple[list[str], list[str], li
     captions: list[str] = []
     images: list[str] = []
     footer = False
-    for block in dom.blocks(container, url, _skipped):
+    thumbnail = 0  # images of the block just before, when it held nothing else: a card's picture?
+    for block in dom.blocks(container, url, lambda node: _skipped(node) or _card(node, url)):
+        if _teaser(block, url):  # a related-story card, with the picture just above its headline
+            del images[len(images) - thumbnail :]
+            thumbnail = 0
+            continue
         images.extend(block.images)
+        thumbnail = len(block.images) if not block.text else 0
         text = block.text
         if not text:
             continue
@@ -160,6 +170,16 @@ def _content(tree: LexborHTMLParser, url: str) -> tuple[list[str], list[str], li
     return body, captions, images
 
 
+def _teaser(block: dom.Block, url: str) -> bool:
+    """A card or "read more" line promoting other stories: most of its text (or, for a thumbnail,
+    its only content) is links to other articles."""
+    if not block.links or block.link_chars * 2 < sum(1 for c in block.text if not c.isspace()):
+        return False
+    own = _ARTICLE_ID.search(urlsplit(url).path)
+    targets = [_ARTICLE_ID.search(urlsplit(urljoin(url, href)).path) for href in block.links]
+    return all(t is not None and (own is None or t.group(1) != own.group(1)) for t in targets)
+
+
 def _skipped(node: LexborNode) -> bool:
     """Widgets, ad slots, and the card of an embedded related story.
 
@@ -170,11 +190,56 @@ def _skipped(node: LexborNode) -> bool:
     classes = (node.attributes.get("class") or "").split()
     if any(c in SKIPPED_CLASSES or _AD_CLASS.match(c) for c in classes):
         return True
+    if node.tag in SKIPPED_TAGS or _AD_ID.search(node.attributes.get("id") or ""):
+        return True
     parent = node.parent
     if parent is None or "data-oembed-url" not in parent.attributes:
         return False
     first = next(iter(parent.iter(include_text=False)), None)
     return first is not None and first.mem_id == node.mem_id
+
+
+CARD_TAGS = frozenset({"div", "figure", "li", "section", "article", "p"})
+CARD_MAX_CHARS = 300
+
+
+def _card(node: LexborNode, url: str) -> bool:
+    """A related-story card with its picture, in whatever markup: a small element holding an image,
+    whose every link goes to another article and whose text is mostly those links. (A card
+    whose picture sits in a ``<figure>`` of its own before the headline's link is two blocks;
+    :func:`_content` drops the picture with the teaser.)"""
+    if node.tag not in CARD_TAGS or "news-body-container" in (node.attributes.get("class") or ""):
+        return False
+    if node.css_first("img") is None:  # a headline link alone is a teaser block (see _content)
+        return False
+    text = _short_text(node)
+    if text is None:
+        return False
+    links = [a.attributes.get("href") or "" for a in node.css("a[href]")]
+    if not links:
+        return False
+    own = _ARTICLE_ID.search(urlsplit(url).path)
+    for href in links:
+        target = _ARTICLE_ID.search(urlsplit(urljoin(url, href)).path)
+        if target is None or (own is not None and target.group(1) == own.group(1)):
+            return False
+    linked = sum(len("".join(a.text(deep=True).split())) for a in node.css("a[href]"))
+    return linked * 2 >= len(text)
+
+
+def _short_text(node: LexborNode) -> str | None:
+    """The node's visible characters (spaces dropped), or None past :data:`CARD_MAX_CHARS`: stops
+    early, so that asking every element of a deeply nested page stays cheap."""
+    pieces: list[str] = []
+    size = 0
+    for child in node.traverse(include_text=True):
+        if child.tag == "-text":
+            piece = "".join((child.text_content or "").split())
+            size += len(piece)
+            if size > CARD_MAX_CHARS:
+                return None
+            pieces.append(piece)
+    return "".join(pieces)
 
 
 def _hosts(text: str) -> list[str] | None:

@@ -40,6 +40,7 @@ ALL_OUTLET_TABLES = (
     "detected",
     "host_state",
     "article_state",
+    "noise_learned",
 )
 
 

@@ -135,4 +135,44 @@ def _migration_3(db: sqlite_utils.Database) -> None:
         db.table("article_state").add_column("current_version", int)
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migration_1, _migration_2, _migration_3)
+def _migration_4(db: sqlite_utils.Database) -> None:
+    """Detection you can trust: what the outlet's noise is (learned per outlet), since when each
+    host shows what it shows, and since when the article's current version is current.
+
+    Versions and changes detected before are kept; ``edittrail redetect`` rebuilds them with
+    noise learned (the README's upgrade note says when to run it).
+    """
+    db.table("noise_learned").create(
+        {
+            "outlet": str,
+            "key": str,
+            "kind": str,
+            "field": str,
+            "pattern": str,
+            "slot": int,
+            "articles": int,
+            "learned_at": str,
+            "example": str,
+        },
+        pk=("outlet", "key"),
+        if_not_exists=True,
+    )
+    for name, column, kind in (
+        ("host_state", "since", str),
+        ("host_state", "since_record", str),
+        ("host_state", "redirect_to", str),
+        ("article_state", "current_since", str),
+        ("article_state", "transition_record", str),
+        ("versions", "section_ids", str),
+    ):
+        if column not in db.table(name).columns_dict:
+            db.table(name).add_column(column, kind)
+    db.table("captures").create_index(["urlkey", "payload_digest"], if_not_exists=True)
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
+    _migration_1,
+    _migration_2,
+    _migration_3,
+    _migration_4,
+)

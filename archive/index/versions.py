@@ -15,7 +15,14 @@ import sqlite_utils
 
 from archive.changes import Change, Version
 
-DERIVED_TABLES = ("versions", "changes", "detected", "host_state", "article_state")
+DERIVED_TABLES = (
+    "versions",
+    "changes",
+    "detected",
+    "host_state",
+    "article_state",
+    "noise_learned",
+)
 
 
 def version_row(version: Version) -> dict[str, Any]:
@@ -24,6 +31,7 @@ def version_row(version: Version) -> dict[str, Any]:
     row["body"] = "\n\n".join(version.body)
     row["captions"] = json.dumps(list(version.captions))
     row["images"] = json.dumps(list(version.images))
+    row["section_ids"] = json.dumps(list(version.section_ids))
     return row
 
 
@@ -49,6 +57,7 @@ def version_from_row(row: dict[str, Any]) -> Version:
         last_update=row["last_update"],
         slug=row["slug"] or "",
         extractor=row["extractor"] or "",
+        section_ids=tuple(json.loads(row.get("section_ids") or "[]")),
     )
 
 
@@ -132,10 +141,10 @@ def detected_version(db: sqlite_utils.Database, record_id: str) -> int | None:
     return row["version"] if row else None
 
 
-def host_state(db: sqlite_utils.Database, outlet: str, article_id: str, host: str) -> dict[str, Any] | None:
-    return _one(
-        db, "SELECT * FROM host_state WHERE outlet = ? AND article_id = ? AND host = ?", [outlet, article_id, host]
-    )
+def host_states(db: sqlite_utils.Database, outlet: str, article_id: str) -> dict[str, dict[str, Any]]:
+    """What each host last showed of the article (state, version, since when), by host."""
+    rows = db.query("SELECT * FROM host_state WHERE outlet = ? AND article_id = ?", [outlet, article_id])
+    return {row["host"]: dict(row) for row in rows}
 
 
 def set_host_state(
@@ -147,6 +156,9 @@ def set_host_state(
     state: str,
     version: int | None,
     record_id: str,
+    since: str | None = None,
+    since_record: str | None = None,
+    redirect_to: str | None = None,
 ) -> None:
     db.table("host_state").upsert(
         {
@@ -156,6 +168,9 @@ def set_host_state(
             "state": state,
             "version": version,
             "record_id": record_id,
+            "since": since,
+            "since_record": since_record,
+            "redirect_to": redirect_to,
         },
         pk=("outlet", "article_id", "host"),
     )
@@ -170,6 +185,8 @@ def article_state(db: sqlite_utils.Database, outlet: str, article_id: str) -> di
         "redirect_to": None,
         "record_id": None,
         "current_version": None,
+        "current_since": None,
+        "transition_record": None,
     }
 
 
@@ -182,24 +199,32 @@ def set_article_state(
     record_id: str,
     redirect_to: str | None = None,
 ) -> None:
-    db.table("article_state").upsert(
-        {
-            "outlet": outlet,
-            "article_id": article_id,
-            "state": state,
-            "redirect_to": redirect_to,
-            "record_id": record_id,
-        },
-        pk=("outlet", "article_id"),
+    """The article's fate (gone, redirect), keeping the version it showed last."""
+    db.execute(
+        "INSERT INTO article_state (outlet, article_id, state, redirect_to, record_id) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (outlet, article_id) DO UPDATE SET state = excluded.state, "
+        "redirect_to = excluded.redirect_to, record_id = excluded.record_id",
+        [outlet, article_id, state, redirect_to, record_id],
     )
 
 
-def set_current_version(db: sqlite_utils.Database, outlet: str, article_id: str, version: int) -> None:
-    """Record which version the outlet shows now, keeping the article's state."""
+def set_current_version(
+    db: sqlite_utils.Database,
+    outlet: str,
+    article_id: str,
+    version: int,
+    *,
+    since: str | None = None,
+    record_id: str | None = None,
+) -> None:
+    """The article is live and shows ``version``, since ``since`` (the capture ``record_id`` first showed it)."""
     db.execute(
-        "INSERT INTO article_state (outlet, article_id, state, current_version) VALUES (?, ?, 'live', ?) "
-        "ON CONFLICT (outlet, article_id) DO UPDATE SET current_version = excluded.current_version",
-        [outlet, article_id, version],
+        "INSERT INTO article_state (outlet, article_id, state, current_version, current_since, transition_record, "
+        "record_id) VALUES (?, ?, 'live', ?, ?, ?, ?) "
+        "ON CONFLICT (outlet, article_id) DO UPDATE SET state = 'live', redirect_to = NULL, "
+        "current_version = excluded.current_version, current_since = excluded.current_since, "
+        "transition_record = excluded.transition_record, record_id = excluded.record_id",
+        [outlet, article_id, version, since, record_id, record_id],
     )
 
 
@@ -209,6 +234,34 @@ def current_version(db: sqlite_utils.Database, outlet: str, article_id: str) -> 
     if number is not None:
         return version_number(db, outlet, article_id, number)
     return latest_version(db, outlet, article_id)
+
+
+def add_served_by(
+    db: sqlite_utils.Database, outlet: str, article_id: str, to_record: str, host: str, first_seen: str
+) -> None:
+    """A host caught up with the version the change(s) ending at ``to_record`` introduced."""
+    rows = db.execute(
+        "SELECT id, details FROM changes WHERE outlet = ? AND article_id = ? AND to_record = ?",
+        [outlet, article_id, to_record],
+    ).fetchall()
+    for change_id, raw in rows:
+        details = json.loads(raw or "{}")
+        served = details.get("served_by")
+        if served is None or any(entry["host"] == host for entry in served):
+            continue
+        served.append({"host": host, "first_seen": first_seen})
+        db.execute("UPDATE changes SET details = ? WHERE id = ?", [json.dumps(details, sort_keys=True), change_id])
+
+
+def divergence_reported(
+    db: sqlite_utils.Database, outlet: str, article_id: str, host: str, reference: int, other: int
+) -> bool:
+    row = db.execute(
+        "SELECT 1 FROM changes WHERE outlet = ? AND article_id = ? AND kind = 'mirror_divergence' "
+        "AND host = ? AND from_version = ? AND to_version = ?",
+        [outlet, article_id, host, reference, other],
+    ).fetchone()
+    return row is not None
 
 
 def changes(
@@ -256,6 +309,9 @@ def search(
     return [dict(row) for row in db.query(sql, params)]
 
 
-def clear_derived(db: sqlite_utils.Database, outlet: str) -> None:
+def clear_derived(db: sqlite_utils.Database, outlet: str, *, keep_noise: bool = False) -> None:
+    """Forget what detect made of the outlet's captures (they are all pending again)."""
     for table in DERIVED_TABLES:
+        if keep_noise and table.startswith("noise_"):
+            continue
         db.execute(f"DELETE FROM {table} WHERE outlet = ?", [outlet])  # noqa: S608 (fixed table names)

@@ -44,7 +44,8 @@ class Encoding:
     """How one response body goes on the wire."""
 
     gzip: bool | None
-    chunked: bool
+    chunked: bool | None
+    """None: the page's own choice (a noise profile's), else Content-Length framing."""
 
 
 @dataclass(frozen=True)
@@ -237,4 +238,4 @@ class Faults:
                 if match(host, path):
                     gzip = g if gzip is None else gzip
                     chunked = c if chunked is None else chunked
-        return Encoding(gzip=gzip, chunked=bool(chunked))
+        return Encoding(gzip=gzip, chunked=chunked)

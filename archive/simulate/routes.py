@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from archive.simulate import corpus, pages
+from archive.simulate import corpus, noise, pages
 from archive.simulate.site import HTML, RSS, XML, Article, Page, Site
 
 PAGE_SIZE = 10
@@ -71,7 +71,19 @@ def _article(site: Site, ctx: pages.Context, article_id: int) -> Page:
     related = [site.view(ctx.host, i) for i in (older[1:5] or others[:4])]
     mirrors = [h for h in (*site.hosts, *site.announced) if h != ctx.host]
     text = pages.article(ctx, item, mirrors=mirrors, card=card, related=related)
-    return Page(200, HTML, pages.encode(text, pad_to=article.oversize))
+    if site.noise == noise.NONE:
+        return Page(200, HTML, pages.encode(text, pad_to=article.oversize))
+    rng = noise.request_rng(site.seed, ctx.nonce)
+    stories = [(site.articles[i].path, site.view(ctx.host, i).headline) for i in others]
+    text = noise.apply(site.noise, text, noise.Request(rng, ctx.nonce, ctx.clock, stories))
+    gzip, chunked = noise.encoding(site.noise, rng)
+    return Page(200, HTML, pages.encode(text, pad_to=article.oversize), gzip=gzip, chunked=chunked)
+
+
+def article_id(path: str) -> int | None:
+    """The id in an article page path (any accepted variant, not the 2012 form), else None."""
+    match = _ARTICLE.match(path)
+    return int(match.group(4)) if match else None
 
 
 def _section(site: Site, ctx: pages.Context, section_id: int, page: int) -> Page:

@@ -16,10 +16,12 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from http import HTTPStatus
 from types import TracebackType
 
+from archive.simulate import noise as noise_profiles
 from archive.simulate import pages, routes
 from archive.simulate.faults import Faults, RequestLog
 from archive.simulate.site import DEFAULT_OVERSIZE, HTML, Page, Site
@@ -30,6 +32,15 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_HOSTS = ("www.presstv.ir", "www.presstv.co.uk", "presstv.tv", "www.presstv.com")
 """The primary host first, then the mirrors (PRESSTV.md, "Domains")."""
+
+
+@dataclass
+class _Trigger:
+    """An action waiting for ``remaining`` more article page requests (of ``article`` only, if set)."""
+
+    remaining: int
+    action: Callable[[], object]
+    article: int | None
 
 
 def _phrase(status: int) -> str:
@@ -54,12 +65,14 @@ class SimulatedOutlet:
         articles: int = 30,
         today: date | None = None,
         bind: str = "127.0.0.1",
+        noise: str = noise_profiles.NONE,
     ) -> None:
         names = tuple(h.strip().lower().rstrip(".") for h in hosts)
         if not names or len(set(names)) != len(names) or not all(names):
             raise ValueError(f"hosts must be distinct non-empty names, got {list(hosts)!r}")
         self.hosts = names
         self.site = Site(names, seed=seed, articles=articles, today=today or datetime.now(UTC).date())
+        self.site.noise = noise_profiles.check(noise)
         self.faults = Faults(names, self.site.lock)
         self.requests = RequestLog()
         self._stopping = threading.Event()
@@ -70,6 +83,7 @@ class SimulatedOutlet:
         self._thread: threading.Thread | None = None
         self._nonce = itertools.count(1)
         self._pending: deque[tuple[Event, ...]] = deque()
+        self._triggers: list[_Trigger] = []
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -166,7 +180,55 @@ class SimulatedOutlet:
             if status is not None:
                 body = f"<html><body><h1>{status} {_phrase(status)}</h1></body></html>\n"
                 return Page(status, HTML, body.encode(), (("Retry-After", "1"),))
-            return routes.respond(self.site, host, f"{host}:{self.port}", path, nonce)
+            page = routes.respond(self.site, host, f"{host}:{self.port}", path, nonce)
+            self._count_article_request(path)
+            return page
+
+    def _count_article_request(self, path: str) -> None:
+        """Fire the :meth:`after_requests` actions this article page request makes due."""
+        served = routes.article_id(path)
+        if served is None or not self._triggers:
+            return
+        due = []
+        for trigger in self._triggers:
+            if trigger.article is None or trigger.article == served:
+                trigger.remaining -= 1
+                if trigger.remaining <= 0:
+                    due.append(trigger)
+        for trigger in due:
+            self._triggers.remove(trigger)
+            trigger.action()
+            logger.info("simulated outlet: action after article requests ran (article=%s)", trigger.article)
+
+    def after_requests(self, n: int, action: Callable[[], object], *, article: int | None = None) -> None:
+        """Run ``action`` (e.g. an edit) right after the ``n``-th article page request from now
+        is answered; with ``article``, count only that article's pages (on any host).
+
+        This is an edit during a crawl: the hosts fetched before it serve the old version,
+        those fetched after it the new one, within one crawl.
+        """
+        if n < 1:
+            raise ValueError(f"n must be 1 or more, got {n}")
+        if article is not None:
+            self.site.get(article)
+        with self.site.lock:
+            self._triggers.append(_Trigger(n, action, article))
+
+    @property
+    def pending_actions(self) -> int:
+        """How many :meth:`after_requests` actions still wait."""
+        return len(self._triggers)
+
+    # -- noise ----------------------------------------------------------------------------
+
+    @property
+    def noise(self) -> str:
+        """The noise profile of article pages (:data:`archive.simulate.noise.PROFILES`)."""
+        return self.site.noise
+
+    def set_noise(self, profile: str) -> None:
+        """Serve article pages under another noise profile from now on."""
+        self.site.noise = noise_profiles.check(profile)
 
     # -- events (each is also a timeline kind of the same name) ----------------------------
 
@@ -193,6 +255,11 @@ class SimulatedOutlet:
         """Rewrite the description (meta, og:description, feed) only."""
         self.site.edit_lead(id, text, declared)
 
+    def rewrite_first_paragraph(self, id: int, text: str, declared: bool = False) -> None:
+        """Rewrite the first paragraph and the description to the same new text (one rewrite
+        of the text that is both the lead and the start of the body)."""
+        self.site.rewrite_first_paragraph(id, text, declared)
+
     def edit_byline(self, id: int, text: str, declared: bool = False) -> None:
         """Sign the article with another name; "" removes the byline."""
         self.site.edit_byline(id, text, declared)
@@ -205,9 +272,9 @@ class SimulatedOutlet:
         """File the article under another section."""
         self.site.move_section(id, section, declared)
 
-    def replace_photo(self, id: int, index: int, url: str, declared: bool = False) -> None:
-        """Swap a photo's image URL (0 is the lead photo)."""
-        self.site.replace_photo(id, index, url, declared)
+    def replace_photo(self, id: int, index: int, url: str, declared: bool = False, caption: str | None = None) -> None:
+        """Swap a photo's image URL (0 is the lead photo), and its caption when given."""
+        self.site.replace_photo(id, index, url, declared, caption)
 
     def markup_noise(self, on: bool = True) -> None:
         """Vary attribute and class order, whitespace and ad slots between requests."""

@@ -90,6 +90,9 @@ class Page:
     body: bytes
     headers: tuple[tuple[str, str], ...] = ()
     compressible: bool = True
+    gzip: bool | None = None
+    """Per-request choice of a noise profile (None: the server's default); fault rules win."""
+    chunked: bool | None = None
 
 
 def _aware(value: datetime, name: str) -> datetime:
@@ -103,6 +106,8 @@ class Site:
 
     def __init__(self, hosts: Sequence[str], *, seed: int = 1, articles: int = 30, today: date) -> None:
         self.markup_noise = False  # attribute order, whitespace, ad slots vary per request when on
+        self.noise = "none"
+        """The noise profile of article pages (:mod:`archive.simulate.noise`)."""
         if articles < 0:
             raise ValueError(f"articles must be 0 or more, got {articles}")
         self.hosts = tuple(hosts)
@@ -271,6 +276,22 @@ class Site:
             self.get(article_id).lead = text
             self._declared(article_id, declared)
 
+    def rewrite_first_paragraph(self, article_id: int, text: str, declared: bool = False) -> None:
+        """New text for the first paragraph, and the same text as the description.
+
+        Without an editors' lead the description is the first paragraph shortened to 200
+        characters; setting the lead makes it equal the new paragraph whatever its length.
+        """
+        if not text.strip():
+            raise ValueError("rewrite_first_paragraph needs a non-empty text")
+        with self.lock:
+            article = self.get(article_id)
+            if not article.paragraphs:
+                raise ValueError(f"article {article_id} has no paragraph to rewrite")
+            article.paragraphs = [text, *article.paragraphs[1:]]
+            article.lead = text
+            self._declared(article_id, declared)
+
     def edit_byline(self, article_id: int, text: str, declared: bool = False) -> None:
         """Sign the article with another name, or ("") remove its byline."""
         with self.lock:
@@ -294,13 +315,17 @@ class Site:
             self.get(article_id).section = section
             self._declared(article_id, declared)
 
-    def replace_photo(self, article_id: int, index: int, url: str, declared: bool = False) -> None:
-        """Swap the image of photo ``index`` (its caption stays)."""
+    def replace_photo(
+        self, article_id: int, index: int, url: str, declared: bool = False, caption: str | None = None
+    ) -> None:
+        """Swap the image of photo ``index``; its caption stays unless ``caption`` is given."""
         with self.lock:
             photos = self.get(article_id).photos
             if not 0 <= index < len(photos):
                 raise ValueError(f"article {article_id} has no photo {index} (it has {len(photos)})")
             photos[index].url = url
+            if caption is not None:
+                photos[index].caption = caption
             self._declared(article_id, declared)
 
     def edit_date(self, article_id: int, published: datetime) -> None:

@@ -105,7 +105,8 @@ class Handler(BaseHTTPRequestHandler):
     def _send(self, host: str, path: str, page: Page, head: bool) -> None:
         encoding = self.server.outlet.faults.encoding(host, path)
         body = page.body
-        wants_gzip = page.compressible if encoding.gzip is None else encoding.gzip
+        wants_gzip = encoding.gzip if encoding.gzip is not None else page.gzip
+        wants_gzip = page.compressible if wants_gzip is None else wants_gzip
         self.send_response(page.status)
         self.send_header("Content-Type", page.content_type)
         for name, value in page.headers:
@@ -115,7 +116,8 @@ class Handler(BaseHTTPRequestHandler):
             if _accepts_gzip(self.headers.get("Accept-Encoding")):
                 body = gzip.compress(body, compresslevel=6, mtime=0)
                 self.send_header("Content-Encoding", "gzip")
-        chunked = encoding.chunked and self.request_version == "HTTP/1.1"
+        chunked = bool(encoding.chunked if encoding.chunked is not None else page.chunked)
+        chunked = chunked and self.request_version == "HTTP/1.1"
         if chunked:
             self.send_header("Transfer-Encoding", "chunked")
         else:

@@ -80,3 +80,21 @@ def test_a_channel_seen_for_the_first_time_skips_the_history_once(tmp_path):
     assert deliveries.status("k3", "new") is None
     assert deliveries.first_sight("other", "new", ["k3"]) == 1  # channels are per outlet
     deliveries.close()
+
+
+def test_a_change_naming_several_fields_reaches_a_channel_for_any_of_them():
+    rewrite = CHANGE | {"kind": "body", "details": {"fields": ["lead", "body"]}}
+    assert channel_wants(AlertChannel(name="c", url="json://127.0.0.1:9/x", kinds=("lead",)), rewrite, "")
+    assert not channel_wants(AlertChannel(name="c", url="json://127.0.0.1:9/x", kinds=("caption",)), rewrite, "")
+
+
+def test_a_rebuilt_history_is_skipped_on_every_channel_in_use_but_what_was_sent_stays_sent(tmp_path):
+    deliveries = Deliveries(tmp_path / "alerts.sqlite")
+    deliveries.first_sight("demo", "a", [])
+    deliveries.first_sight("demo", "b", [])
+    deliveries.record("k1", "a", "demo", ok=True)
+    assert deliveries.skip_history("demo", ["k1", "k2"], "rebuilt") == 3
+    assert deliveries.status("k1", "a") == "sent"
+    assert deliveries.status("k1", "b") == deliveries.status("k2", "a") == deliveries.status("k2", "b") == "skipped"
+    assert deliveries.skip_history("other", ["k3"], "rebuilt") == 0  # no channel of that outlet in use yet
+    deliveries.close()

@@ -74,7 +74,7 @@ def test_moved_last_update_makes_every_change_of_that_version_declared():
     changes = {c.kind: c for c in classify(BASE, after)}
     assert set(changes) == {"body", "caption"}
     assert all(c.declared for c in changes.values())
-    assert changes["body"].details == {"added": 1, "removed": 0, "reworded": 1}
+    assert changes["body"].details == {"added": 1, "removed": 0, "reworded": 1, "fields": ["body"]}
     assert is_declared(BASE, after) and not is_declared(after, after)
 
 
@@ -112,7 +112,7 @@ def test_a_revert_is_marked_and_names_the_version_it_returned_to():
     back = replace(BASE, record_id="<urn:uuid:3>", fetched_at="2026-11-22T08:00:00Z")
     (change,) = classify(current, back, revert=True)
     assert (change.kind, change.from_version, change.to_version) == ("headline", 2, 1)
-    assert change.details == {"revert": True}
+    assert change.details == {"revert": True, "fields": ["headline"]}
     assert change.summary.startswith("headline returned to version 1 (silent)")
     assert change.to_record == "<urn:uuid:3>" and change.to_time == "2026-11-22T08:00:00Z"
 
@@ -125,3 +125,34 @@ def test_slug_of_another_headline_is_evidence_of_an_uncaptured_edit():
     change = slug_mismatch(replace(BASE, slug="Syrian-army-repels-terrorist-assault-near-Aleppo"))
     assert change is not None and change.kind == "slug_mismatch" and change.declared is False
     assert change.details["slug"].startswith("Syrian-army")
+
+
+def test_a_lead_rewritten_with_the_first_paragraph_is_one_body_change_naming_both():
+    text = "The ministry said on Tuesday that talks had collapsed."
+    after = edited(changed=("lead", "body"), lead=text, body=(text, *BASE.body[1:]))
+    (change,) = classify(BASE, after)
+    assert (change.kind, change.details["fields"]) == ("body", ["lead", "body"])
+    assert change.details["reworded"] == 1 and change.details["added"] == change.details["removed"] == 0
+    assert change.summary.startswith("lead and body changed (silent)")
+
+
+def test_a_lead_changed_apart_from_the_body_is_its_own_change():
+    after = edited(changed=("lead", "body"), lead="A description nobody wrote in the body.", body=BASE.body[:2])
+    assert sorted(c.kind for c in classify(BASE, after)) == ["body", "lead"]
+
+
+def test_a_photo_swapped_with_its_caption_is_one_image_change_showing_both_diffs():
+    after = edited(
+        changed=("images", "captions"),
+        images=("http://cdn.presstv.ir/b.jpg",),
+        captions=("Another photo. (Photo by AP)",),
+    )
+    (change,) = classify(BASE, after)
+    assert (change.kind, change.details["fields"]) == ("image", ["image", "caption"])
+    assert "caption: [-A-]{+Another+} photo." in change.diff_text
+    assert "{+http://cdn.presstv.ir/b.jpg+}" in change.diff_text
+
+
+def test_an_edit_made_again_after_a_revert_is_marked_reapplied():
+    (change,) = classify(BASE, edited(changed=("headline",), headline="Again"), reapplied=True)
+    assert change.details["reapplied"] is True and "re-applied version 2" in change.summary

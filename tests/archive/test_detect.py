@@ -90,7 +90,8 @@ def test_content_that_cannot_be_extracted_is_marked_once_and_not_retried(tmp_pat
     assert detect(config, "demo", store)["errors"] == 1
     with Index(config.index_path, readonly=True) as idx:
         (row,) = idx.db.query("SELECT outcome, version FROM detected")
-        assert row["outcome"].startswith("error: ") and row["version"] is None
+        assert row["outcome"].startswith("not an article: ") and "is not HTML" in row["outcome"]
+        assert row["version"] is None
         assert list(vx.pending_captures(idx.db, "demo")) == []
     assert detect(config, "demo", store)["errors"] == 0
 
@@ -103,7 +104,7 @@ def test_an_error_page_served_with_200_is_no_version(tmp_path):
     assert (counts["versions"], counts["not_articles"], counts["changes"]) == (1, 1, 0)
     with Index(config.index_path, readonly=True) as idx:
         outcomes = [r["outcome"] for r in idx.db.query("SELECT outcome FROM detected ORDER BY outcome")]
-    assert outcomes[0].startswith("not an article: an error page") and outcomes[1] == "version"
+    assert outcomes[0] == "new version" and outcomes[1].startswith("not an article: an error page")
 
 
 def test_a_seizure_notice_on_a_mirror_is_no_version_and_no_change(tmp_path):
@@ -141,9 +142,9 @@ def test_a_revisit_record_shows_the_version_of_the_record_it_refers_to(tmp_path)
             )
         )
         assert [(r["record_type"], r["outcome"]) for r in rows] == [
-            ("response", "version"),
+            ("response", "new version"),
             ("revisit", "same"),
-            ("response", "version"),
+            ("response", "new version"),
         ]
         for row in rows:
             assert version_of_capture(idx.db, outlet, store, row).whole_hash == row["whole_hash"]

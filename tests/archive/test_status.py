@@ -287,3 +287,15 @@ def test_the_run_report_reaches_the_log_with_timings_statuses_per_host_and_error
     assert "finish_reason=finished" in text and "seconds=12.0" in text and "exchanges=9" in text
     assert 'host=www.presstv.co.uk statuses={"200": 7, "503": 2}' in text
     assert "http_error url=http://www.presstv.co.uk:8765/x: HTTP 503" in text
+
+
+def test_learned_noise_is_listed_with_what_it_ignores(archive):
+    from archive.index import noise as noise_index
+    from archive.noise import Evidence
+
+    evidence = [Evidence("shape", "body", "\x00 views", -1, f"a{i}") for i in range(3)]
+    with Index(archive.config.index_path) as idx:
+        assert noise_index.record_evidence(idx.db, "demo", evidence, articles=3) == 1
+    (entry,) = outlet_status(archive.config, "demo", now=NOW).noise
+    assert (entry["kind"], entry["field"], entry["articles"]) == ("shape", "body", 3)
+    assert entry["description"] == "body: “# views” (any number) is site template, in many articles"

@@ -144,7 +144,7 @@ def test_each_edit_is_one_change_of_its_kind_with_the_right_declared_flag(edited
         "body": [("body", False)],
         "added": [("body", False)],
         "removed": [("body", False)],
-        "declared": [("body", True), ("lead", True)],  # the first paragraph is also the description
+        "declared": [("body", True)],  # the first paragraph is also the description: one rewrite
         "date": [("date", False)],
         "section": [("section", False)],
         "image": [("image", False)],
@@ -153,16 +153,21 @@ def test_each_edit_is_one_change_of_its_kind_with_the_right_declared_flag(edited
         "gone404": [("retraction", False)],
         "moved": [("redirect", False)],
         "revert": [("headline", False)],
-        "lag": [("headline", False), ("mirror_divergence", False)],
+        "lag": [("headline", False)],  # a mirror one crawl behind lags: no divergence yet
     }
     assert {role: kinds(found.get(str(a[role]), [])) for role in expected} == expected
+    (rewrite,) = found[str(a["declared"])]
+    assert rewrite["details"]["fields"] == ["lead", "body"]
     assert kinds(found[str(sim.sample_id)]) == [("caption", False)]
     assert str(a["target"]) not in found
 
 
 def test_body_changes_count_reworded_added_and_removed_paragraphs(edited):
     a, found = edited.a, edited.first_round
-    counts = {role: found[str(a[role])][0]["details"] for role in ("body", "added", "removed")}
+    counts = {
+        role: {k: found[str(a[role])][0]["details"][k] for k in ("added", "removed", "reworded")}
+        for role in ("body", "added", "removed")
+    }
     assert counts == {
         "body": {"added": 0, "removed": 0, "reworded": 1},
         "added": {"added": 1, "removed": 0, "reworded": 0},
@@ -206,16 +211,17 @@ def test_a_headline_put_back_is_a_revert_to_the_first_version(edited):
     latest, first = after[str(a["revert"])]  # newest first
     assert (latest["kind"], latest["declared"]) == ("headline", False)
     assert (latest["from_version"], latest["to_version"]) == (2, 1)
-    assert latest["details"] == {"revert": True}
+    assert latest["details"]["revert"] is True and latest["details"]["fields"] == ["headline"]
     assert "returned to version 1" in latest["summary"]
     assert "revert" not in first["details"]
 
 
-def test_a_mirror_lagging_behind_is_a_divergence_and_catching_up_is_no_change(edited):
+def test_a_mirror_one_crawl_behind_lags_and_catching_up_joins_the_edit(edited):
     config, a, after = edited.config, edited.a, edited.after
-    assert kinds(after[str(a["lag"])]) == [("headline", False), ("mirror_divergence", False)]
-    (lag,) = [c for c in after[str(a["lag"])] if c["kind"] == "mirror_divergence"]
-    assert lag["host"] == LAGGING and lag["from_version"] == 2 and lag["to_version"] == 1
+    (edit,) = after[str(a["lag"])]
+    assert (edit["kind"], edit["to_version"]) == ("headline", 2)
+    served = {entry["host"]: entry["first_seen"] for entry in edit["details"]["served_by"]}
+    assert LAGGING in served and served[LAGGING] > min(served.values()), served
     with Index(config.index_path, readonly=True) as idx:
         shown = [
             (r["host"], r["version"])
@@ -244,7 +250,8 @@ def test_a_seized_mirror_makes_no_version_and_no_change(edited):
         ).fetchone()[0]
     assert seized_versions == 0
     assert all(r["outcome"].startswith("not an article: a domain seizure notice") for r in seized), seized
-    new_in_third = {k: [r for r in v if r not in found.get(k, [])] for k, v in after.items()}
+    before = {r["change_key"] for rows in found.values() for r in rows}
+    new_in_third = {k: [r for r in v if r["change_key"] not in before] for k, v in after.items()}
     assert {k: kinds(v) for k, v in new_in_third.items() if v} == {
         str(a["gone"]): [("restoration", False)],
         str(a["revert"]): [("headline", False)],
@@ -292,7 +299,7 @@ def test_reextracting_every_stored_article_page_gives_the_hash_of_the_version_it
             assert again.whole_hash == row["whole_hash"], (row["url"], row["outcome"])
     assert pending == []
     outcomes = {row["outcome"].split(":")[0].split(" to ")[0] for row in rows}
-    assert {"version", "same", "revert"} <= outcomes, outcomes
+    assert {"new version", "same", "revert"} <= outcomes, outcomes
     assert len({row["host"] for row in rows}) == 4
 
 

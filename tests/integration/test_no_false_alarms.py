@@ -36,7 +36,7 @@ def test_ten_crawls_of_an_unchanged_outlet_with_changing_noise_yield_zero_change
         changes = vx.changes(idx.db, outlet="demo")
         outcomes = dict(idx.db.execute("SELECT outcome, count(*) FROM detected GROUP BY outcome").fetchall())
     assert len(served) >= CRAWLS * 5 * 2, "every article should have been fetched on both hosts every run"
-    assert outcomes.get("version") == len(versions) == 5, outcomes  # first sight of each article
+    assert outcomes.get("new version") == len(versions) == 5, outcomes  # first sight of each article
     assert outcomes.get("same", 0) >= len(served) - len(versions), outcomes
     assert all(row["n"] == 1 for row in versions), versions
     # Every generated slug matches its headline (the feed even links some under a slug missing

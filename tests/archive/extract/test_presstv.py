@@ -257,7 +257,8 @@ EDIT_AT = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
         (lambda sim, a: sim.edit_headline(a, "A new headline"), ("headline",)),
         (lambda sim, a: sim.edit_headline(a, "A declared headline", declared=True), ("headline",)),
         (lambda sim, a: sim.edit_body(a, replace={3: "A reworded fourth paragraph."}), ("body",)),
-        (lambda sim, a: sim.edit_body(a, replace={0: "A new first paragraph."}), ("lead", "body")),
+        # the description is the first paragraph's start: hashed as such, the rewrite is the body's
+        (lambda sim, a: sim.edit_body(a, replace={0: "A new first paragraph."}), ("body",)),
         (lambda sim, a: sim.edit_caption(a, 1, "Soldiers in Hama. (Photo by AP)"), ("captions",)),
         (lambda sim, a: sim.edit_date(a, EDIT_AT), ("published",)),
         (lambda sim, a: sim.declare_update(a), ()),

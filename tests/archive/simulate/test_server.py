@@ -285,3 +285,15 @@ def test_stop_is_idempotent_and_closes_idle_keep_alive_connections() -> None:
     conn.close()
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", sim.port), timeout=2).close()
+
+
+def test_an_edit_after_the_first_request_of_an_article_splits_one_crawl_between_versions(
+    outlet: SimulatedOutlet, fetch
+) -> None:
+    """An edit during a crawl: the host fetched first serves the old headline, the rest the new."""
+    path, old = outlet.article_path(outlet.sample_id), outlet.site.get(outlet.sample_id).headline.replace("'", "&#x27;")
+    outlet.after_requests(
+        1, lambda: outlet.edit_headline(outlet.sample_id, "Edited mid-crawl"), article=outlet.sample_id
+    )
+    shown = [fetch(path, host=host).first(H1) for host in outlet.hosts]
+    assert shown == [old] + ["Edited mid-crawl"] * (len(outlet.hosts) - 1)

@@ -28,6 +28,8 @@ events = [
   { kind = "move_section", article = "sample", section = 106 },
   { kind = "replace_photo", article = "sample", index = 0, url = "http://cdn.presstv.ir/Photo/x.jpg" },
   { kind = "declare_update", article = "sample", when = 2026-11-21T09:00:00+03:30 },
+  { kind = "rewrite_first_paragraph", article = "newest", text = "A rewritten opening.", declared = false },
+  { kind = "replace_photo", article = "newest", index = 0, url = "http://cdn.example/y.jpg", caption = "Other." },
 ]
 
 [[step]]
@@ -90,6 +92,9 @@ def test_applying_every_kind_changes_the_outlet(tmp_path: Path) -> None:
     assert sample.description == "A new description." and sample.byline == "Leila Haddad"
     assert sample.published == datetime(2026, 11, 1, 8, tzinfo=UTC)
     assert sample.updated == datetime(2026, 11, 21, 5, 30, tzinfo=UTC)
+    fresh = sim.site.articles[published]
+    assert fresh.paragraphs[0] == fresh.description == "A rewritten opening."
+    assert (fresh.photos[0].url, fresh.photos[0].caption) == ("http://cdn.example/y.jpg", "Other.")
     assert sim.advance()
     assert sim.site.articles[published].redirect == (sim.sample_id, 302)
     assert sample.malformed and sample.oversize == 200000
@@ -224,3 +229,31 @@ def test_mirror_events_park_redirect_and_announce_apply_from_a_timeline():
     assert parked.status == 200 and b"This domain is for sale" in parked.body
     assert moved.status == 302 and dict(moved.headers)["Location"].endswith("www.presstv.co.uk:8765/rss.xml")
     assert b"presstv.news" in article.body
+
+
+def test_a_rewritten_first_paragraph_is_also_the_description_whatever_its_length() -> None:
+    sim = SimulatedOutlet(hosts=HOSTS, today=date(2026, 11, 20))
+    long = "A much longer opening paragraph. " * 10
+    sim.rewrite_first_paragraph(sim.sample_id, long.strip())
+    article = sim.site.get(sim.sample_id)
+    assert article.paragraphs[0] == article.description == long.strip()
+    with pytest.raises(TimelineError, match=r"key 'text' is missing"):
+        Timeline.from_steps([[{"kind": "rewrite_first_paragraph", "article": 5}]])
+
+
+def test_actions_after_requests_count_article_pages_only_and_per_article_when_asked() -> None:
+    sim = SimulatedOutlet(hosts=HOSTS, today=date(2026, 11, 20)).start()
+    try:
+        other = sim.site.article_ids()[3]
+        fired: list[str] = []
+        sim.after_requests(2, lambda: fired.append("any"))
+        sim.after_requests(1, lambda: fired.append("sample"), article=sim.sample_id)
+        sim.page_for(HOSTS[0], "/")
+        sim.page_for(HOSTS[0], sim.article_path(other))
+        assert fired == [] and sim.pending_actions == 2
+        sim.page_for(HOSTS[1], sim.article_path(sim.sample_id))
+        assert fired == ["any", "sample"] and sim.pending_actions == 0
+        with pytest.raises(ValueError, match="n must be 1 or more"):
+            sim.after_requests(0, lambda: None)
+    finally:
+        sim.stop()

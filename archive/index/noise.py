@@ -1,0 +1,93 @@
+"""The outlet's learned noise (:mod:`archive.noise`): what was learned, one row per pattern.
+
+Derived like every detection table: ``redetect`` and ``reindex`` learn it again from the WARCs.
+The table is as small as the outlet's noise, not its archive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlite_utils
+
+from archive.noise import Evidence, NoiseModel, threshold
+
+
+def record_evidence(db: sqlite_utils.Database, outlet: str, evidence: Iterable[Evidence], articles: int = 0) -> int:
+    """Learn each pattern enough articles of this batch show (:func:`archive.noise.threshold` of the
+    batch's ``articles``); returns how many were learned.
+
+    Evidence is never carried from one crawl to the next: noise shows in every article at once,
+    while real edits that happen to look alike (three photo swaps in a year) come one at a time.
+    """
+    known = {row["key"] for row in db.query("SELECT key FROM noise_learned WHERE outlet = ?", [outlet])}
+    found: dict[str, tuple[Evidence, set[str]]] = {}
+    for item in evidence:
+        if item.key not in known:
+            found.setdefault(item.key, (item, set()))[1].add(item.article_id)
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    needed = {kind: threshold(articles, kind) for kind in {item.kind for item, _ in found.values()}}
+    rows = [
+        {
+            "outlet": outlet,
+            "key": key,
+            "kind": item.kind,
+            "field": item.field,
+            "pattern": item.pattern,
+            "slot": item.slot,
+            "articles": len(ids),
+            "learned_at": now,
+            "example": item.example,
+        }
+        for key, (item, ids) in found.items()
+        if len(ids) >= needed[item.kind]
+    ]
+    db.table("noise_learned").insert_all(rows, pk=("outlet", "key"), replace=True)
+    return len(rows)
+
+
+def model(db: sqlite_utils.Database, outlet: str) -> NoiseModel:
+    """The outlet's noise model as learned so far."""
+    slots: dict[tuple[str, str], set[int]] = {}
+    texts: set[tuple[str, str]] = set()
+    shapes: set[tuple[str, str]] = set()
+    place: set[str] = set()
+    tokens: set[tuple[str, str]] = set()
+    contexts: set[tuple[str, str]] = set()
+    for row in learned(db, outlet):
+        if row["kind"] == "slot":
+            slots.setdefault((row["field"], row["pattern"]), set()).add(row["slot"])
+        elif row["kind"] == "text":
+            texts.add((row["field"], row["pattern"]))
+        elif row["kind"] == "shape":
+            shapes.add((row["field"], row["pattern"]))
+        elif row["kind"] == "context":
+            contexts.add((row["field"], row["pattern"]))
+        elif row["kind"] == "token":
+            tokens.add((row["field"], row["pattern"]))
+        elif row["kind"] == "place":
+            place.add(row["field"])
+    return NoiseModel(
+        slots={k: frozenset(v) for k, v in slots.items()},
+        texts=frozenset(texts),
+        shapes=frozenset(shapes),
+        tokens=frozenset(tokens),
+        contexts=frozenset(contexts),
+        place_only=frozenset(place),
+    )
+
+
+def learned(db: sqlite_utils.Database, outlet: str) -> list[dict[str, Any]]:
+    """What was learned, oldest first (for ``status`` and the article page)."""
+    if not db["noise_learned"].exists():
+        return []
+    return [
+        dict(row)
+        for row in db.query(
+            "SELECT kind, field, pattern, slot, articles, learned_at, example FROM noise_learned "
+            "WHERE outlet = ? ORDER BY learned_at, kind, field, pattern, slot",
+            [outlet],
+        )
+    ]
