@@ -182,12 +182,13 @@ def _merged(changed: list[str], before: Version, after: Version) -> dict[str, tu
 def lead_is_rewritten_paragraph(before: Version, after: Version) -> bool:
     """The new lead says what a paragraph new in ``after`` says (the same text, or its start, as
     descriptions cut it): Press TV's description is its first paragraph, so one rewrite changes both."""
-    lead = normalize_text(after.lead).rstrip(".… ")
-    if not lead:
-        return False
     old = {normalize_text(p) for p in before.body}
     fresh = [normalize_text(p) for p in after.body if normalize_text(p) not in old]
-    return any(p.startswith(lead) or similarity(lead, p) >= LEAD_SIMILARITY for p in fresh)
+    for line in after.lead.split("\n"):  # a page may carry several descriptions, one a line
+        lead = normalize_text(line).rstrip(".… ")
+        if lead and any(p.startswith(lead) or similarity(lead, p) >= LEAD_SIMILARITY for p in fresh):
+            return True
+    return False
 
 
 LEAD_SIMILARITY = 0.8

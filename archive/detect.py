@@ -213,7 +213,7 @@ def learn_noise(db: sqlite_utils.Database, outlet: Outlet, seen: list[Seen], cou
     articles = len(copies)
     counts["noise_learned"] += noise_index.record_evidence(db, outlet.name, evidence, articles)
     model = noise_index.model(db, outlet.name)
-    for flips in (noise.token_flips, noise.place_flips):  # each rule only where the ones before fall short
+    for flips in (noise.presence_flips, noise.token_flips, noise.place_flips):  # each where the ones before fall short
         learned = noise_index.record_evidence(db, outlet.name, flips(model, copies), articles)
         counts["noise_learned"] += learned
         model = noise_index.model(db, outlet.name) if learned else model

@@ -63,6 +63,11 @@ do not share paragraphs, so two suffice (a "trending" box drawing from a pool of
 puts each in only a few pages of a crawl)."""
 
 
+PER_REQUEST_VALUES = 3
+"""Distinct values a slot takes among one article's copies of one crawl that mark it as changing
+per request: an edit gives two (old and new), noise one per fetch."""
+
+
 def threshold(articles: int, kind: str = "slot") -> int:
     """How many of a crawl's ``articles`` must show a pattern of ``kind`` for it to be learned as noise."""
     if kind == "text":
@@ -77,17 +82,20 @@ articles legitimately share ("News / Syria", an author's name)."""
 PLACE_ONLY_FIELDS = ("images",)
 """Fields that may fall back to "identified by place": references to media, never text."""
 
-_TOKEN = re.compile(r"(?<![^\W_])\d+(?:[.,:]\d+)+(?![^\W_])|[^\W_]+")
+_TOKEN = re.compile(r"(?<![^\W_])\d+(?:[.,:]\d+)+[KkMmBb]?(?![^\W_])|[^\W_]+")
 """Alphanumeric runs; a number with thousands or decimal separators ("12,345", "3.5") is one token."""
 _HEX = re.compile(r"[0-9a-fA-F]{4,}")
 _MASK = "#"
 _SLOT = "\x00"
 _RELATIVE_TIME = re.compile(
     r"\b(?:\d+|an?|one|a few)\s+(?:sec(?:ond)?s?|min(?:ute)?s?|h(?:ou)?rs?|hours?|days?|weeks?|months?|years?)\s+ago\b"
-    r"|\b(?:just now|moments ago)\b",
+    r"|\b(?:just now|moments ago)\b|(?:(?<=[\u00b7\u2022|] )|^)\d{1,3}[smhdw]\b"
+    r"|(?<=[\s)])(?:\d{1,3}[smhdw]|yesterday|today|now)$",
     re.IGNORECASE,
 )
-"""Relative times ("5 minutes ago", "an hour ago", "just now"): their value is the fetch's, not the story's."""
+"""Relative times ("5 minutes ago", "an hour ago", "just now", "· 3h" as embedded posts write
+them, or ending an item without a full stop: "(@PressTV) 6h", "… yesterday"): their value is
+the fetch's, not the story's. "3m" inside a sentence is left: it may be metres or millions."""
 
 
 def normalized_item(field_name: str, item: str) -> str:
@@ -161,6 +169,9 @@ class NoiseModel:
     """(field, normalized item) of template items."""
     shapes: frozenset[tuple[str, str]] = frozenset()
     """(field, shape) of numbered template items."""
+    prefixes: frozenset[tuple[str, str]] = frozenset()
+    """(field, first word) of short items that come and go between copies ("Promoted …",
+    "Sponsored …": an ad network's label before a rotating line)."""
     contexts: frozenset[tuple[str, str]] = frozenset()
     """(field, words around a slot) of text slots that flip whatever the rest of the item says
     ("Views: 1,234" inside an article's own lead)."""
@@ -175,7 +186,7 @@ class NoiseModel:
         """Changes whenever the model does: cached fingerprints are valid for one key only."""
         parts = sorted(f"s|{f}|{s}|{sorted(v)}" for (f, s), v in self.slots.items())
         parts += sorted(f"t|{f}|{t}" for f, t in self.texts) + sorted(f"h|{f}|{s}" for f, s in self.shapes)
-        parts += sorted(f"c|{f}|{c}" for f, c in self.contexts)
+        parts += sorted(f"c|{f}|{c}" for f, c in self.contexts) + sorted(f"x|{f}|{w}" for f, w in self.prefixes)
         parts += sorted(f"k|{f}|{k}" for f, k in self.tokens) + sorted(f"p|{f}" for f in self.place_only)
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
@@ -197,7 +208,7 @@ class NoiseModel:
         out = []
         for item in raw:
             text = normalized_item(field_name, item)
-            if not text or (field_name, text) in self.texts:
+            if not text or (field_name, text) in self.texts or self._labelled(field_name, text):
                 continue
             shape, values = shape_of(field_name, text)
             if (field_name, shape) in self.shapes:
@@ -217,6 +228,9 @@ class NoiseModel:
         if field_name in self.place_only:
             return [f"{field_name} {n}" for n in range(1, len(out) + 1)]
         return out
+
+    def _labelled(self, field_name: str, text: str) -> bool:
+        return bool(self.prefixes) and (field_name, first_word(text)) in self.prefixes and len(text) <= PREFIX_MAX_CHARS
 
     def _identity(self, field_name: str, text: str) -> str:
         """The item without the tokens learned to come and go in this field (a reference's identity)."""
@@ -265,6 +279,9 @@ class Evidence:
     slot: int
     article_id: str
     example: str = ""
+    values: tuple[str, ...] = ()
+    """The values seen flipping (slot, context, token): three or more in one article's copies of
+    one crawl is per-request noise, which an edit (old, new) never is."""
 
     @property
     def key(self) -> str:
@@ -273,7 +290,10 @@ class Evidence:
 
 
 def field_items(content: Content, field_name: str) -> list[str]:
+    """A field's items: the paragraphs, captions or images; the lead's descriptions (one a line)."""
     value = getattr(content, field_name)
+    if field_name == "lead":
+        return str(value).split("\n")
     return [value] if isinstance(value, str) else list(value)
 
 
@@ -295,9 +315,9 @@ def slot_flips(article_id: str, a: Content, b: Content) -> Iterator[Evidence]:
             contexts = slot_contexts(name, _fill(shape, before, frozenset())) if name not in PLACE_ONLY_FIELDS else []
             for slot, (x, y) in enumerate(zip(before, after, strict=True)):
                 if x != y:
-                    yield Evidence("slot", name, shape, slot, article_id, f"{x} → {y}")
+                    yield Evidence("slot", name, shape, slot, article_id, f"{x} → {y}", (x, y))
                     if contexts:
-                        yield Evidence("context", name, contexts[slot], -1, article_id, f"{x} → {y}")
+                        yield Evidence("context", name, contexts[slot], -1, article_id, f"{x} → {y}", (x, y))
                     if name in PLACE_ONLY_FIELDS:  # the kind of token too: it flips in other names as well
                         kinds = {token_kind(x), token_kind(y)}
                         yield from (Evidence("token", name, k, -1, article_id, x) for k in kinds)
@@ -373,6 +393,28 @@ def token_flips(model: NoiseModel, observations: Mapping[str, Sequence[Content]]
                 yield Evidence("token", name, token_kind(token), -1, article_id, token)
 
 
+PREFIX_FIELDS = ("body", "captions")
+PREFIX_MAX_CHARS = 200
+"""Only short items are taken for labelled inserts; a paragraph of the story is longer."""
+
+
+def first_word(text: str) -> str:
+    match = _TOKEN.search(text)
+    return match.group(0).lower() if match else ""
+
+
+def presence_flips(model: NoiseModel, observations: Mapping[str, Sequence[Content]]) -> Iterator[Evidence]:
+    """Short items in one copy of an article and not in another, by their first word: an insert
+    drawn from a large pool (ad lines, promoted links) repeats no item, but its label repeats."""
+    for article_id, a, b in pairs(observations):
+        for name in PREFIX_FIELDS:
+            left, right = set(model.kept(name, field_items(a, name))), set(model.kept(name, field_items(b, name)))
+            for item in left ^ right:
+                word = first_word(item)
+                if len(item) <= PREFIX_MAX_CHARS and len(word) >= 4 and item[:1].isupper():
+                    yield Evidence("prefix", name, word, -1, article_id, item[:80], (item,))
+
+
 SAME_REFERENCE = 0.5
 """Share of its tokens two copies of an image URL must have in common to be taken for one image."""
 
@@ -401,6 +443,8 @@ def describe(entry: Mapping[str, Any]) -> str:
         return f"{name}: “{pattern}” is site template, in many articles"
     if entry["kind"] == "shape":
         return f"{name}: “{pattern}” (any number) is site template, in many articles"
+    if entry["kind"] == "prefix":
+        return f"{name}: short lines starting “{entry['pattern']}” come and go (e.g. “{entry['example']}”)"
     if entry["kind"] == "context":
         return f"{name}: the number in “…{entry['pattern']}…” changes without an edit, in any article"
     if entry["kind"] == "token" and entry["pattern"] == "host":
@@ -433,6 +477,8 @@ def applies(entry: Mapping[str, Any], content: Content) -> bool:
         return bool(items)
     if entry["kind"] == "text":
         return entry["pattern"] in items
+    if entry["kind"] == "prefix":
+        return any(first_word(item) == entry["pattern"] for item in items)
     if entry["kind"] == "context":
         return any(entry["pattern"] in slot_contexts(name, item) for item in items)
     if entry["kind"] == "token":

@@ -18,6 +18,7 @@ extraction: the same stored record always gives the same fingerprint.
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -59,6 +60,7 @@ FIELDS = ("headline", "lead", "body", "captions", "images", "section", "byline",
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 """Zero-width space/joiners, word joiner, BOM and soft hyphen: present in markup, never seen."""
 _WHITESPACE = re.compile(r"\s+")
+_SPACED_ELLIPSIS = re.compile(r"\.\s\.\s\.")
 _QUOTES = str.maketrans(
     {
         "\u2018": "'",
@@ -66,6 +68,9 @@ _QUOTES = str.maketrans(
         "\u201a": "'",
         "\u201b": "'",
         "\u2032": "'",
+        "\u02bc": "'",
+        "\u02b9": "'",
+        "\uff07": "'",
         "\u00b4": "'",
         "\u201c": '"',
         "\u201d": '"',
@@ -129,8 +134,18 @@ def collapse_whitespace(text: str) -> str:
 
 def normalize_text(s: str) -> str:
     """The form two texts are compared in: :func:`collapse_whitespace`, then curly quotes
-    made straight and hyphen-like dashes (en, em, minus, ...) made ``-``."""
-    return collapse_whitespace(s.translate(_QUOTES))
+    made straight and hyphen-like dashes (en, em, minus, ...) made ``-``, every format
+    character dropped (Unicode category Cf: bidi marks, joiners, soft hyphens), and character
+    references a page escaped twice (``Iran&#39;s`` shown as such) read as what they stand for."""
+    for _ in range(3):
+        if "&" not in s:
+            break
+        unescaped = html.unescape(s)
+        if unescaped == s:
+            break
+        s = unescaped
+    s = "".join(c for c in s if unicodedata.category(c) != "Cf") if not s.isascii() else s
+    return _SPACED_ELLIPSIS.sub("...", collapse_whitespace(s.translate(_QUOTES)))
 
 
 def normalize_url(url: str) -> str:
@@ -213,7 +228,8 @@ def fingerprint(content: Content, model: NoiseModel | None = None) -> Fingerprin
     texts = {name: "\n".join(model.items(name, _items(content, name))) for name in FIELDS if name != "published"}
     texts["section"] += "\n" + ",".join(content.section_ids)
     texts["published"] = _published(content.published)
-    paragraph = lead_paragraph(content.lead, model.items("body", content.body))
+    leads = model.items("lead", content.lead.split("\n"))  # a page may carry several descriptions
+    paragraph = lead_paragraph(leads[0], model.items("body", content.body)) if len(leads) == 1 else None
     if paragraph is not None:
         texts["lead"] = f"<the start of paragraph {paragraph + 1}>"
     fields = {name: _sha256(texts[name]) for name in FIELDS}
@@ -241,6 +257,8 @@ def lead_paragraph(lead: str, paragraphs: list[str]) -> int | None:
 
 def _items(content: Content, name: str) -> list[str]:
     value = getattr(content, name)
+    if name == "lead":
+        return str(value).split("\n")
     return [value] if isinstance(value, str) else list(value)
 
 

@@ -45,7 +45,7 @@ DOCS = ROOT / "docs" / "detection.md"
 OUTLET = "eval"
 CHANNELS = ("eval-a", "eval-b")
 TODAY = date(2026, 11, 20)
-FULL = {"profiles": profiles.NAMES, "articles": 24, "rounds": 5}
+FULL = {"profiles": profiles.SCORED, "articles": 24, "rounds": 5}
 QUICK = {"profiles": (profiles.NONE, profiles.ALL), "articles": 18, "rounds": 4}
 PATTERN = r"(?i)^/detail/(?:\d{4}/\d{1,2}/\d{1,2}/(?=\d+(?:/|$))|(?=\d+(?:\.html)?/?$))(?P<id>\d+)"
 

@@ -119,6 +119,36 @@ def head_meta(tree: LexborHTMLParser) -> dict[str, str]:
     return {key: found[key] for key in META_KEYS if key in found}
 
 
+def meta_values(tree: LexborHTMLParser, *keys: str) -> list[str]:
+    """Every non-empty content of the given ``meta`` keys, in page order (a layout may write a
+    site-wide description before the article's own)."""
+    wanted = {k.lower() for k in keys}
+    values = []
+    for node in tree.css("meta"):
+        key = (node.attributes.get("property") or node.attributes.get("name") or "").strip().lower()
+        if key in wanted and (value := collapse_whitespace(node.attributes.get("content") or "")):
+            values.append(value)
+    return values
+
+
+_STYLE_HIDDEN = re.compile(r"([^{}]+)\{[^}]*(?:display\s*:\s*none|visibility\s*:\s*hidden)[^}]*\}", re.IGNORECASE)
+_SIMPLE_SELECTOR = re.compile(r"^\s*(?:[a-z0-9]*)([.#])([\w-]+)\s*$", re.IGNORECASE)
+
+
+def stylesheet_hidden(tree: LexborHTMLParser) -> tuple[frozenset[str], frozenset[str]]:
+    """(classes, ids) the page's own ``<style>`` hides with a simple rule (``.tip{display:none}``):
+    a plugin's tooltips and hidden glosses, never seen, must not be read into the text."""
+    classes: set[str] = set()
+    ids: set[str] = set()
+    for style in tree.css("style"):
+        for match in _STYLE_HIDDEN.finditer(style.text(deep=True) or ""):
+            for selector in match.group(1).split(","):
+                simple = _SIMPLE_SELECTOR.match(selector)
+                if simple:
+                    (classes if simple.group(1) == "." else ids).add(simple.group(2))
+    return frozenset(classes), frozenset(ids)
+
+
 def title_tag(tree: LexborHTMLParser) -> str:
     """The text of ``<title>``."""
     return text_of(tree.css_first("title"))
@@ -159,7 +189,7 @@ def blocks(container: LexborNode, base_url: str, skip: Callable[[LexborNode], bo
             if anchors:
                 run.link_chars += sum(1 for c in piece if not c.isspace())
             continue
-        if tag in SKIPPED_TAGS or (skip is not None and skip(node)):
+        if tag in SKIPPED_TAGS or (tag != "img" and is_hidden(node)) or (skip is not None and skip(node)):
             continue
         if tag == "br":
             run = _flush(out, run, run.tag)
@@ -219,6 +249,28 @@ def image_source(attributes: Mapping[str, str | None]) -> str:
 _SRCSET_SPLIT = re.compile(r",\s+|,(?=[^,\s]+\s+\d+(?:\.\d+)?[wx])")
 """Between ``srcset`` candidates: a comma before a space or before a URL with a width or density
 (a URL may itself hold commas, as resizing CDNs write ``/w=800,q=75/``)."""
+
+
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+HIDDEN_CLASSES = frozenset(
+    {"hidden", "d-none", "sr-only", "visually-hidden", "screen-reader-text", "hide", "invisible"}
+)
+"""Utility classes that keep an element from being rendered (Bootstrap, Tailwind, WordPress)."""
+
+
+def is_hidden(node: LexborNode) -> bool:
+    """An element a browser does not show: ``hidden``, ``aria-hidden="true"``, an inline
+    ``display: none`` or ``visibility: hidden``, or a utility class for it. Pages hide text
+    there for scrapers, screen readers or later scripts; readers never see it. (An ``<img>``
+    hidden so is a lazy-loader's, shown by its script: :func:`blocks` keeps images.)"""
+    attributes = node.attributes
+    if not attributes:
+        return False
+    if "hidden" in attributes or (attributes.get("aria-hidden") or "").strip().lower() == "true":
+        return True
+    if _HIDDEN_STYLE.search(attributes.get("style") or ""):
+        return True
+    return any(c.lower() in HIDDEN_CLASSES for c in (attributes.get("class") or "").split())
 
 
 def _children(node: LexborNode) -> Iterator[LexborNode]:

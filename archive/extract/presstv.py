@@ -22,10 +22,12 @@ from __future__ import annotations
 import logging
 import re
 from datetime import UTC, date, datetime, tzinfo
+from email.utils import parsedate_to_datetime
 from urllib.parse import unquote, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from archive.diff import similarity
 from archive.extract import dom
 from archive.extract.content import html_text
 from archive.extract.model import Extracted
@@ -36,16 +38,31 @@ log = logging.getLogger(__name__)
 PAGE_TIMEZONE: tzinfo = UTC
 """The zone of the wall-clock times Press TV prints (see the module docstring)."""
 PUBLISHED_FORMATS = ("%A, %d %B %Y %I:%M %p", "%A, %d %B %Y %H:%M", "%A, %d %B %Y", "%d %B %Y %I:%M %p")
-LAST_UPDATE_FORMATS = ("%d %B %Y %I:%M %p", "%d %B %Y %H:%M", "%d %B %Y", "%B %d, %Y")
+LAST_UPDATE_FORMATS = (
+    "%d %B %Y %I:%M %p",
+    "%d %B %Y %H:%M",
+    "%d %B %Y",
+    "%B %d, %Y",
+    "%d %b %Y",
+    "%b %d, %Y",
+    "%a %b %d, %Y",
+    "%A %B %d, %Y",
+    "%d/%m/%Y",
+    "%Y-%m-%d",
+)
 DC_CREATED_FORMATS = ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p", "%m/%d/%Y")
 """``DC.Date.Created`` is month first, like "3/9/2026 11:50:13 AM" (as the simulated outlet writes it)."""
 
 FOOTER = re.compile(r"can also be accessed at the following alternate address", re.IGNORECASE)
 BOILERPLATE = re.compile(
-    r"^(?:install the new version of press ?tv application|press ?tv news roku|share this article)\b",
+    r"^(?:install the new version of press ?tv application|press ?tv news roku|share this article)\b"
+    r"|^(?:promoted|ad)\s*(?:[:·|\u2013\u2014-]|$)"
+    r"|^(?:sponsored|advertisement|advertorial|paid (?:content|post|partnership)|partner content|recommended for you)"
+    r"\b(?! by\b)",
     re.IGNORECASE,
 )
-"""Paragraphs the outlet puts in the body that are not the article (matched at their start)."""
+"""Paragraphs the outlet puts in the body that are not the article (matched at their start):
+its own boilerplate, and anything labelled as an ad ("Sponsored: …", "Promoted · …")."""
 SKIPPED_CLASSES = frozenset(
     {"share-widget", "related-news", "related-title", "news-views", "widget-clock", "app-install-banner"}
 )
@@ -76,21 +93,20 @@ def extract(html: bytes, url: str, *, content_type: str | None = None) -> Extrac
     )
     crumb = tree.css_first("div.news-section-container")
     body, captions, images = _content(tree, url)
-    lead_image = urljoin(url, meta["og:image"]) if meta.get("og:image") else ""
-    if lead_image:
-        images = [lead_image, *images]
+    if not images and meta.get("og:image"):  # og:image is a hint (a share card, perhaps); the body shows the photos
+        images = [urljoin(url, meta["og:image"])]
     stamp = tree.css_first("time.news-modifydate-container")
     not_article = ""
     if tree.css_first("h1.news-title-container") is None and tree.css_first("div.news-body-container") is None:
         not_article = f"no h1.news-title-container and no div.news-body-container (page title {title[:120]!r})"
     return Extracted(
         headline=headline,
-        lead=meta.get("description") or meta.get("og:description", ""),
+        lead=_lead(tree, body),
         body=tuple(body),
         captions=tuple(captions),
         images=tuple(dict.fromkeys(images)),
         section=dom.text_of(crumb),
-        section_ids=_section_ids(crumb),
+        section_ids=_section_ids(crumb, url),
         byline=_byline(tree),
         published=_published(stamp),
         last_update=_last_update(stamp),
@@ -145,7 +161,19 @@ def _content(tree: LexborHTMLParser, url: str) -> tuple[list[str], list[str], li
     images: list[str] = []
     footer = False
     thumbnail = 0  # images of the block just before, when it held nothing else: a card's picture?
-    for block in dom.blocks(container, url, lambda node: _skipped(node) or _card(node, url)):
+    hidden_classes, hidden_ids = dom.stylesheet_hidden(tree)
+
+    def skip(node: LexborNode) -> bool:
+        attributes = node.attributes
+        if hidden_classes and hidden_classes & set((attributes.get("class") or "").split()):
+            return True
+        if hidden_ids and attributes.get("id") in hidden_ids:
+            return True
+        return _skipped(node) or _card(node, url)
+
+    for block in dom.blocks(container, url, skip):
+        if _navigation(block, url):  # "Tags: a, b, c", topic links: the site's map, not the story
+            continue
         if _teaser(block, url):  # a related-story card, with the picture just above its headline
             del images[len(images) - thumbnail :]
             thumbnail = 0
@@ -168,6 +196,35 @@ def _content(tree: LexborHTMLParser, url: str) -> tuple[list[str], list[str], li
         else:
             body.append(text)
     return body, captions, images
+
+
+def _lead(tree: LexborHTMLParser, body: list[str]) -> str:
+    """The description: ``meta[name=description]``, else ``og:description``. When a key appears
+    more than once (a layout writing the site's description before the article's), every value,
+    one a line, the one sharing most words with the body's opening first: the site's own is
+    learned as template (archive.noise) and left out of the comparison."""
+    for key in ("description", "og:description"):
+        values = list(dict.fromkeys(dom.meta_values(tree, key)))
+        if len(values) > 1:  # every one, the closest to the body first: the noise model drops the site's
+            opening = " ".join(body[:2])
+            return "\n".join(sorted(values, key=lambda v: -similarity(v, opening)))
+        if values:
+            return values[0]
+    return ""
+
+
+def _navigation(block: dom.Block, url: str) -> bool:
+    """A short line that is mostly links to pages of this site that are not articles (tag, topic,
+    section pages): navigation, whatever order the template lists them in."""
+    text_chars = sum(1 for c in block.text if not c.isspace())
+    if not block.links or not block.text or text_chars > CARD_MAX_CHARS or block.link_chars * 2 < text_chars:
+        return False
+    site = urlsplit(url).netloc
+    for href in block.links:
+        target = urlsplit(urljoin(url, href))
+        if target.netloc != site or _ARTICLE_ID.search(target.path) or target.path in ("", "/"):
+            return False
+    return True
 
 
 def _teaser(block: dom.Block, url: str) -> bool:
@@ -250,19 +307,30 @@ def _hosts(text: str) -> list[str] | None:
     return [t.lower() for t in tokens]
 
 
-def _section_ids(crumb: LexborNode | None) -> tuple[str, ...]:
+def _section_ids(crumb: LexborNode | None, url: str = "") -> tuple[str, ...]:
+    """The section ids the breadcrumb links to, however the link is spelled (relative, absolute on
+    any mirror, protocol-relative, with a trailing slash or a query)."""
     if crumb is None:
         return ()
-    ids = (_SECTION_HREF.match(a.attributes.get("href") or "") for a in crumb.css("a"))
+    paths = (urlsplit(urljoin(url or "http://x/", a.attributes.get("href") or "")).path for a in crumb.css("a"))
+    ids = (_SECTION_HREF.match(path) for path in paths)
     return tuple(dict.fromkeys(m.group(1) for m in ids if m))
 
 
 def _byline(tree: LexborHTMLParser) -> str:
     """Press TV signs few articles; when it does, under the headline (``div.news-writer``,
-    "By Name"), or in another author element or meta tag. A leading "By" is dropped."""
-    node = tree.css_first("div.news-writer, .news-author, [rel=author], .author-name")
-    text = dom.text_of(node) or collapse_whitespace(_meta_content(tree, "author"))
-    return _BY.sub("", text)
+    "By Name"), or in another author element of the page's body. A leading "By" is dropped.
+
+    Only text a reader sees counts: ``<link rel=author>`` and ``meta[name=author]`` in the head
+    often name the site itself, and templates put them on some pages and not others."""
+    body = tree.body
+    if body is None:
+        return ""
+    for node in body.css("div.news-writer, .news-author, [rel=author], .author-name"):
+        text = dom.text_of(node)
+        if text and not dom.is_hidden(node):
+            return _BY.sub("", text)
+    return ""
 
 
 def _meta_content(tree: LexborHTMLParser, name: str) -> str:
@@ -285,7 +353,19 @@ def _last_update(stamp: LexborNode | None) -> date | datetime | None:
     for node in [*stamp.css("strong"), stamp]:
         match = _LAST_UPDATE.search(dom.text_of(node))
         if match:
-            return _day(match.group(1)) or _moment(match.group(1), LAST_UPDATE_FORMATS)
+            return _date_prefix(match.group(1))
+    return None
+
+
+def _date_prefix(text: str) -> date | datetime | None:
+    """The longest start of ``text`` that reads as a date: "24 November 2026 (3 hours ago)" and
+    "24 November 2026 · updated 5 minutes ago" are 24 November 2026."""
+    words = re.sub(r"[()\[\]·|,;]+\s*$", "", text).split()
+    for end in range(len(words), 0, -1):
+        head = " ".join(words[:end]).rstrip(" ,;·|(-")
+        found = _day(head) or _moment(head, LAST_UPDATE_FORMATS)
+        if found is not None:
+            return found
     return None
 
 
@@ -302,18 +382,40 @@ def _day(value: str) -> date | None:
     return None
 
 
+OTHER_FORMATS = ("%B %d, %Y %I:%M %p", "%B %d, %Y %H:%M", "%d %B %Y %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M")
+"""Notations other templates write the same instant in (after "at" and a UTC/GMT label are dropped)."""
+_UTC_LABEL = re.compile(r"\s*\b(?:UTC|GMT|Z)\s*$", re.IGNORECASE)
+
+
 def _moment(value: str, formats: tuple[str, ...]) -> datetime | None:
-    """``value`` read by the first format that fits, else as ISO 8601; aware UTC, or None."""
+    """``value`` read by the first format that fits, else as ISO 8601, as an e-mail date
+    (RFC 1123, "Wed, 18 Nov 2026 08:20:00 GMT") or in another common notation; aware UTC, or
+    None. The same instant written differently (per request, per mirror) is one date."""
     moment = _parse(value, formats)
     if moment is not None:
         return moment
+    text = collapse_whitespace(value)
+    parsed: datetime | None
     try:
-        parsed = datetime.fromisoformat(collapse_whitespace(value))
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        if value.strip():
+        parsed = _other_notation(text)
+    if parsed is None:
+        if text:
             log.debug("unreadable date %r", value)
         return None
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=PAGE_TIMEZONE)).astimezone(UTC)
+
+
+def _other_notation(text: str) -> datetime | None:
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        pass
+    plain = _UTC_LABEL.sub("", text.replace(" at ", " "))
+    utc = plain != text.replace(" at ", " ")
+    moment = _parse(plain, OTHER_FORMATS)
+    return moment if moment is None or not utc else moment.replace(tzinfo=None).replace(tzinfo=UTC)
 
 
 def _parse(value: str, formats: tuple[str, ...]) -> datetime | None:

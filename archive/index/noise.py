@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlite_utils
 
-from archive.noise import Evidence, NoiseModel, threshold
+from archive.noise import MIN_ARTICLES, PER_REQUEST_VALUES, Evidence, NoiseModel, threshold
 
 
 def record_evidence(db: sqlite_utils.Database, outlet: str, evidence: Iterable[Evidence], articles: int = 0) -> int:
@@ -24,9 +24,11 @@ def record_evidence(db: sqlite_utils.Database, outlet: str, evidence: Iterable[E
     """
     known = {row["key"] for row in db.query("SELECT key FROM noise_learned WHERE outlet = ?", [outlet])}
     found: dict[str, tuple[Evidence, set[str]]] = {}
+    values: dict[tuple[str, str], set[str]] = {}
     for item in evidence:
         if item.key not in known:
             found.setdefault(item.key, (item, set()))[1].add(item.article_id)
+            values.setdefault((item.key, item.article_id), set()).update(item.values)
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     needed = {kind: threshold(articles, kind) for kind in {item.kind for item, _ in found.values()}}
     rows = [
@@ -42,10 +44,17 @@ def record_evidence(db: sqlite_utils.Database, outlet: str, evidence: Iterable[E
             "example": item.example,
         }
         for key, (item, ids) in found.items()
-        if len(ids) >= needed[item.kind]
+        if len(ids) >= needed[item.kind] or per_request(key, ids, values)
     ]
     db.table("noise_learned").insert_all(rows, pk=("outlet", "key"), replace=True)
     return len(rows)
+
+
+def per_request(key: str, articles: set[str], values: dict[tuple[str, str], set[str]]) -> bool:
+    """Whether :data:`MIN_ARTICLES` articles each showed the pattern with a different value on
+    nearly every copy: noise that only some articles carry (an embedded post's counters)."""
+    changing = sum(1 for a in articles if len(values.get((key, a), ())) >= PER_REQUEST_VALUES)
+    return changing >= MIN_ARTICLES
 
 
 def model(db: sqlite_utils.Database, outlet: str) -> NoiseModel:
@@ -56,6 +65,7 @@ def model(db: sqlite_utils.Database, outlet: str) -> NoiseModel:
     place: set[str] = set()
     tokens: set[tuple[str, str]] = set()
     contexts: set[tuple[str, str]] = set()
+    prefixes: set[tuple[str, str]] = set()
     for row in learned(db, outlet):
         if row["kind"] == "slot":
             slots.setdefault((row["field"], row["pattern"]), set()).add(row["slot"])
@@ -63,6 +73,8 @@ def model(db: sqlite_utils.Database, outlet: str) -> NoiseModel:
             texts.add((row["field"], row["pattern"]))
         elif row["kind"] == "shape":
             shapes.add((row["field"], row["pattern"]))
+        elif row["kind"] == "prefix":
+            prefixes.add((row["field"], row["pattern"]))
         elif row["kind"] == "context":
             contexts.add((row["field"], row["pattern"]))
         elif row["kind"] == "token":
@@ -75,6 +87,7 @@ def model(db: sqlite_utils.Database, outlet: str) -> NoiseModel:
         shapes=frozenset(shapes),
         tokens=frozenset(tokens),
         contexts=frozenset(contexts),
+        prefixes=frozenset(prefixes),
         place_only=frozenset(place),
     )
 

@@ -1010,9 +1010,404 @@ HOLDOUT2: dict[str, Profile] = {
     ),
 }
 HOLDOUT2["holdout2_all"] = Profile(
-    "held out 2: every second-round holdout profile at once, with attribute order and encoding varying",
-    (hidden, author, datetimes, timezone, lastupdate, escaping, bidi, crumblinks, sharecard, mirrornote, markup),
+    "held out 2: every second-round profile at once but the known limit (timezone), with markup noise",
+    (hidden, author, datetimes, lastupdate, escaping, bidi, crumblinks, sharecard, mirrornote, markup),
     encoding=True,
 )
 PROFILES.update(HOLDOUT2)
+# == third held-out round ================================================================
+#
+# Noise of a third Press TV-like site, written after the second held-out round passed:
+# classes none of the sets above imitates (typographic variants of the article's own text,
+# inline wrappers and keyword links, a glossary plugin whose tooltips a page style sheet
+# hides, a legacy template joining paragraphs with <br><br>, embedded posts and videos with
+# live counts and short relative times, the layout's own description and logo in the head
+# before the article's, a relative time inside "Last Update", a tag line in random order,
+# native ads without any class). Not in :data:`ALL`, not tuned to pass; each still never
+# changes what a reader reads. Per-host choices always come with a per-request part.
+
+HOLDOUT3_PREFIX = "holdout3_"
+_BODY_PARAGRAPH = re.compile(r"<p>([^<>]+)</p>")
+_H1 = re.compile(r'(<h1 class="news-title-container">)([^<]*)(</h1>)')
+_LAST_UPDATE_ANY = re.compile(r"(<strong>Last Update: )([^<]*)(</strong>)")
+
+
+def _host3(html: str, what: str, options: int) -> int:
+    """A choice fixed per serving host (one mirror's template, plugin or server setting)."""
+    digest = hashlib.sha256(f"holdout3:{what}:{_serving_host(html)}".encode()).hexdigest()
+    return int(digest[:8], 16) % options
+
+
+def _article_key(html: str) -> int:
+    """A number fixed per article whatever its editors change (the time of day of its creation:
+    a backdated story keeps it), for what the article carries in every copy (a tweet, tags)."""
+    match = _DC_CREATED.search(html)
+    moment = match.group(2).split(" ", 1)[-1] if match else ""
+    return int(hashlib.sha256(f"holdout3:{moment}".encode()).hexdigest()[:8], 16)
+
+
+def _body_region(html: str) -> tuple[int, int]:
+    """The body container from its start to the alternate-addresses footer (or its end)."""
+    start, _ = _body_slots(html)
+    if start < 0:
+        return -1, -1
+    footer = html.find(_FOOTER, start)
+    end = html.rfind("<p", start, footer) if footer >= 0 else html.find('</div>\n<div class="share-widget">', start)
+    return start, (len(html) if end < 0 else end)
+
+
+def _in_body(html: str, change: Callable[[str], str]) -> str:
+    start, end = _body_region(html)
+    if start < 0:
+        return html
+    return html[:start] + change(html[start:end]) + html[end:]
+
+
+# -- holdout3_typography ------------------------------------------------------------------
+
+_APOSTROPHES = ("&#x27;", "&#8217;", "&#700;", "&rsquo;")
+"""ASCII, RIGHT SINGLE QUOTATION MARK, MODIFIER LETTER APOSTROPHE (U+02BC), and the entity name."""
+_ELLIPSES = ("...", "&#8230;", ". . .", "&hellip;")
+
+
+def typography(html: str, req: Request) -> str:
+    """A "smart typography" filter that one cache node of two runs over the article's own text
+    (headline, paragraphs, captions): apostrophes as ASCII, U+2019 or U+02BC (the modifier
+    letter some converters prefer), "..." as "…" or spaced ". . ." (Chicago style); each mirror
+    its own preference, the filter on or off per request. The words stay."""
+    rng = req.rng
+    html += f"<!-- cache node {rng.getrandbits(32):08x} -->\n"  # which node answered: never the same twice
+    if rng.random() < 0.4:
+        return html
+    apostrophe = _APOSTROPHES[(_host3(html, "apostrophe", 4) + rng.randint(0, 1)) % 4]
+    ellipsis = _ELLIPSES[(_host3(html, "ellipsis", 4) + rng.randint(0, 1)) % 4]
+
+    def smart(text: str) -> str:
+        return text.replace("&#x27;", apostrophe).replace("...", ellipsis)
+
+    html = _H1.sub(lambda m: m.group(1) + smart(m.group(2)) + m.group(3), html, count=1)
+    return _in_body(html, lambda body: _BODY_PARAGRAPH.sub(lambda m: f"<p>{smart(m.group(1))}</p>", body))
+
+
+# -- holdout3_inline ----------------------------------------------------------------------
+
+
+def _wrapped(text: str, rng: random.Random) -> str:
+    words = text.split(" ")
+    out = []
+    for word in words:
+        plain = word.isalpha()
+        roll = rng.random()
+        if plain and len(word) > 9 and roll < 0.3:  # a break opportunity inside a long word
+            cut = rng.randint(3, len(word) - 3)
+            word = f"{word[:cut]}{rng.choice(('<wbr>', '<wbr/>', '<wbr />'))}{word[cut:]}"
+        elif plain and word[:1].isupper() and roll < 0.25:  # a keyword linked to its tag page
+            word = f'<a href="/Tag/{word}" class="kw">{word}</a>'
+        elif plain and roll < 0.1:
+            word = f'<span class="w{rng.randint(1, 9)}">{word}</span>'
+        out.append(word)
+    return " ".join(out)
+
+
+def inline(html: str, req: Request) -> str:
+    """A per-request text enhancer: keyword links to tag pages, ``<wbr>``
+    inside long words (a break opportunity only), ``<span>`` wrappers around words. The text a
+    reader reads is unchanged."""
+    rng = req.rng
+    return _in_body(html, lambda body: _BODY_PARAGRAPH.sub(lambda m: f"<p>{_wrapped(m.group(1), rng)}</p>", body))
+
+
+# -- holdout3_tooltip ---------------------------------------------------------------------
+
+_GLOSSARY = (
+    ("UN", "United Nations, an intergovernmental organization"),
+    ("Iran", "Islamic Republic of Iran, a country in West Asia"),
+    ("Israel", "occupying regime in Palestine"),
+    ("Syria", "Syrian Arab Republic"),
+    ("US", "United States of America"),
+    ("Russia", "Russian Federation"),
+    ("Gaza", "Gaza Strip, a Palestinian territory"),
+)
+
+
+def tooltip(html: str, req: Request) -> str:
+    """A glossary plugin that one cache node of two runs: the first mention of each known term
+    becomes ``<span class="gl-term">Iran<span class="gl-tip">Islamic Republic ...</span></span>``
+    and the page's own ``<style>`` hides the tip until hover (class names per mirror). A reader
+    sees "Iran"; the tip's words are in the markup only on those requests."""
+    rng = req.rng
+    if rng.random() < 0.5:
+        return html
+    tip = ("gl-tip", "glossary-def", "tt-content")[_host3(html, "tooltip", 3)]
+    html = _head(html, f"<style>.{tip}{{display:none}}.gl-term:hover .{tip}{{display:block}}</style>\n")
+    done: set[str] = set()
+
+    def annotate(match: re.Match[str]) -> str:
+        text = match.group(1)
+        for term, meaning in _GLOSSARY:
+            if term in done:
+                continue
+            found = re.search(rf"\b{re.escape(term)}\b", text)
+            if found:
+                done.add(term)
+                text = (
+                    f'{text[: found.start()]}<span class="gl-term">{term}<span class="{tip}">'
+                    f"{_e(meaning)}</span></span>{text[found.end() :]}"
+                )
+        return f"<p>{text}</p>"
+
+    return _in_body(html, lambda body: _BODY_PARAGRAPH.sub(annotate, body))
+
+
+# -- holdout3_brsplit ---------------------------------------------------------------------
+
+
+def brsplit(html: str, req: Request) -> str:
+    """One mirror's legacy template writes runs of paragraphs as one ``<p>`` with ``<br><br>``
+    between them (the break's spelling, and which runs are joined, vary per request); photos
+    and their captions keep their own paragraphs. Every paragraph's text stays, in order."""
+    rng = req.rng
+    if _host3(html, "brsplit", 2) == 0 and rng.random() < 0.7:
+        return html
+    brk = rng.choice(("<br><br>", "<br/><br/>", "<br>\n<br>", "<br /><br />", "<br>&nbsp;<br>"))
+
+    def join(body: str) -> str:
+        lines = body.split("\n")
+        out: list[str] = []
+        joinable = False  # the last line written is a plain paragraph that may take the next one
+        for index, line in enumerate(lines):
+            plain = _BODY_PARAGRAPH.fullmatch(line) is not None and (index == 0 or "<img" not in lines[index - 1])
+            if plain and joinable and rng.random() < 0.6:
+                out[-1] = out[-1][: -len("</p>")] + brk + line[len("<p>") :]
+                continue
+            out.append(line)
+            joinable = plain
+        return "\n".join(out)
+
+    return _in_body(html, join)
+
+
+# -- holdout3_embeds ----------------------------------------------------------------------
+
+_TWEETS = (
+    ("Tasnim News", "Tasnimnews_EN", "Tehran says it will respond to any aggression decisively."),
+    ("IRNA English", "IrnaEnglish", "Foreign ministry spokesman briefs reporters on the latest talks."),
+    ("Press TV", "PressTV", "Watch our correspondent report from the scene."),
+    ("UN News", "UN_News_Centre", "The Secretary General calls for restraint and dialogue."),
+    ("Al Mayadeen English", "MayadeenEnglish", "Residents describe the night of strikes."),
+)
+_VIDEO_WORDS = (
+    ("Report", "Interview", "Analysis", "Footage"),
+    ("from", "on", "about"),
+    ("the ground", "the talks", "the region"),
+)
+
+
+def _count(value: int, rng: random.Random) -> str:
+    """A count as embed widgets print it: 1,234, 1234, 1.2K."""
+    form = rng.randint(0, 2)
+    if form == 2 and value >= 1000:
+        return f"{value / 1000:.1f}K"
+    return f"{value:,}" if form == 0 else str(value)
+
+
+def _short_ago(rng: random.Random) -> str:
+    return rng.choice((f"{rng.randint(1, 59)}m", f"{rng.randint(1, 23)}h", f"{rng.randint(2, 6)}d", "yesterday", "now"))
+
+
+def embeds(html: str, req: Request) -> str:
+    """An embedded post and a video the editors put in the story (the same in every copy, at the
+    same place), as a server-side embed renders them: the post's likes and reposts and the
+    video's views live (1,234 / 1234 / 1.2K), with a short relative time ("3h", "yesterday")."""
+    rng = req.rng
+    key = _article_key(html)
+    _, slots = _body_slots(html)
+    if len(slots) < 3:
+        return html
+    name, handle, text = _TWEETS[key % len(_TWEETS)]
+    status = 1_800_000_000_000_000_000 + key
+    tweet = (
+        f'<blockquote class="twitter-tweet"><p lang="en" dir="ltr">{_e(text)}</p>'
+        f'&mdash; {_e(name)} (@{handle}) <a href="https://twitter.com/{handle}/status/{status}">{_short_ago(rng)}</a>'
+        f'<div class="tweet-metrics">{_count(rng.randint(80, 20000), rng)} likes · '
+        f"{_count(rng.randint(5, 5000), rng)} reposts</div></blockquote>"
+    )
+    a, b, c = (w[(key >> (4 * i)) % len(w)] for i, w in enumerate(_VIDEO_WORDS))
+    video = (
+        f'<div class="video-embed"><video controls src="https://preview.presstv.ir/{key:08x}.mp4"></video>'
+        f'<div class="video-info">{a} {b} {c} · {_count(rng.randint(500, 90000), rng)} views · '
+        f"{_short_ago(rng)}</div></div>"
+    )
+    first, second = slots[1 + key % (len(slots) - 2)], slots[-1]
+    return _insert(html, [(first, tweet + "\n"), (second, video + "\n")])
+
+
+# -- holdout3_headdupes -------------------------------------------------------------------
+
+_SITE_DESCRIPTION = "Press TV: the latest news and analysis from Iran, West Asia and the world"
+_LOGO = "https://www.presstv.ir/Content/images/logo-share.png"
+
+
+def headdupes(html: str, req: Request) -> str:
+    """The layout's own head tags, which one cache node of two writes before the article's:
+    the site's description (``meta[name=description]`` and ``og:description``) and its logo
+    as og:image, so that the page carries both; the head's meta order varies too."""
+    rng = req.rng
+    head_start, head_end = html.find("<head>\n"), html.find("</head>")
+    if head_start < 0 or head_end < 0:
+        return html
+    head_start += len("<head>\n")
+    lines = html[head_start:head_end].split("\n")
+    metas = [line for line in lines if line.startswith("<meta property=") or line.startswith("<meta name=")]
+    rest = [line for line in lines if line not in metas]
+    rng.shuffle(metas)
+    if rng.random() < 0.5:
+        site = [
+            f'<meta name="description" content="{_e(_SITE_DESCRIPTION)}">',
+            f'<meta property="og:description" content="{_e(_SITE_DESCRIPTION)}">',
+            f'<meta property="og:image" content="{_LOGO}">',
+        ][: rng.randint(1, 3)]
+        metas = site + metas
+    return html[:head_start] + "\n".join(rest[:-1] + metas + rest[-1:]) + html[head_end:]
+
+
+# -- holdout3_updated ---------------------------------------------------------------------
+
+
+def updated(html: str, req: Request) -> str:
+    """The "Last Update" date followed, per request, by how long ago that was, as each mirror's
+    template writes it: "24 November 2026 (3 hours ago)", "24 November 2026, 2 days ago",
+    "24 November 2026 · updated 5 minutes ago"; the date itself stays."""
+    rng = req.rng
+    style = _host3(html, "updated", 3)
+
+    def ago(match: re.Match[str]) -> str:
+        if rng.random() < 0.3:
+            return match.group(0)
+        when = _ago(rng)
+        suffix = (f" ({when})", f", {when}", f' <span class="ago">· updated {when}</span>')[
+            (style + rng.randint(0, 1)) % 3
+        ]
+        return f"{match.group(1)}{match.group(2)}{suffix}{match.group(3)}"
+
+    return _LAST_UPDATE_ANY.sub(ago, html, count=1)
+
+
+# -- holdout3_tags ------------------------------------------------------------------------
+
+_TAG_POOL = ("Iran", "Syria", "Russia", "United States", "Israel", "Gaza", "Idlib", "Sanctions", "UN", "Diplomacy")
+
+
+def tags(html: str, req: Request) -> str:
+    """A "Tags:" line at the end of the story: the article's tags (the same in every copy),
+    linked to tag pages, in the order the tag store returns them (none in particular: per
+    request), separated by commas or bullets."""
+    rng = req.rng
+    start, end = _body_region(html)
+    if start < 0:
+        return html
+    key = _article_key(html)
+    chosen = [t for i, t in enumerate(_TAG_POOL) if (key >> i) & 1][:5] or list(_TAG_POOL[:2])
+    rng.shuffle(chosen)
+    sep = (", ", " · ", " | ")[_host3(html, "tags", 3)]
+    links = sep.join(f'<a href="/Tag/{_e(t.replace(" ", "-"))}">{_e(t)}</a>' for t in chosen)
+    return _insert(html, [(end, f"<p>Tags: {links}</p>\n")])
+
+
+# -- holdout3_sponsored -------------------------------------------------------------------
+
+_AD_LABELS = ("Sponsored", "Promoted", "Partner content", "Recommended for you")
+_AD_PARTS = (
+    ("Discover", "Compare", "Find", "Book", "Try", "See", "Learn", "Get", "Explore", "Order"),
+    (
+        "winter holidays",
+        "car insurance",
+        "language courses",
+        "hotel deals",
+        "home loans",
+        "hearing aids",
+        "solar panels",
+        "online degrees",
+        "smart watches",
+        "flight tickets",
+        "dental implants",
+        "private pensions",
+    ),
+    ("near you", "this season", "at half price", "in minutes", "before prices rise", "for seniors", "today", "online"),
+)
+
+
+def sponsored(html: str, req: Request) -> str:
+    """Native ads from an ad network with a large stock of creatives, written as plain body
+    paragraphs without class or id: a label ("Sponsored", "Promoted") and a line of letters,
+    sometimes linked to the advertiser; one to two per request, at random places."""
+    rng = req.rng
+    blocks = []
+    for _ in range(rng.randint(1, 2)):
+        line = " ".join(rng.choice(part) for part in _AD_PARTS)
+        label = rng.choice(_AD_LABELS)
+        if rng.random() < 0.5:
+            line = f'<a href="https://{_letters(rng)}.example.com/{_letters(rng)}" rel="nofollow">{line}</a>'
+        blocks.append(
+            rng.choice(
+                (
+                    f"<p>{label}: {line}</p>",
+                    f"<p><small>{label}</small> · {line}</p>",
+                    f"<p><em>{label}</em> {line}</p>",
+                )
+            )
+        )
+    return _scatter(html, req, blocks)
+
+
+HOLDOUT3: dict[str, Profile] = {
+    "holdout3_typography": Profile(
+        "held out 3: a smart-typography filter per request/mirror: apostrophes ASCII/U+2019/U+02BC, "
+        "'...' as '…' or '. . .'",
+        (typography,),
+    ),
+    "holdout3_inline": Profile(
+        "held out 3: per-request keyword links to tag pages, <wbr> in long words, <span> wrappers",
+        (inline,),
+    ),
+    "holdout3_tooltip": Profile(
+        "held out 3: a glossary plugin on one cache node: tooltip text in the markup, hidden by the page's own <style>",
+        (tooltip,),
+    ),
+    "holdout3_brsplit": Profile(
+        "held out 3: one mirror's legacy template joins runs of paragraphs with <br><br> (spelling, runs per request)",
+        (brsplit,),
+    ),
+    "holdout3_embeds": Profile(
+        "held out 3: an embedded post and video with live likes/reposts/views (1,234/1234/1.2K) and '3h'/'yesterday'",
+        (embeds,),
+    ),
+    "holdout3_headdupes": Profile(
+        "held out 3: the layout's site description and logo og:image before the article's on one "
+        "cache node; meta order",
+        (headdupes,),
+    ),
+    "holdout3_updated": Profile(
+        "held out 3: 'Last Update: 24 November 2026 (3 hours ago)' and other relative suffixes per mirror and request",
+        (updated,),
+    ),
+    "holdout3_tags": Profile(
+        "held out 3: a 'Tags:' line at the end of the body, the article's tags in per-request order",
+        (tags,),
+    ),
+    "holdout3_sponsored": Profile(
+        "held out 3: native ads as plain body paragraphs ('Sponsored: ...', no class), from a large stock of creatives",
+        (sponsored,),
+    ),
+}
+HOLDOUT3["holdout3_all"] = Profile(
+    "held out 3: every third-round profile at once, with markup noise",
+    (headdupes, updated, embeds, tags, sponsored, typography, brsplit, tooltip, inline, markup),
+    encoding=True,
+)
+PROFILES.update(HOLDOUT3)
 NAMES: tuple[str, ...] = tuple(PROFILES)
+KNOWN_LIMITS = ("holdout2_timezone",)
+"""Profiles that show a known limit of detection (docs/detection.md, "Limits"): runnable with
+``--profile``, left out of ``make eval``'s default set so that it scores what detection claims."""
+SCORED: tuple[str, ...] = tuple(name for name in NAMES if name not in KNOWN_LIMITS)

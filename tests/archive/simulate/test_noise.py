@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from archive.normalize import normalize_text
 from archive.simulate import SimulatedOutlet, strip_noise
 from archive.simulate import noise as profiles
 from archive.simulate.site import Article
@@ -49,10 +50,22 @@ class Reader(HTMLParser):
         self._field: str | None = None
         self._depth = 0
         self._block: Block | None = None
+        self._style = False
+        self._hidden_classes: set[str] = set()
+        self._hidden: list[str] = []
+        """Open elements the page's own style sheet hides (a reader never sees their text)."""
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
         classes = a.get("class", "").split()
+        self._style = tag == "style"
+        if self._hidden or set(classes) & self._hidden_classes:
+            if tag not in VOID:
+                self._hidden.append(tag)
+            return
+        if tag == "br" and self._block is not None:  # a line break ends a paragraph as a reader sees it
+            self._block = Block()
+            self.blocks.append(self._block)
         if tag == "meta" and a.get("property") == "og:image":
             self.og_image = a.get("content", "")
         if tag == "h1" and "news-title-container" in classes:
@@ -74,6 +87,10 @@ class Reader(HTMLParser):
         self.handle_starttag(tag, attrs)
 
     def handle_endtag(self, tag: str) -> None:
+        if self._hidden:
+            if self._hidden[-1] == tag:
+                self._hidden.pop()
+            return
         if (
             tag in ("h1", "time", "div")
             and self._field
@@ -86,6 +103,11 @@ class Reader(HTMLParser):
             self._block = None
 
     def handle_data(self, data: str) -> None:
+        if self._style:
+            self._hidden_classes |= set(re.findall(r"\.([\w-]+)\s*\{[^}]*display\s*:\s*none", data))
+            return
+        if self._hidden:
+            return
         if self._field:
             self.fields[self._field] = self.fields.get(self._field, "") + data
         if self._block is not None:
@@ -93,7 +115,11 @@ class Reader(HTMLParser):
 
 
 def squash(text: str) -> str:
-    return " ".join(unescape(text).split())
+    """The text as a reader compares it: entities read, typography folded (archive.normalize)."""
+    return normalize_text(" ".join(unescape(text).split()))
+
+
+VOID = frozenset({"br", "img", "hr", "input", "meta", "link", "wbr", "source", "col", "area", "base", "embed"})
 
 
 def identity(url: str) -> str:
