@@ -84,11 +84,6 @@ def crawl_batches(captures: Iterable[dict[str, Any]]) -> list[list[dict[str, Any
     return list(groups.values())
 
 
-def by_crawl(captures: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The captures of :func:`crawl_batches`, flattened."""
-    return [capture for group in crawl_batches(captures) for capture in group]
-
-
 def crawl_batch(warc_key: str) -> str:
     """The crawl (or probe run) a capture came from: its WARC file name without time and serial.
 

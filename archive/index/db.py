@@ -25,23 +25,14 @@ import surt
 from archive.config import Outlet
 from archive.errors import ArchiveIndexError
 from archive.index.schema import MIGRATIONS
+from archive.index.versions import DERIVED_TABLES
 from archive.warc import WarcRecordInfo
 
 log = logging.getLogger(__name__)
 
 CAPTURE_RECORD_TYPES = frozenset({"response", "revisit"})
 # Every table with an outlet column; all of them are rebuilt by reindex.
-ALL_OUTLET_TABLES = (
-    "captures",
-    "articles",
-    "warc_objects",
-    "versions",
-    "changes",
-    "detected",
-    "host_state",
-    "article_state",
-    "noise_learned",
-)
+ALL_OUTLET_TABLES = ("captures", "articles", "warc_objects", *DERIVED_TABLES)
 
 
 @dataclass(frozen=True)

@@ -78,15 +78,6 @@ def version_number(db: sqlite_utils.Database, outlet: str, article_id: str, numb
     return version_from_row(row) if row else None
 
 
-def version_with_hash(db: sqlite_utils.Database, outlet: str, article_id: str, whole_hash: str) -> Version | None:
-    row = _one(
-        db,
-        "SELECT * FROM versions WHERE outlet = ? AND article_id = ? AND whole_hash = ? ORDER BY version LIMIT 1",
-        [outlet, article_id, whole_hash],
-    )
-    return version_from_row(row) if row else None
-
-
 def latest_version(db: sqlite_utils.Database, outlet: str, article_id: str) -> Version | None:
     row = _one(
         db,
