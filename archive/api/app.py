@@ -15,6 +15,17 @@ could wait on. Routes, in matching order:
 - ``/{outlet}/{url}``: the TimeGate.
 
 A URL on any of the outlet's domains names the article's captures on every domain.
+
+Every route is a plain ``def``: Starlette runs it in its thread pool, so a slow query never
+stops the event loop, and ``/openapi.json`` or another query answers meanwhile. Each request's
+index work runs within a time budget (``archive.api.budget``): CDX, TimeMap and replay lookups
+get ``query_seconds``, everything else a more generous one. Errors become HTTP answers with a
+message in ``archive.api.failures``: a client's mistake 400, a query over its budget 503, an
+archived record that cannot be served (damaged, or a body too large to rewrite) 502.
+
+Absolute links name the service by its trusted origin (``archive.api.origin``), never by
+the client's Host header; redirects are path-absolute. ``/docs`` serves Swagger UI from the
+installed ``swagger-ui-bundle`` (``archive.api.docs``): nothing is loaded from another origin.
 """
 
 from __future__ import annotations
@@ -28,21 +39,24 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, HTTPException, Query, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from archive.api import articles, cdx, memento, raw, rewrite
+from archive.api import articles, cdx, docs, failures, memento, raw, rewrite
+from archive.api.budget import QUERY_SECONDS, REQUEST_SECONDS, Deadline
+from archive.api.origin import checked_public_url, service_base
 from archive.api.templating import templates
+from archive.api.urls import archived_url
 from archive.config import Config, Outlet
-from archive.errors import ArchiveIndexError, EdittrailError
+from archive.errors import EdittrailError
 from archive.index import Index
 from archive.retrieve import retrieve
 from archive.storage import ObjectStore
 
 log = logging.getLogger(__name__)
 
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
 _MEMENTO_PATH = re.compile(r"^(?P<ts>\d{1,14})(?P<mod>id_|if_)?/(?P<url>.+)$", re.S)
-CLIENT_ERRORS = (cdx.CdxQueryError, memento.BadDatetimeError, articles.BadSearchError)
 APP_PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'self'",
@@ -52,10 +66,13 @@ APP_PAGE_HEADERS = {
 
 
 class Archive:
-    """What the routes share: the config, the outlets' stores, a read-only index per request."""
+    """What the routes share: the config, the outlets' stores, a read-only index per request,
+    the time budget of a query and the service's public URL (when it has one)."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, public_url: str | None = None, query_seconds: float = QUERY_SECONDS) -> None:
         self.config = config
+        self.public_url = checked_public_url(public_url)
+        self.query_seconds = query_seconds
         self._stores: dict[str, ObjectStore] = {}
 
     def outlet(self, name: str) -> Outlet:
@@ -63,9 +80,15 @@ class Archive:
             raise HTTPException(404, f"no collection {name!r}; collections: {', '.join(sorted(self.config.outlets))}")
         return self.config.outlets[name]
 
+    def query_deadline(self, what: str) -> Deadline:
+        """The budget of a CDX, TimeMap or replay lookup."""
+        return Deadline(self.query_seconds, what=what)
+
     @contextmanager
-    def index(self) -> Iterator[Index]:
-        with Index(self.config.index_path, readonly=True) as idx:
+    def index(self, deadline: Deadline | None = None) -> Iterator[Index]:
+        """The index, read-only, its statements stopped past ``deadline`` (a generous one by default)."""
+        deadline = deadline or Deadline(REQUEST_SECONDS, what="the request")
+        with Index(self.config.index_path, readonly=True) as idx, deadline.guard(idx.db.conn):
             yield idx
 
     def store(self, outlet: Outlet) -> ObjectStore:
@@ -81,22 +104,42 @@ def archive_of(request: Request) -> Archive:
 
 
 def links_for(request: Request, outlet: Outlet) -> memento.Links:
-    return memento.Links(f"{request.base_url}{outlet.name}/")
+    """Absolute URIs of the collection's resources, on the service's trusted origin (``archive.api.origin``)."""
+    base = service_base(request.scope, archive_of(request).public_url)
+    return memento.Links(f"{base}/{outlet.name}/")
+
+
+def redirects_for(request: Request, outlet: Outlet) -> memento.Links:
+    """Path-absolute URIs of the collection's resources, for ``Location``: valid whatever host the client used."""
+    root = str(request.scope.get("root_path") or "").rstrip("/")
+    return memento.Links(f"{root}/{outlet.name}/")
 
 
 def url_after(request: Request, prefix: str) -> str:
     """The archived URL in the request path, exactly as sent: the raw (still percent-encoded)
-    path after ``prefix``, plus the query string, which belongs to the archived URL."""
-    path = (request.scope.get("raw_path") or request.url.path.encode()).decode("latin-1")
-    query = request.scope.get("query_string", b"").decode("latin-1")
+    path after ``prefix``, plus the query string, which belongs to the archived URL. Bytes a
+    client sent unencoded beyond ASCII are percent-encoded, as a browser sends them and as the
+    archive stores URLs."""
+    path = _ascii(request.scope.get("raw_path") or request.url.path.encode())
+    query = _ascii(request.scope.get("query_string", b""))
     if not path.startswith(prefix):
         path = request.url.path
     rest = path[len(prefix) :] if path.startswith(prefix) else ""
     return rest + (f"?{query}" if query else "")
 
 
-def create_app(config: Config) -> FastAPI:
-    """The service for every outlet of ``config``."""
+def _ascii(raw: bytes) -> str:
+    return _NON_ASCII.sub(lambda byte: b"%%%02X" % byte[0][0], raw).decode("ascii")
+
+
+def create_app(config: Config, *, public_url: str | None = None, query_seconds: float = QUERY_SECONDS) -> FastAPI:
+    """The service for every outlet of ``config``.
+
+    ``public_url`` (e.g. ``https://archive.example.org``) is the base of the absolute links the
+    service writes, for a service behind a reverse proxy or reached by a DNS name; without it
+    they name the address the request came in on. ``query_seconds`` is the time budget of one
+    CDX, TimeMap or replay lookup.
+    """
     from archive.api.ui import router as ui_router
 
     app = FastAPI(
@@ -108,17 +151,13 @@ def create_app(config: Config) -> FastAPI:
             "article versions, changes and full-text search. A URL on any of an outlet's domains "
             "stands for the article's captures on every domain."
         ),
+        docs_url=None,  # served from local files by archive.api.docs, not from a CDN
+        redoc_url=None,  # ReDoc has no local bundle here; /docs is the documentation
     )
-    app.state.archive = Archive(config)
+    app.state.archive = Archive(config, public_url=public_url, query_seconds=query_seconds)
+    docs.install(app)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-
-    @app.exception_handler(EdittrailError)
-    async def edittrail_error(request: Request, exc: EdittrailError) -> Response:
-        if isinstance(exc, CLIENT_ERRORS):
-            return JSONResponse({"detail": str(exc)}, status_code=400)
-        status = 503 if isinstance(exc, ArchiveIndexError) else 502
-        log.error("request failed path=%s: %s", request.url.path, exc)
-        return JSONResponse({"detail": str(exc)}, status_code=status)
+    app.add_exception_handler(EdittrailError, failures.answer)  # type: ignore[arg-type]
 
     app.add_api_route("/{outlet}/cdx", cdx_api, methods=["GET"], tags=["CDX"])
     app.add_api_route("/{outlet}/timemap/link/{url:path}", timemap, methods=["GET"], tags=["Memento"])
@@ -156,8 +195,9 @@ def cdx_api(
     for key, value in request.query_params.multi_items():
         params.setdefault(key, []).append(value)
     query = cdx.build_query(chosen, params)
-    with archive.index() as idx:
-        lines = cdx.run_query(idx.db, chosen.name, query)
+    deadline = archive.query_deadline("the CDX query")
+    with archive.index(deadline) as idx:
+        lines = cdx.run_query(idx.db, chosen.name, query, deadline=deadline)
     links = links_for(request, chosen)
 
     def link_line(line: dict[str, str]) -> str:
@@ -169,8 +209,9 @@ def cdx_api(
 
 
 def _mementos_or_404(archive: Archive, outlet: Outlet, url: str) -> list[memento.Memento]:
-    with archive.index() as idx:
-        found = memento.mementos(idx.db, outlet, url)
+    deadline = archive.query_deadline(f"the lookup of {url[:200]}")
+    with archive.index(deadline) as idx:
+        found = memento.mementos(idx.db, outlet, url, deadline=deadline)
     if not found:
         raise HTTPException(404, f"{url} has no capture in collection {outlet.name}")
     return found
@@ -180,7 +221,7 @@ def timemap(request: Request, outlet: str, url: str) -> Response:
     """The Memento TimeMap (RFC 7089, application/link-format) of a URL: the article's captures on every domain."""
     archive = archive_of(request)
     chosen = archive.outlet(outlet)
-    target = cdx.normalize_url(url_after(request, f"/{outlet}/timemap/link/"))
+    target = archived_url(url_after(request, f"/{outlet}/timemap/link/"))
     found = _mementos_or_404(archive, chosen, target)
     return Response(memento.timemap(links_for(request, chosen), target, found), media_type=memento.LINK_FORMAT)
 
@@ -195,8 +236,8 @@ def replay(request: Request, outlet: str, rest: str) -> Response:
         raise HTTPException(404, "give a URL: /{outlet}/{url}")
     match = _MEMENTO_PATH.match(path)
     if match is None:
-        return _timegate(request, archive, chosen, cdx.normalize_url(path))
-    url = cdx.normalize_url(match["url"])
+        return _timegate(request, archive, chosen, archived_url(path))
+    url = archived_url(match["url"])
     stamp = cdx.pad_timestamp(match["ts"], upper=False, name="timestamp")
     moment = cdx.datetime_of(stamp)
     found = _mementos_or_404(archive, chosen, url)
@@ -204,12 +245,13 @@ def replay(request: Request, outlet: str, rest: str) -> Response:
     m = memento.exact(found, stamp, url)
     if m is None:
         nearest = memento.closest(found, moment)
+        here = redirects_for(request, chosen)
         return Response(
-            status_code=302, headers={"Location": links.at(nearest.timestamp, nearest.url, modifier=match["mod"] or "")}
+            status_code=302, headers={"Location": here.at(nearest.timestamp, nearest.url, modifier=match["mod"] or "")}
         )
     headers = memento.memento_headers(links, url, found, m)
     if match["mod"]:
-        return _raw(archive, chosen, m, links, headers, modifier=match["mod"])
+        return _raw(request, archive, chosen, m, headers, modifier=match["mod"])
     page = templates.TemplateResponse(
         request,
         "memento.html",
@@ -236,7 +278,7 @@ def _timegate(request: Request, archive: Archive, outlet: Outlet, url: str) -> R
     return Response(
         status_code=302,
         headers={
-            "Location": links.memento(chosen),
+            "Location": redirects_for(request, outlet).memento(chosen),
             "Vary": "accept-datetime",
             "Link": memento.timegate_link(links, url, found, chosen),
         },
@@ -244,22 +286,29 @@ def _timegate(request: Request, archive: Archive, outlet: Outlet, url: str) -> R
 
 
 def _raw(
+    request: Request,
     archive: Archive,
     outlet: Outlet,
     m: memento.Memento,
-    links: memento.Links,
     headers: dict[str, str],
     *,
     modifier: str = memento.RAW,
 ) -> Response:
-    """The archived response (``id_``), or for the UI's frame its HTML rewritten into the archive (``if_``)."""
-    with archive.index() as idx:
+    """The archived response (``id_``: the stored bytes, still Content-Encoded, never decoded here), or
+    for the UI's frame its HTML or CSS decoded (bounded) and rewritten into the archive (``if_``)."""
+    deadline = archive.query_deadline(f"replaying {m.url[:200]}")
+    with archive.index(deadline) as idx:
         got = retrieve(archive.store(outlet), idx, m.row)
+    links, here = links_for(request, outlet), redirects_for(request, outlet)
+
+    def relocated(target: str) -> str:
+        return here.at(m.timestamp, target, modifier=modifier)
 
     def archived(target: str) -> str:
+        deadline.check()  # once per link: a page with millions of links stops at the budget
         return links.at(m.timestamp, target, modifier=modifier)
 
-    payload, sent = got.payload, raw.replay_headers(got.http_headers, m.url, archived)
+    payload, sent = got.payload, raw.replay_headers(got.http_headers, m.url, relocated)
     if modifier == memento.FRAMED:
         payload, sent = rewrite.framed(got, m.url, archived, sent)
     response = Response(payload, status_code=got.status or 200)

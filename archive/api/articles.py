@@ -128,6 +128,8 @@ def search(db: sqlite_utils.Database, outlet: str, query: str, *, limit: int = S
     try:
         hits = vx.search(db, query, outlet=outlet, limit=limit)
     except sqlite3.OperationalError as exc:
+        if str(exc) == "interrupted":
+            raise  # the request's time budget ran out (archive.api.budget), not a bad query
         raise BadSearchError(
             f'q={query!r} is not a valid full-text query ({exc}); quote words with punctuation, e.g. "Sa\'ar" remarks'
         ) from None

@@ -10,7 +10,13 @@ offset, filename}``; a revisit's mime is ``warc/revisit`` as pywb writes it, and
 One extension: ``matchType=article`` returns the captures of the article the URL names on
 every domain of the outlet, under any slug (what the Memento endpoints do for any URL).
 Everything a client can get wrong is a :class:`CdxQueryError` (HTTP 400) naming the
-parameter, never a 500.
+parameter (a bad ``url`` is an ``archive.api.urls.BadUrlError``, also 400), never a 500.
+
+``filter=~field:expression`` is a regular expression in RE2 syntax, matched from the start of
+the field: RE2 runs in time linear in the field's length whatever the expression, so a client
+cannot make the server backtrack for ever (``(.+)+X``). What RE2 does not have
+(backreferences such as ``\1``, lookahead and lookbehind) is refused with a 400 naming the
+filter. The query as a whole runs within a time budget (``archive.api.budget``).
 """
 
 from __future__ import annotations
@@ -21,11 +27,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
+import re2  # type: ignore[import-untyped]  # google-re2 ships no type hints
 import sqlite_utils
 import surt
 
+from archive.api.budget import Deadline
+from archive.api.urls import archived_url
 from archive.config import Outlet
 from archive.errors import EdittrailError
 
@@ -35,9 +43,15 @@ OUTPUTS = ("cdxj", "json", "text", "link")
 MAX_LIMIT = 100_000
 """The most lines one query returns; the default when ``limit`` is not given."""
 MAX_FILTER_LENGTH = 300
+MAX_FILTERS = 32
+"""Filters per query: each compiled RE2 expression may use up to ``_RE2_MEMORY`` for its automaton."""
+_RE2_MEMORY = 1 << 20
 _PAD_DOWN, _PAD_UP = "10000101000000", "29991231235959"
 _FILTER = re.compile(r"^(?P<neg>!?)(?P<op>[=~]?)(?P<field>[a-z]+):(?P<expr>.*)$", re.S)
 _TOP = "\U0010ffff"
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # a client's bad expression is a 400, not a line on the server's stderr
+_RE2_OPTIONS.max_mem = _RE2_MEMORY  # past it RE2 matches more slowly, still in linear time
 MEDIA_TYPES = {
     "cdxj": "text/x-cdxj",
     "json": "text/x-ndjson",
@@ -58,7 +72,8 @@ class CdxFilter:
     op: str
     expr: str
     negate: bool
-    regex: re.Pattern[str] | None = None
+    regex: Any = None
+    """The compiled RE2 expression of a ``~`` filter."""
 
     @classmethod
     def parse(cls, text: str) -> CdxFilter:
@@ -71,12 +86,7 @@ class CdxFilter:
         field, op, expr = match["field"], match["op"], match["expr"]
         if field not in FIELDS:
             raise CdxQueryError(f"filter {text!r}: unknown field {field!r}; fields are {', '.join(FIELDS)}")
-        regex = None
-        if op == "~":
-            try:
-                regex = re.compile(expr)
-            except re.error as exc:
-                raise CdxQueryError(f"filter {text!r}: not a valid regular expression ({exc})") from None
+        regex = _compile(text, expr) if op == "~" else None
         return cls(field, op, expr, bool(match["neg"]), regex)
 
     def accepts(self, line: Mapping[str, str]) -> bool:
@@ -88,6 +98,20 @@ class CdxFilter:
         else:
             hit = self.expr in value
         return hit != self.negate
+
+
+def _compile(text: str, expr: str) -> Any:
+    """``expr`` compiled by RE2 (linear-time matching), or a CdxQueryError saying why not."""
+    try:
+        return re2.compile(expr, options=_RE2_OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise CdxQueryError(
+            f"filter {text!r}: not a valid regular expression in RE2 syntax ({reason}); "
+            "backreferences, lookahead and lookbehind are not supported"
+        ) from None
+    except (UnicodeError, TypeError, ValueError) as exc:
+        raise CdxQueryError(f"filter {text!r}: not a valid regular expression ({exc})") from None
 
 
 @dataclass(frozen=True)
@@ -137,19 +161,6 @@ def datetime_of(timestamp: str, *, name: str = "timestamp") -> datetime:
         raise CdxQueryError(f"{name}={timestamp!r} is not a valid date and time") from None
 
 
-def normalize_url(url: str) -> str:
-    """The URL as the archive stores it: a scheme added when missing (pywb accepts ``example.com/``)."""
-    url = url.strip()
-    if not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", url):
-        url = re.sub(r"^([a-zA-Z]+):/(?!/)", r"\1://", url)  # a client or proxy merged the slashes
-    if "://" not in url:
-        url = "http://" + url
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
-        raise CdxQueryError(f"url {url!r} is not an http(s) URL with a host name")
-    return url
-
-
 def build_query(outlet: Outlet, params: Mapping[str, Sequence[str]]) -> CdxQuery:
     """Validate the query parameters (each a list, as a query string may repeat them)."""
 
@@ -167,7 +178,7 @@ def build_query(outlet: Outlet, params: Mapping[str, Sequence[str]]) -> CdxQuery
         raw_url, match_type = raw_url[2:], "domain"
     if match_type not in MATCH_TYPES:
         raise CdxQueryError(f"matchType={match_type!r} is not one of {', '.join(MATCH_TYPES)}")
-    url = normalize_url(raw_url)
+    url = archived_url(raw_url)
     key = surt.surt(url)
     start, end, article_id = key, None, None
     if match_type == "prefix":
@@ -224,10 +235,16 @@ def build_query(outlet: Outlet, params: Mapping[str, Sequence[str]]) -> CdxQuery
         limit=limit,
         sort=sort or None,
         closest=closest if sort == "closest" else None,
-        filters=tuple(CdxFilter.parse(f) for f in params.get("filter") or []),
+        filters=_filters(params.get("filter") or []),
         fields=fields,
         output=output,
     )
+
+
+def _filters(texts: Sequence[str]) -> tuple[CdxFilter, ...]:
+    if len(texts) > MAX_FILTERS:
+        raise CdxQueryError(f"{len(texts)} filter parameters; at most {MAX_FILTERS} are accepted")
+    return tuple(CdxFilter.parse(text) for text in texts)
 
 
 def cdx_line(row: Mapping[str, Any]) -> dict[str, str]:
@@ -246,8 +263,11 @@ def cdx_line(row: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def run_query(db: sqlite_utils.Database, outlet: str, query: CdxQuery) -> list[dict[str, str]]:
-    """The lines the query selects, in order, at most ``limit``."""
+def run_query(
+    db: sqlite_utils.Database, outlet: str, query: CdxQuery, *, deadline: Deadline | None = None
+) -> list[dict[str, str]]:
+    """The lines the query selects, in order, at most ``limit``; within ``deadline`` when one is given
+    (checked before each row, and by SQLite during the statement when the caller guards it)."""
     # "+outlet": keep SQLite off the (outlet, article_id) index for URL-key queries, whose
     # (urlkey, fetched_at) index answers a prefix/host/domain range in order (bench/cdx.py).
     where = ["outlet = ?" if query.article_id is not None else "+outlet = ?", "fetched_at >= ?", "fetched_at <= ?"]
@@ -266,7 +286,8 @@ def run_query(db: sqlite_utils.Database, outlet: str, query: CdxQuery) -> list[d
         f"SELECT * FROM captures WHERE {' AND '.join(where)} "  # noqa: S608 (fixed clauses, values bound)
         f"ORDER BY urlkey {direction}, fetched_at {direction}, record_id {direction}"
     )
-    lines = (cdx_line(row) for row in db.query(sql, params))
+    rows = db.query(sql, params)
+    lines = (cdx_line(row) for row in (deadline.each(rows) if deadline is not None else rows))
     kept = (line for line in lines if _in_scope(query, line) and all(f.accepts(line) for f in query.filters))
     if query.closest is not None:
         target = datetime_of(query.closest).timestamp()

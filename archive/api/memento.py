@@ -10,6 +10,15 @@ and case aside), as pywb does. URLs follow pywb's scheme, one collection per out
 - ``/{outlet}/{timestamp}/{url}``: a memento (the archived page, framed);
 - ``/{outlet}/{timestamp}id_/{url}``: the archived response itself;
 - ``/{outlet}/{timestamp}if_/{url}``: the same with its links into the archive, for the frame.
+
+Link headers and TimeMaps carry absolute URIs, as RFC 7089's examples do and Memento
+aggregators expect; their base is this service's trusted origin (``archive.api.origin``),
+never the client's Host header. Redirects (``Location``) are path-absolute references (RFC
+9110 section 10.2.2), right for whatever name the client reached the service by. Every URL
+written into a header or a TimeMap is a URI (:func:`uri`): non-ASCII characters and the
+characters that would end a ``<...>`` link target (``<``, ``>``, ``"``, space) are
+percent-encoded, so an archived or client-given URL can neither break the header's encoding
+nor smuggle in links of its own.
 """
 
 from __future__ import annotations
@@ -20,10 +29,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
+from urllib.parse import quote
 
 import sqlite_utils
 import surt
 
+from archive.api.budget import Deadline
 from archive.api.cdx import datetime_of, timestamp_of
 from archive.config import Outlet
 from archive.errors import EdittrailError
@@ -33,6 +44,10 @@ _RFC1123 = re.compile(
     r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} "
     r"\d{2}:\d{2}:\d{2} GMT$"
 )
+
+
+_URI_SAFE = "!#$%&'()*+,/:;=?@[]~"
+"""What a URI may hold besides letters, digits and ``-._``: everything else is percent-encoded."""
 
 
 RAW = "id_"
@@ -73,8 +88,15 @@ def http_date(moment: datetime) -> str:
     return format_datetime(moment.astimezone(UTC), usegmt=True)
 
 
-def mementos(db: sqlite_utils.Database, outlet: Outlet, url: str) -> list[Memento]:
-    """The captures a URL-R stands for, oldest first: the article's on every domain, else the URL's."""
+def uri(url: str) -> str:
+    """``url`` as a URI for a header or a link target: what a URI cannot hold percent-encoded
+    (an existing ``%XX`` escape is kept as it is)."""
+    return quote(url, safe=_URI_SAFE)
+
+
+def mementos(db: sqlite_utils.Database, outlet: Outlet, url: str, *, deadline: Deadline | None = None) -> list[Memento]:
+    """The captures a URL-R stands for, oldest first: the article's on every domain, else the URL's
+    (within ``deadline`` when one is given)."""
     article_id = outlet.article_id(url)
     if article_id is not None:
         rows = db.query(
@@ -87,7 +109,7 @@ def mementos(db: sqlite_utils.Database, outlet: Outlet, url: str) -> list[Mement
             [outlet.name, surt.surt(url)],
         )
     found = []
-    for row in rows:
+    for row in deadline.each(rows) if deadline is not None else rows:
         stamp = timestamp_of(row["fetched_at"])
         found.append(Memento(row["url"], stamp, datetime_of(stamp), row))
     return found
@@ -115,21 +137,21 @@ def exact(found: Sequence[Memento], timestamp: str, url: str) -> Memento | None:
 
 @dataclass(frozen=True)
 class Links:
-    """Absolute URIs of one collection's Memento resources."""
+    """URIs of one collection's Memento resources: absolute, or path-absolute for redirects."""
 
     base: str
-    """e.g. ``http://127.0.0.1:8000/demo/``"""
+    """e.g. ``http://127.0.0.1:8000/demo/``, or ``/demo/``"""
 
     def timegate(self, url: str) -> str:
-        return f"{self.base}{url}"
+        return f"{self.base}{uri(url)}"
 
     def timemap(self, url: str) -> str:
-        return f"{self.base}timemap/link/{url}"
+        return f"{self.base}timemap/link/{uri(url)}"
 
     def at(self, timestamp: str, url: str, *, modifier: str = "") -> str:
         """The memento of ``url`` captured at ``timestamp``; with a ``modifier`` the archived
         response (``RAW``) or its copy rewritten for the frame (``FRAMED``)."""
-        return f"{self.base}{timestamp}{modifier}/{url}"
+        return f"{self.base}{timestamp}{modifier}/{uri(url)}"
 
     def memento(self, m: Memento) -> str:
         return self.at(m.timestamp, m.url)
@@ -158,7 +180,7 @@ def memento_link(links: Links, found: Sequence[Memento], m: Memento) -> str:
 def timemap(links: Links, url: str, found: Sequence[Memento]) -> str:
     """The TimeMap (RFC 7089 section 5.1.1): original, self with from/until, timegate, then every memento."""
     entries = [
-        f'<{url}>; rel="original"',
+        f'<{uri(url)}>; rel="original"',
         f'<{links.timemap(url)}>; rel="self"; type="{LINK_FORMAT}"; '
         f'from="{http_date(found[0].moment)}"; until="{http_date(found[-1].moment)}"',
         f'<{links.timegate(url)}>; rel="timegate"',
@@ -173,7 +195,7 @@ def timegate_link(links: Links, url: str, found: Sequence[Memento], chosen: Meme
     near = dict.fromkeys([found[0], chosen, found[-1]])
     return ", ".join(
         [
-            f'<{url}>; rel="original"',
+            f'<{uri(url)}>; rel="original"',
             f'<{links.timemap(url)}>; rel="timemap"; type="{LINK_FORMAT}"; '
             f'from="{http_date(found[0].moment)}"; until="{http_date(found[-1].moment)}"',
             *(memento_link(links, found, m) for m in near),
@@ -186,7 +208,7 @@ def memento_headers(links: Links, url: str, found: Sequence[Memento], m: Memento
     first/last and the neighbours (prev/next)."""
     index = list(found).index(m)
     related = [
-        f'<{url}>; rel="original"',
+        f'<{uri(url)}>; rel="original"',
         f'<{links.timegate(url)}>; rel="timegate"',
         f'<{links.timemap(url)}>; rel="timemap"; type="{LINK_FORMAT}"',
     ]

@@ -8,10 +8,18 @@ CSP) and a click on a link leaves the archive for the outlet's live site. The fr
 against the page's own URL and sent to ``/{outlet}/{timestamp}if_/{url}``, the capture
 nearest that moment; a style sheet served that way gets its ``url()`` and ``@import``
 rewritten the same way. A click thus stays in the archive, at the time the researcher is
-looking at. lxml finds the links (``iterlinks`` knows which attributes, CSS and meta refreshes hold
-URLs; ``srcset`` is parsed here);
-only ``http(s)`` URLs are rewritten, fragments and ``mailto:``, ``data:``, ``javascript:``
+looking at. lxml parses the page and names the attributes that hold URLs
+(``lxml.html.defs.link_attrs``); meta refreshes, CSS and ``srcset`` are parsed here. Only
+``http(s)`` URLs are rewritten, fragments and ``mailto:``, ``data:``, ``javascript:``
 (which the sandbox never runs) are left alone. Non-HTML responses are served as ``id_`` is.
+
+An archived page is hostile input, and rewriting it must cost time and memory in proportion
+to its size, whatever it holds. So the body is decoded with a bounded decoder
+(``archive.api.inflate``: a gzip bomb is refused, not inflated), CSS ``url()`` and ``@import``
+are found with RE2 (linear time), and the links are walked here rather than by lxml's
+``rewrite_links``, whose CSS patterns backtrack (time quadratic in a ``<style>``'s length,
+under the GIL: a 128 KB page of ``url(url(url(...`` stopped the whole server for seconds)
+and which rebuilds a style's text once per link.
 """
 
 from __future__ import annotations
@@ -19,15 +27,17 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from typing import cast
+from typing import Any, cast
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
+import re2  # type: ignore[import-untyped]  # google-re2 ships no type hints
 from lxml import etree
+from lxml.html import defs
 from w3lib.encoding import html_to_unicode
 
-from archive.errors import EdittrailError
-from archive.extract.content import decoded_payload, header
+from archive.api.inflate import SLOTS, BodyTooLargeError, decoded_body
+from archive.extract.content import header
 from archive.extract.model import ExtractError
 from archive.retrieve import RetrievedCapture
 
@@ -35,10 +45,12 @@ log = logging.getLogger(__name__)
 
 _CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-_CSS_URL = re.compile(r"url\(\s*(?P<q>['\"]?)(?P<url>[^'\")]+)(?P=q)\s*\)", re.IGNORECASE)
+_CSS_URL = re2.compile(r"""(?i)url\(\s*(?:"([^"]*)"|'([^']*)'|([^'")]+?))\s*\)""")
+_CSS_IMPORT = re2.compile(r"""(?i)@import\s+(?:"([^'"]+)"|'([^'"]+)')""")
 _CSS_CHARSET = re.compile(rb'^@charset "([A-Za-z0-9_.:-]+)";')
 _CSS_CHARSET_TEXT = re.compile(r'^\ufeff?@charset "[^"]*";\s*')
-_CSS_IMPORT = re.compile(r"@import\s+(?P<q>['\"])(?P<url>[^'\"]+)(?P=q)", re.IGNORECASE)
+_LINK_ATTRIBUTES = tuple(sorted(defs.link_attrs))
+"""The attributes lxml knows to hold URLs (``href``, ``src``, ``action``, ``data``, ...)."""
 
 
 def is_html(content_type: str | None) -> bool:
@@ -75,10 +87,60 @@ def rewrite_html(
     def rewrite(link: str) -> str:
         return _into_archive(base, link, to_archive)
 
-    doc.rewrite_links(rewrite, resolve_base_href=False)
+    _rewrite_links(doc, rewrite)
     for element in doc.xpath("//*[@srcset]"):
         element.set("srcset", rewrite_srcset(element.get("srcset", ""), rewrite))
     return bytes(lxml.html.tostring(doc, encoding="utf-8", doctype="<!DOCTYPE html>", method="html"))
+
+
+def _rewrite_links(doc: lxml.html.HtmlElement, rewrite: Callable[[str], str]) -> None:
+    """What ``rewrite_links`` does, in one pass and linear time: each link attribute, a meta
+    refresh's URL, and the ``url()``/``@import`` targets of ``<style>`` elements and ``style``
+    attributes replaced by ``rewrite(link)``."""
+    for element in doc.iter(etree.Element):
+        for name in _LINK_ATTRIBUTES:
+            value = element.get(name)
+            if value is not None:
+                element.set(name, " ".join(map(rewrite, value.split())) if name == "archive" else rewrite(value))
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if tag == "meta" and (element.get("http-equiv") or "").strip().lower() == "refresh":
+            element.set("content", _refresh(element.get("content") or "", rewrite))
+        elif tag == "style" and element.text:
+            element.text = css_links(element.text, rewrite)
+        if element.get("style"):
+            element.set("style", css_links(element.get("style", ""), rewrite))
+
+
+def _refresh(content: str, rewrite: Callable[[str], str]) -> str:
+    """``<meta http-equiv=refresh content="3; url=/next">`` with its URL rewritten (a bare delay
+    is left alone)."""
+    semicolon = content.find(";")
+    if semicolon < 0:
+        return content
+    rest = content[semicolon + 1 :].lstrip()
+    if rest[:3].lower() == "url" and rest[3:].lstrip().startswith("="):
+        rest = rest[3:].lstrip()[1:].lstrip()
+    head, url = content[: len(content) - len(rest)], rest.strip()
+    quote = url[0] if url[:1] in ("'", '"') else ""
+    if quote:
+        url = url[1:].split(quote, 1)[0]
+    return f"{head}{quote}{rewrite(url)}{quote}" if url else content
+
+
+def css_links(text: str, target: Callable[[str], str]) -> str:
+    """CSS text with each ``url(...)`` and ``@import "..."`` target replaced by ``target(link)``."""
+
+    def url(match: Any) -> str:
+        for group, quote in ((1, '"'), (2, "'"), (3, "")):
+            if match.group(group) is not None:
+                return f"url({quote}{target(match.group(group))}{quote})"
+        return str(match.group(0))
+
+    def imported(match: Any) -> str:
+        quote, link = ('"', match.group(1)) if match.group(1) is not None else ("'", match.group(2))
+        return f"@import {quote}{target(link)}{quote}"
+
+    return str(_CSS_IMPORT.sub(imported, _CSS_URL.sub(url, text)))
 
 
 def _into_archive(base: str, link: str, to_archive: Callable[[str], str]) -> str:
@@ -141,11 +203,7 @@ def rewrite_css(body: bytes, sheet_url: str, to_archive: Callable[[str], str], c
     except LookupError:
         text = body.decode("utf-8-sig", errors="replace")
 
-    def target(link: str) -> str:
-        return _into_archive(sheet_url, link, to_archive)
-
-    text = _CSS_URL.sub(lambda m: f"url({m['q']}{target(m['url'])}{m['q']})", text)
-    text = _CSS_IMPORT.sub(lambda m: f"@import {m['q']}{target(m['url'])}{m['q']}", text)
+    text = css_links(text, lambda link: _into_archive(sheet_url, link, to_archive))
     text = _CSS_CHARSET_TEXT.sub("", text, count=1)  # it is UTF-8 now, as the header says
     return text.encode("utf-8")
 
@@ -153,19 +211,26 @@ def rewrite_css(body: bytes, sheet_url: str, to_archive: Callable[[str], str], c
 def framed(
     got: RetrievedCapture, url: str, archived: Callable[[str], str], sent: list[tuple[str, str]]
 ) -> tuple[bytes, list[tuple[str, str]]]:
-    """An HTML page or a style sheet decoded and rewritten into the archive; anything else as archived."""
+    """An HTML page or a style sheet decoded and rewritten into the archive; anything else as archived.
+
+    An unknown or corrupt encoding, or markup lxml cannot parse, falls back to the archived bytes;
+    a body too large once decoded raises ``archive.api.inflate.BodyTooLargeError`` (HTTP 502).
+    """
     content_type = header(got.http_headers, "content-type")
     is_css = (content_type or "").split(";", 1)[0].strip().lower() == "text/css"
     if not is_html(content_type) and not is_css:
         return got.payload, sent
-    try:
-        body = decoded_payload(got.http_headers, got.payload, where=url)
-        if is_css:
-            out, out_type = rewrite_css(body, url, archived, charset_of(content_type)), "text/css; charset=utf-8"
-        else:
-            out, out_type = rewrite_html(body, url, archived, content_type), "text/html; charset=utf-8"
-    except (EdittrailError, ValueError, LookupError) as exc:
-        log.warning("framed view falls back to the raw capture url=%s: %s", url, exc)
-        return got.payload, sent
+    with SLOTS.held():
+        try:
+            body = decoded_body(got.http_headers, got.payload, where=url)
+            if is_css:
+                out, out_type = rewrite_css(body, url, archived, charset_of(content_type)), "text/css; charset=utf-8"
+            else:
+                out, out_type = rewrite_html(body, url, archived, content_type), "text/html; charset=utf-8"
+        except BodyTooLargeError:
+            raise
+        except (ExtractError, ValueError, LookupError) as exc:
+            log.warning("framed view falls back to the raw capture url=%s: %s", url, exc)
+            return got.payload, sent
     kept = [(k, v) for k, v in sent if k.lower() not in ("content-type", "content-encoding")]
     return out, [*kept, ("Content-Type", out_type)]

@@ -20,6 +20,8 @@ from archive.changes import CHANGE_KINDS, classify
 from archive.index import versions as vx
 
 router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
+MAX_VERSION = 2**31
+"""Version numbers beyond any article's; larger ones would not fit SQLite's integers."""
 
 
 def page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
@@ -79,7 +81,11 @@ def article_page(request: Request, outlet: str, article_id: str) -> Response:
 
 @router.get("/{outlet}/article/{article_id}/compare")
 def compare_page(
-    request: Request, outlet: str, article_id: str, a: int = Query(1, ge=1), b: int = Query(2, ge=1)
+    request: Request,
+    outlet: str,
+    article_id: str,
+    a: int = Query(1, ge=1, le=MAX_VERSION),
+    b: int = Query(2, ge=1, le=MAX_VERSION),
 ) -> Response:
     """Two versions side by side: the older with deletions marked, the newer with insertions."""
     archive = archive_of(request)
@@ -105,7 +111,12 @@ def compare_page(
 
 @router.get("/{outlet}/changes")
 def changes_page(
-    request: Request, outlet: str, kind: str = "", declared: str = "", since: str = "", limit: int = Query(200, ge=1)
+    request: Request,
+    outlet: str,
+    kind: str = "",
+    declared: str = "",
+    since: str = "",
+    limit: int = Query(200, ge=1, le=MAX_VERSION),
 ) -> Response:
     archive = archive_of(request)
     chosen = archive.outlet(outlet)

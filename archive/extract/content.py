@@ -1,22 +1,21 @@
 """From stored bytes to page text: content decoding, a binary check, character decoding.
 
 Extraction always runs from the WARC record (never a second fetch), and the record holds
-the body exactly as the server sent it, usually gzip Content-Encoded. Decompression here is
-capped, because a record's payload is data from the outside world and a small gzip or
-Brotli member can expand to gigabytes. Character decoding follows the HTML standard's
-sniffing order (byte-order mark, HTTP charset, ``<meta charset>``, then UTF-8) through
-w3lib, and invalid bytes become U+FFFD rather than an error.
+the body exactly as the server sent it, usually gzip Content-Encoded. Decompression is
+streaming and capped (``archive.extract.coding``), because a record's payload is data from
+the outside world and a small gzip or Brotli member can expand to gigabytes. Character
+decoding follows the HTML standard's sniffing order (byte-order mark, HTTP charset,
+``<meta charset>``, then UTF-8) through w3lib, and invalid bytes become U+FFFD rather than
+an error.
 """
 
 from __future__ import annotations
 
 import logging
-import zlib
-from collections.abc import Callable
 
-import brotli  # type: ignore[import-untyped]  # the Brotli project ships no type hints
 from w3lib.encoding import html_to_unicode
 
+from archive.extract import coding
 from archive.extract.model import ExtractError
 from archive.warc import LoadedRecord
 
@@ -26,7 +25,6 @@ MAX_DECODED_BYTES = 64 * 1024 * 1024
 """Decompressed bodies larger than this are refused (twice the crawl's default page limit)."""
 MAX_HTML_BYTES = 32 * 1024 * 1024
 """Pages are parsed up to this many bytes; the rest is cut (and logged), never an error."""
-_CHUNK = 64 * 1024
 _SNIFF = 1024
 _BINARY_MAGIC = (
     (b"\x1f\x8b", "gzip data: the body is still compressed; decode its Content-Encoding first (html_from_record)"),
@@ -68,73 +66,15 @@ def html_from_record(loaded: LoadedRecord) -> tuple[bytes, str | None]:
 
 def decoded_payload(headers: list[tuple[str, str]], payload: bytes, *, where: str) -> bytes:
     """``payload`` with every coding its Content-Encoding header lists undone, last applied first."""
-    encodings = [e.strip().lower() for e in (header(headers, "content-encoding") or "").split(",") if e.strip()]
-    for encoding in reversed(encodings):
-        payload = decode_content(payload, encoding, where=where)
-    return payload
+    return coding.decoded_body(headers, payload, where=where, limit=MAX_DECODED_BYTES)
 
 
 def decode_content(body: bytes, encoding: str, *, where: str = "body", limit: int = MAX_DECODED_BYTES) -> bytes:
     """Undo one HTTP content coding, refusing more than ``limit`` bytes of output."""
-    encoding = encoding.lower()
-    if encoding in ("identity", "") or not body:
-        return body  # an empty body (HEAD, 204, 304) is empty in every coding
-    decoders: dict[str, Callable[[bytes, int], bytes]] = {
-        "gzip": _gunzip,
-        "x-gzip": _gunzip,
-        "deflate": _inflate,
-        "br": _unbrotli,
-    }
-    decoder = decoders.get(encoding)
-    if decoder is None:
-        raise ExtractError(f"{where}: unsupported Content-Encoding {encoding!r} (gzip, deflate and br are decoded)")
-    try:
-        return decoder(body, limit)
-    except (zlib.error, brotli.error, EOFError) as exc:
-        raise ExtractError(f"{where}: corrupt {encoding} body ({exc}); the stored record is damaged") from exc
-
-
-def _zlib_stream(body: bytes, wbits: int, limit: int) -> bytes:
-    """Decompress with a bounded output buffer, so a bomb is caught before it is expanded."""
-    stream = zlib.decompressobj(wbits)
-    out = bytearray()
-    data = body
-    while data and not stream.eof:
-        out += stream.decompress(data, _CHUNK)
-        data = stream.unconsumed_tail
-        if len(out) > limit:
-            raise ExtractError(f"decompressed body is larger than {limit} bytes; refusing it")
-    if not stream.eof:
-        raise EOFError("compressed data ends before its end marker")
-    return bytes(out)
-
-
-def _gunzip(body: bytes, limit: int) -> bytes:
-    return _zlib_stream(body, 16 + zlib.MAX_WBITS, limit)
-
-
-def _inflate(body: bytes, limit: int) -> bytes:
-    """``deflate`` is meant to be zlib-wrapped, but many servers send raw deflate."""
-    try:
-        return _zlib_stream(body, zlib.MAX_WBITS, limit)
-    except zlib.error:
-        return _zlib_stream(body, -zlib.MAX_WBITS, limit)
-
-
-def _unbrotli(body: bytes, limit: int) -> bytes:
-    """All input goes in at once; output is drawn a bounded buffer at a time until the end."""
-    stream = brotli.Decompressor()
-    out = bytearray(stream.process(body, output_buffer_limit=_CHUNK))
-    while not stream.is_finished() and len(out) <= limit:
-        more = stream.process(b"", output_buffer_limit=_CHUNK)
-        if not more:
-            break
-        out += more
-    if len(out) > limit:
-        raise ExtractError(f"decompressed body is larger than {limit} bytes; refusing it")
-    if not stream.is_finished():
-        raise EOFError("compressed data ends before its end marker")
-    return bytes(out)
+    encoding = encoding.strip().lower()
+    if encoding in ("identity", ""):
+        return body
+    return coding.decode_one(body, encoding, where=where, limit=limit)
 
 
 def header(headers: list[tuple[str, str]], name: str) -> str | None:

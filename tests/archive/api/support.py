@@ -1,11 +1,17 @@
 """An archive for the web-service, export and browser tests: two real crawls of the simulated
 outlet (an edit between them, unchanged feeds and sitemaps becoming revisits), and optionally a
-hostile page archived through the real store and index steps."""
+hostile page archived through the real store and index steps. Also: many small captures and a
+decompression bomb archived the same way, and the app served by a real uvicorn on loopback."""
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 import warnings
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -123,3 +129,68 @@ def api_client(config: Config) -> Any:
     from archive.api import create_app
 
     return TestClient(create_app(config), follow_redirects=False)
+
+
+def archive_exchanges(config: Config, prefix: str, exchanges: list[tuple[str, HttpResponseData]]) -> None:
+    """Write ``(url, response)`` pairs to a WARC in the spool, a second apart, then store and index it
+    as a crawl's (no detect: these are not articles)."""
+    start = datetime.now(UTC) - timedelta(days=1)
+    with WarcWriter(config.spool_dir("demo"), prefix) as writer:
+        for number, (url, response) in enumerate(exchanges):
+            host = url.split("/")[2]
+            request = HttpRequestData("GET", url, (("Host", host),))
+            writer.write_exchange(request, response, fetched_at=start + timedelta(seconds=number))
+    pipeline.store(config, "demo")
+    pipeline.index(config, "demo")
+
+
+def asset_exchanges(base_url: str, count: int) -> list[tuple[str, HttpResponseData]]:
+    """``count`` small style sheets under ``base_url``: a big prefix for CDX queries to scan."""
+    exchanges = []
+    for number in range(count):
+        body = f"p.n{number} {{ color: red }}".encode()
+        headers = (("Content-Type", "text/css"), ("Content-Length", str(len(body))))
+        exchanges.append((f"{base_url}/assets/{number:05d}/style.css", HttpResponseData(200, "OK", headers, body)))
+    return exchanges
+
+
+def gzip_bomb(inflated: int = 100 * 2**20) -> bytes:
+    """``inflated`` zero bytes, gzip-compressed (about a thousandth of the size), made without holding them."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    zeros = bytes(2**20)
+    parts = [compressor.compress(zeros) for _ in range(inflated // len(zeros))]
+    return b"".join([*parts, compressor.flush()])
+
+
+def bomb_exchange(url: str) -> tuple[str, HttpResponseData]:
+    """An HTML page whose gzip body inflates to 100 MiB, as a hostile server could send it."""
+    body = gzip_bomb()
+    headers = (("Content-Type", "text/html"), ("Content-Encoding", "gzip"), ("Content-Length", str(len(body))))
+    return url, HttpResponseData(200, "OK", headers, body)
+
+
+@contextmanager
+def served(app: Any) -> Iterator[str]:
+    """``app`` on a real uvicorn server on a free loopback port, in a thread; stopped on exit.
+
+    The socket is bound here and handed to uvicorn, so no other process can take the port between.
+    """
+    import uvicorn
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", ws="none"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise AssertionError("uvicorn did not start within 30 s")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        sock.close()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from archive.api.cdx import CdxFilter, CdxQueryError, build_query, normalize_url, pad_timestamp
+from archive.api.cdx import CdxFilter, CdxQueryError, build_query, pad_timestamp
 from archive.config import load_config
 from tests.support import write_config
 
@@ -67,8 +69,28 @@ def test_bad_parameters_are_refused_with_a_message(outlet, params):
         q(outlet, **params)
 
 
-def test_urls_without_scheme_or_with_merged_slashes_are_accepted():
-    assert normalize_url("example.com/a") == "http://example.com/a"
-    assert normalize_url("https:/example.com/a") == "https://example.com/a"
-    with pytest.raises(CdxQueryError):
-        normalize_url("http://")
+@pytest.mark.parametrize("expression", ["(.+)+X", "(.*)*;", "(a|a)*$", "(.*a){20}", "(x+x+)+y", "(.+)+(.+)+(.+)+X"])
+def test_backtracking_expressions_match_in_linear_time(expression):
+    line = {"url": "http://www.presstv.ir/" + "Detail/2026/11/20/777400/" * 400, "urlkey": "ir,presstv)/" * 400}
+    started = time.monotonic()
+    for field in ("url", "urlkey"):
+        CdxFilter.parse(f"~{field}:{expression}").accepts(line)
+    assert time.monotonic() - started < 1  # Python's re takes longer than the age of the universe
+
+
+@pytest.mark.parametrize("expression", [r"(a)\1", "(?=a)", "(?!a)", "(?<=a)b", "(?<!a)b", "a{1001}", "(a{999}){999}"])
+def test_expressions_re2_cannot_run_are_refused_naming_the_filter(expression):
+    with pytest.raises(CdxQueryError, match="RE2") as caught:
+        CdxFilter.parse(f"~url:{expression}")
+    assert repr(f"~url:{expression}") in str(caught.value)
+
+
+def test_a_regex_filter_matches_from_the_start_of_the_field():
+    assert CdxFilter.parse("~url:http://www\\.presstv").accepts({"url": "http://www.presstv.ir/"})
+    assert not CdxFilter.parse("~url:www").accepts({"url": "http://www.presstv.ir/"})
+    assert CdxFilter.parse("~url:.*www").accepts({"url": "http://www.presstv.ir/"})
+
+
+def test_a_pile_of_filters_is_refused(outlet):
+    with pytest.raises(CdxQueryError, match="at most"):
+        q(outlet, url="x.org", filter=["~url:(.+)+X"] * 1000)

@@ -16,6 +16,7 @@ from archive.api.memento import (
     memento_headers,
     parse_accept_datetime,
     timemap,
+    uri,
 )
 
 LINKS = Links("http://arxiv.example.net/web/")
@@ -75,3 +76,12 @@ def test_a_memento_links_its_original_timegate_timemap_and_neighbours():
         '<http://a.example.org/>; rel="original", <http://arxiv.example.net/web/http://a.example.org/>; rel="timegate"'
     )
     assert 'rel="prev first memento"' in link and 'rel="next last memento"' in link and 'rel="memento"' in link
+
+
+def test_urls_in_links_are_uris_that_cannot_end_the_link_target_or_break_the_header():
+    assert uri("http://a.example.org/Detail/1/%D8%AE?q=1&r=2#f") == "http://a.example.org/Detail/1/%D8%AE?q=1&r=2#f"
+    assert uri("http://a.example.org/خبر") == "http://a.example.org/%D8%AE%D8%A8%D8%B1"
+    smuggled = 'http://a.example.org/x>; rel="memento", <http://evil.example/'
+    link = timemap(LINKS, smuggled, FOUND[:1])
+    assert "<http://evil.example/" not in link and "%3E" in link and "%22memento%22" in link
+    link.encode("ascii")  # a header value: no character outside ASCII

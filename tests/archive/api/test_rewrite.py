@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import gzip
+import time
 
 import pytest
 
+from archive.api.inflate import BodyTooLargeError
 from archive.api.rewrite import charset_of, framed, is_html, rewrite_css, rewrite_html
 from archive.extract.model import ExtractError
 from archive.retrieve import RetrievedCapture
+from tests.archive.api.support import gzip_bomb
 
 PAGE_URL = "http://www.presstv.ir/Detail/2026/11/20/777400/A-story"
 
@@ -170,3 +173,42 @@ def test_framed_rewrites_a_style_sheet_and_says_it_is_utf8():
     body, sent = framed(capture(b"p { background: url(/p.png) }", headers), PAGE_URL, into_archive, headers)
     assert body == b"p { background: url(/demo/20261125120000if_/http://www.presstv.ir/p.png) }"
     assert sent == [("Content-Type", "text/css; charset=utf-8")]
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "<style>" + "url(" * 100_000 + "</style>",
+        '<p style="' + "url(" * 100_000 + '">x</p>',
+        "<style>" + "url(a) " * 30_000 + "</style>",
+        '<meta http-equiv="refresh" content="' + "a" * 400_000 + '">',
+        "<style>" + '@import "' * 100_000 + "</style>",
+    ],
+    ids=["unclosed-urls", "unclosed-urls-in-style-attribute", "many-urls", "long-refresh", "unclosed-imports"],
+)
+def test_rewriting_takes_time_linear_in_the_page_whatever_it_holds(hostile):
+    started = time.monotonic()
+    rewritten(f"<html><head></head><body>{hostile}</body></html>")
+    assert time.monotonic() - started < 5  # lxml's own CSS patterns took minutes (quadratic, under the GIL)
+
+
+def test_links_in_style_elements_and_attributes_are_rewritten_once_each():
+    out = rewritten(
+        "<html><head><style>@import 'a.css'; p { background: url(\"/p.png\") } q { background: url(/q.png) }"
+        '</style></head><body><div style="background:url(/d.png)"></div></body></html>'
+    )
+    assert "@import '/demo/20261125120000if_/http://www.presstv.ir/Detail/2026/11/20/777400/a.css'" in out
+    assert 'url("/demo/20261125120000if_/http://www.presstv.ir/p.png")' in out
+    assert "url(/demo/20261125120000if_/http://www.presstv.ir/q.png)" in out
+    assert "url(/demo/20261125120000if_/http://www.presstv.ir/d.png)" in out
+    assert out.count("if_/") == 4
+
+
+def test_a_meta_refresh_without_a_url_is_left_alone():
+    assert 'content="30"' in rewritten('<html><head><meta http-equiv="refresh" content="30"></head></html>')
+
+
+def test_framed_refuses_a_bomb_instead_of_inflating_it():
+    headers = [("Content-Type", "text/html"), ("Content-Encoding", "gzip")]
+    with pytest.raises(BodyTooLargeError, match="once decoded"):
+        framed(capture(gzip_bomb(32 * 2**20), headers), PAGE_URL, into_archive, headers)
