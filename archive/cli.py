@@ -1,7 +1,8 @@
 """The ``edittrail`` command: a few lines per command over the pipeline and index functions.
 
 Errors meant for the user (EdittrailError) become one line on stderr and exit code 1; any
-other exception is a bug and keeps its traceback.
+other exception is a bug and keeps its traceback. Options are typed and bounded by click
+(IntRange, Path), so a hostile value is a usage error (exit 2) before any work starts.
 """
 
 from __future__ import annotations
@@ -12,17 +13,16 @@ import logging
 import signal
 import threading
 from dataclasses import asdict
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from archive import pipeline
 from archive.changes import CHANGE_KINDS, classify
-from archive.cli_context import Context, ProgressBar, fail_cleanly, pass_context
+from archive.cli_context import FETCHABLE_URL, URL, Commands, Context, ProgressBar, fail_cleanly, pass_context
 from archive.cli_mirrors import mirrors
 from archive.cli_ops import status
-from archive.cli_research import export, serve, show
+from archive.cli_research import export, parse_moment, serve, show
 from archive.config import CONFIG_ENV, Config
 from archive.errors import ConfigError
 from archive.index import Index, utc_iso
@@ -30,12 +30,17 @@ from archive.index import versions as vx
 from archive.simulate.noise import NAMES as NOISE_PROFILES
 from archive.simulate.noise import describe as describe_noise
 
+MAX_LIMIT = 1_000_000
+"""The most rows a listing prints (SQLite's LIMIT takes at most 2**63 - 1)."""
+MAX_SIMULATED_ARTICLES = 2000
+"""The simulated outlet numbers its articles down from today's id; this many always fit."""
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",
-    type=click.Path(path_type=Path),
+    type=click.Path(dir_okay=False, path_type=Path),
     envvar=CONFIG_ENV,
     help=f"outlets.toml to use (default: ./outlets.toml, or ${CONFIG_ENV}).",
 )
@@ -73,7 +78,7 @@ def check_config(ctx: Context) -> None:
 @cli.command()
 @click.option("--outlet", required=True, help="Outlet name from outlets.toml.")
 @click.option("--run-id", default=None, help="Name of this run (default: time + random suffix).")
-@click.option("--url", "urls", multiple=True, help="Also fetch this article URL (repeatable).")
+@click.option("--url", "urls", type=FETCHABLE_URL, multiple=True, help="Also fetch this article URL (repeatable).")
 @pass_context
 @fail_cleanly
 def crawl(ctx: Context, outlet: str, run_id: str | None, urls: tuple[str, ...]) -> None:
@@ -87,15 +92,21 @@ def crawl(ctx: Context, outlet: str, run_id: str | None, urls: tuple[str, ...]) 
 
 @cli.command()
 @click.option("--outlet", required=True, help="Outlet name from outlets.toml.")
+@click.option(
+    "--drop-missing",
+    is_flag=True,
+    help="Forget objects that are gone from the store (default: they stay listed as missing).",
+)
 @pass_context
 @fail_cleanly
-def reindex(ctx: Context, outlet: str) -> None:
-    """Rebuild the outlet's index rows from the WARC files in its store.
+def reindex(ctx: Context, outlet: str, drop_missing: bool) -> None:
+    """Rebuild the outlet's index rows from the WARC files in its store, aside, then swap them in
+    at once; damaged objects are quarantined (exit 1) and the rest rebuilt.
 
     Example: edittrail reindex --outlet demo
     """
     with ProgressBar("indexing WARCs") as bar:
-        result = pipeline.reindex(ctx.config, outlet, progress=bar.update)
+        result = pipeline.reindex(ctx.config, outlet, progress=bar.update, drop_missing=drop_missing)
     click.echo(json.dumps(result, indent=2))
 
 
@@ -109,6 +120,7 @@ def redetect(ctx: Context, outlet: str) -> None:
 
     Example: edittrail redetect --outlet demo
     """
+    ctx.config.outlet(outlet)
     click.echo(f"redetecting {outlet}: learning its noise from every capture, then detecting again ...", err=True)
     click.echo(json.dumps(pipeline.redetect(ctx.config, outlet), indent=2))
 
@@ -189,13 +201,24 @@ def summary(ctx: Context, outlet: str, as_json: bool) -> None:
 
 @cli.command()
 @click.option("--outlet", default="demo", show_default=True, help="Outlet whose domains are served.")
-@click.option("--port", type=int, default=None, help="Port on 127.0.0.1 (default: the outlet's configured port).")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Port on 127.0.0.1 (default: the outlet's configured port; 0: any free port).",
+)
 @click.option(
     "--timeline",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="TOML timeline of events; each SIGUSR1 applies the next step.",
 )
-@click.option("--articles", type=int, default=30, show_default=True, help="Generated articles besides the sample.")
+@click.option(
+    "--articles",
+    type=click.IntRange(0, MAX_SIMULATED_ARTICLES),
+    default=30,
+    show_default=True,
+    help="Generated articles besides the sample.",
+)
 @click.option(
     "--noise",
     type=click.Choice(NOISE_PROFILES),
@@ -249,7 +272,7 @@ def resolve_article(config: Config, idx: Index, url: str, outlet: str | None) ->
 
 
 @cli.command()
-@click.argument("url")
+@click.argument("url", type=URL)
 @click.option("--outlet", default=None, help="Outlet, when the URL belongs to several.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @pass_context
@@ -273,9 +296,15 @@ def versions(ctx: Context, url: str, outlet: str | None, as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("url")
-@click.option("--from", "from_", type=int, default=None, help="Older version number (default: the one before --to).")
-@click.option("--to", type=int, default=None, help="Newer version number (default: the latest).")
+@click.argument("url", type=URL)
+@click.option(
+    "--from",
+    "from_",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Older version number (default: the one before --to).",
+)
+@click.option("--to", type=click.IntRange(min=1), default=None, help="Newer version number (default: the latest).")
 @click.option("--outlet", default=None, help="Outlet, when the URL belongs to several.")
 @pass_context
 @fail_cleanly
@@ -305,9 +334,15 @@ def diff(ctx: Context, url: str, from_: int | None, to: int | None, outlet: str 
 
 @cli.command()
 @click.option("--outlet", default=None, help="Only this outlet.")
-@click.option("--since", default=None, help="Only changes captured at or after this UTC time (ISO 8601).")
+@click.option("--since", default=None, help="Only changes captured at or after this UTC time (ISO 8601 or timestamp).")
 @click.option("--kind", type=click.Choice(CHANGE_KINDS), default=None, help="Only this kind of change.")
-@click.option("--limit", type=int, default=100, show_default=True, help="At most this many, newest first.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, MAX_LIMIT),
+    default=100,
+    show_default=True,
+    help="At most this many, newest first.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @pass_context
 @fail_cleanly
@@ -319,7 +354,7 @@ def changes(ctx: Context, outlet: str | None, since: str | None, kind: str | Non
     config = ctx.config
     if outlet:
         config.outlet(outlet)
-    since_iso = _utc_text(since) if since else None
+    since_iso = utc_iso(parse_moment(since, "--since")) if since else None
     with Index(config.index_path, readonly=True) as idx:
         rows = vx.changes(idx.db, outlet=outlet, since=since_iso, kind=kind, limit=limit)
     if as_json:
@@ -331,16 +366,6 @@ def changes(ctx: Context, outlet: str | None, since: str | None, kind: str | Non
             f"{row['to_time']}  {row['outlet']}/{row['article_id']}  {row['kind']:<13} {flag:<8}  {row['summary']}"
         )
     click.echo(f"{len(rows)} change(s)")
-
-
-def _utc_text(value: str) -> str:
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ConfigError(f"--since {value!r} is not an ISO 8601 date or time, e.g. 2026-11-20T08:00") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return utc_iso(moment)
 
 
 @cli.command()

@@ -1,16 +1,21 @@
-"""What every ``edittrail`` command shares: the lazily loaded config and the error convention.
+"""What every ``edittrail`` command shares: the lazily loaded config, the error convention and
+the argument types.
 
 Errors meant for the user (EdittrailError) become one line on stderr and exit code 1; any
-other exception is a bug and keeps its traceback.
+other exception is a bug and keeps its traceback. Bad arguments are click usage errors (exit
+2): every argument must be text (:class:`Commands`), URLs must look like URLs (:data:`URL`),
+numbers come with ranges and paths with what they must be (``click.IntRange``, ``click.Path``).
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -28,6 +33,65 @@ def fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(1)
 
     return wrapper
+
+
+class Commands(click.Group):
+    """The root group: refuses an argument that is not text before any command sees it.
+
+    On POSIX an argument is bytes; Python decodes bytes that are not UTF-8 to lone surrogates,
+    which nothing downstream (SQLite, SURT, the terminal) can encode.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        for arg in args:
+            if not _encodable(arg):
+                raise click.UsageError(
+                    f"argument {arg!r} is not valid UTF-8 text; check its encoding (or quote it)", ctx=ctx
+                )
+        return super().parse_args(ctx, args)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class UrlType(click.ParamType[str]):
+    """A URL as given on the command line: one token of printable text, at most 8kB; with a
+    scheme, ``http``/``https`` and a valid port. ``fetch=True``: a full http(s) URL to request."""
+
+    name = "url"
+    MAX_LENGTH = 8192
+
+    def __init__(self, *, fetch: bool = False) -> None:
+        self.fetch = fetch
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        example = "http://www.example.com/path"
+        if not text or len(text) > self.MAX_LENGTH or re.search(r"[\s\x00-\x1f\x7f]", text):
+            self.fail(f"{_cut(text)} is not a URL (empty, too long, or with spaces or control characters)", param, ctx)
+        try:
+            parts = urlsplit(text)
+            _ = parts.port  # a port that is no number from 0 to 65535 raises ValueError
+        except ValueError as exc:
+            self.fail(f"{_cut(text)} is not a URL ({exc}); write e.g. {example}", param, ctx)
+        has_scheme = "://" in text
+        if (has_scheme or self.fetch) and (parts.scheme.lower() not in ("http", "https") or not parts.hostname):
+            self.fail(f"{_cut(text)} is not an http(s) URL; write e.g. {example}", param, ctx)
+        return text
+
+
+def _cut(text: str, limit: int = 80) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
+
+
+URL = UrlType()
+FETCHABLE_URL = UrlType(fetch=True)
 
 
 class Context:

@@ -6,10 +6,11 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
-from archive.cli_context import Context, fail_cleanly, pass_context
+from archive.cli_context import URL, Context, fail_cleanly, pass_context
 from archive.errors import ConfigError
 
 
@@ -22,40 +23,74 @@ def parse_moment(value: str, option: str) -> datetime:
         if text.isdigit() and len(text) <= 14:
             return datetime_of(pad_timestamp(text, upper=False, name=option), name=option)
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except (ValueError, CdxQueryError):
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError, CdxQueryError):  # OverflowError: year 1 or 9999 moved by the zone
         raise ConfigError(f"{option} {value!r} is not an ISO 8601 time (2026-11-20T08:00Z) or a timestamp") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _public_url(value: str | None) -> str | None:
+    """An http(s) origin with an optional path, no query: what links are built on."""
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018  (raises on a bad port)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r}: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise click.BadParameter(f"{value!r} is not an http(s) URL such as https://archive.example.org")
+    return value.rstrip("/")
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=int, default=8000, show_default=True, help="Port to listen on (Airflow's UI has 8080).")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8000,
+    show_default=True,
+    help="Port to listen on (Airflow's UI has 8080).",
+)
+@click.option(
+    "--public-url",
+    default=None,
+    callback=lambda _ctx, _param, value: _public_url(value),
+    help="Base of the absolute links the service writes (Link headers, TimeMaps), behind a reverse proxy.",
+)
 @pass_context
 @fail_cleanly
-def serve(ctx: Context, host: str, port: int) -> None:
+def serve(ctx: Context, host: str, port: int, public_url: str | None) -> None:
     """Serve the archive read-only over HTTP: web pages, CDX API, Memento, article JSON, search.
 
     URLs follow pywb's scheme with one collection per outlet (/demo/cdx, /demo/timemap/link/URL,
     /demo/URL, /demo/TIMESTAMP/URL, /demo/TIMESTAMPid_/URL); the OpenAPI schema is at
     /openapi.json. A URL on any of an outlet's domains stands for the article on every domain.
 
-    Example: edittrail serve --host 127.0.0.1 --port 8000
+    Example: edittrail serve --host 127.0.0.1 --port 8000 --public-url https://archive.example.org
     """
     import uvicorn
 
     from archive.api import create_app
 
-    app = create_app(ctx.config)
+    app = create_app(ctx.config, public_url=public_url)
     click.echo(f"serving {ctx.config.index_path} on http://{host}:{port}/  (Ctrl-C to stop)")
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 @click.command()
 @click.option("--outlet", required=True, help="Outlet name from outlets.toml.")
-@click.option("--article", "articles", multiple=True, help="Only this article (URL on any domain; repeatable).")
+@click.option(
+    "--article", "articles", type=URL, multiple=True, help="Only this article (URL on any domain; repeatable)."
+)
 @click.option("--from", "from_", default=None, help="Only captures at or after this UTC time (ISO 8601 or timestamp).")
 @click.option("--to", default=None, help="Only captures at or before this UTC time.")
-@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="New directory for the package.")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="New (or empty) directory for the package.",
+)
 @pass_context
 @fail_cleanly
 def export(
@@ -105,7 +140,7 @@ def export(
 
 
 @click.command()
-@click.argument("url")
+@click.argument("url", type=URL)
 @click.option("--outlet", default=None, help="Outlet, when the URL belongs to several.")
 @click.option("--at", "at", default=None, help="UTC time (ISO 8601 or timestamp); default: now.")
 @click.option(
@@ -116,23 +151,48 @@ def export(
     show_default=True,
     help="text: the extracted version; html: the archived page decoded; warc: its WARC record(s).",
 )
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True, allow_dash=True, path_type=Path),
+    default=None,
+    help="Write to this file instead of standard output.",
+)
 @pass_context
 @fail_cleanly
-def show(ctx: Context, url: str, outlet: str | None, at: str | None, fmt: str) -> None:
+def show(ctx: Context, url: str, outlet: str | None, at: str | None, fmt: str, output: Path | None) -> None:
     """Print what a URL showed at a time: the last capture at or before it, on any mirror.
 
     For an article, the version live then (text), the archived page (html), or the raw
-    WARC record with the original behind a revisit (warc, gzip members: redirect to a
-    .warc.gz file).
+    WARC record with the original behind a revisit (warc, gzip members: write them to a
+    .warc.gz file with --output or a redirect; they are not written to a terminal).
 
     Example: edittrail show http://www.presstv.ir:8765/Detail/2026/11/18/777255/x --at 2026-11-20T08:00Z
     """
     from archive.show import show_capture
 
+    target = output if output is not None and str(output) != "-" else None
+    if target is None and fmt == "warc" and stdout_is_terminal():
+        raise ConfigError(
+            "--format warc is gzip-compressed binary, which can mess up your terminal; "
+            "use --output FILE.warc.gz or redirect it (> FILE.warc.gz, | warcio ...)"
+        )
     moment = parse_moment(at, "--at") if at else datetime.now(UTC)
     result = show_capture(ctx.config, url, moment, fmt, outlet)
-    if isinstance(result, bytes):
+    if target is not None:
+        data = result if isinstance(result, bytes) else (result + "\n").encode("utf-8")
+        try:
+            target.write_bytes(data)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise ConfigError(f"--output {target}: cannot write it ({reason}); choose another file") from None
+    elif isinstance(result, bytes):
         sys.stdout.buffer.write(result)
         sys.stdout.flush()
     else:
         click.echo(result)
+
+
+def stdout_is_terminal() -> bool:
+    """Whether standard output is a terminal (binary output is refused there, as curl does)."""
+    return sys.stdout.isatty()

@@ -22,11 +22,13 @@ manifest-sha256.txt          SHA-256 of every file above (``sha256sum -c manifes
 from __future__ import annotations
 
 import contextlib
+import errno
 import gc
 import hashlib
 import io
 import json
 import logging
+import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -127,8 +129,7 @@ def export(
 
     outlet = config.outlet(outlet_name)
     store = store or store_for(config, outlet)
-    if out_dir.exists() and any(out_dir.iterdir()):
-        raise ConfigError(f"{out_dir} is not empty; give a new directory for the package")
+    _check_out_dir(out_dir)
     with Index(config.index_path, readonly=True) as idx:
         selected = select_captures(idx, outlet, articles, since, until)
         if not selected:
@@ -141,35 +142,70 @@ def export(
         titles = _titles(idx, [row["record_id"] for row in selected])
     if on_total:
         on_total(len(rows))
-    (out_dir / "archive").mkdir(parents=True, exist_ok=True)
-    report = ExportReport(directory=str(out_dir), outlet=outlet.name)
-    placed = _copy_records(store, out_dir, rows.values(), report, progress)
-    warcs = sorted((out_dir / "archive").glob("*.warc.gz"))
-    _write_cdxj(out_dir / "indexes" / "index.cdxj", warcs)
-    pages = _write_pages(out_dir / "pages" / "pages.jsonl", selected, titles, outlet)
-    wacz = out_dir / f"{outlet.name}.wacz"
-    _write_wacz(wacz, warcs, pages, outlet, len(selected))
-    report.wacz = wacz.name
-    description = {
-        "outlet": outlet.name,
-        "created": utc_iso(datetime.now(UTC)),
-        "selection": {
-            "articles": list(articles),
-            "from": utc_iso(since) if since else None,
-            "to": utc_iso(until) if until else None,
-        },
-        "counts": {
-            "captures": report.captures,
-            "originals": report.originals,
-            "requests": report.requests,
-            "warcinfos": report.warcinfos,
-        },
-        "records": [asdict(r) for r in placed],
-    }
-    (out_dir / "export.json").write_text(json.dumps(description, indent=2) + "\n")
-    report.files = _write_manifest(out_dir)
-    log.info("exported outlet=%s dir=%s records=%d", outlet.name, out_dir, report.records)
-    return report
+    with _writing(out_dir):
+        (out_dir / "archive").mkdir(parents=True, exist_ok=True)
+        report = ExportReport(directory=str(out_dir), outlet=outlet.name)
+        placed = _copy_records(store, out_dir, rows.values(), report, progress)
+        warcs = sorted((out_dir / "archive").glob("*.warc.gz"))
+        _write_cdxj(out_dir / "indexes" / "index.cdxj", warcs)
+        pages = _write_pages(out_dir / "pages" / "pages.jsonl", selected, titles, outlet)
+        wacz = out_dir / f"{outlet.name}.wacz"
+        _write_wacz(wacz, warcs, pages, outlet, len(selected))
+        report.wacz = wacz.name
+        description = {
+            "outlet": outlet.name,
+            "created": utc_iso(datetime.now(UTC)),
+            "selection": {
+                "articles": list(articles),
+                "from": utc_iso(since) if since else None,
+                "to": utc_iso(until) if until else None,
+            },
+            "counts": {
+                "captures": report.captures,
+                "originals": report.originals,
+                "requests": report.requests,
+                "warcinfos": report.warcinfos,
+            },
+            "records": [asdict(r) for r in placed],
+        }
+        (out_dir / "export.json").write_text(json.dumps(description, indent=2) + "\n")
+        report.files = _write_manifest(out_dir)
+        log.info("exported outlet=%s dir=%s records=%d", outlet.name, out_dir, report.records)
+        return report
+
+
+def _check_out_dir(out_dir: Path) -> None:
+    """The package goes into a new or empty directory that can be made: say why not before any work."""
+    try:
+        if out_dir.exists():
+            if not out_dir.is_dir():
+                raise ExportError(f"{out_dir} is a file, not a directory; give a new directory for the package")
+            if any(out_dir.iterdir()):
+                raise ConfigError(f"{out_dir} is not empty; give a new directory for the package")
+            parent = out_dir
+        else:
+            parent = next(p for p in out_dir.absolute().parents if p.exists())
+            if not parent.is_dir():
+                raise ExportError(f"{out_dir}: {parent} is a file, so no directory can be made in it")
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise ExportError(f"{out_dir}: {parent} is not writable; give a directory you can write to")
+    except OSError as exc:  # e.g. no permission to look into a parent
+        raise ExportError(f"{out_dir}: {exc.strerror or exc}; give a new directory for the package") from None
+
+
+@contextlib.contextmanager
+def _writing(out_dir: Path) -> Iterator[None]:
+    """A failure to write into ``out_dir`` (disk full, a read-only or vanished directory) is the
+    user's to fix: one error naming the directory. Any other OSError is a bug and propagates."""
+    try:
+        yield
+    except OSError as exc:
+        inside = exc.filename is not None and Path(os.fsdecode(exc.filename)).absolute().is_relative_to(
+            out_dir.absolute()
+        )
+        if not inside and exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+            raise
+        raise ExportError(f"{out_dir}: cannot write the package ({exc.strerror or exc})") from exc
 
 
 def _copy_records(

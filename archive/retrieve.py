@@ -47,7 +47,25 @@ class RetrievedCapture:
 
 def retrieve(store: ObjectStore, index: Index, row: Mapping[str, Any]) -> RetrievedCapture:
     """The head of the capture ``row`` and the payload it stands for, following revisits."""
-    record = load_row(store, row)
+    return _retrieve(store, index, row)[0]
+
+
+def stored_records(store: ObjectStore, index: Index, row: Mapping[str, Any]) -> bytes:
+    """The capture's record exactly as stored and, for a revisit, the record holding its payload
+    after it: a valid ``.warc.gz`` stream.
+
+    The bytes are given only after the checks :func:`retrieve` makes on them (each record is
+    the one the index names, its digests match its content, the payload is the one the index
+    expects), so a tampered or misaligned record is an error, never output.
+    """
+    got, head, original = _retrieve(store, index, row)
+    return head + original if got.is_revisit else head
+
+
+def _retrieve(store: ObjectStore, index: Index, row: Mapping[str, Any]) -> tuple[RetrievedCapture, bytes, bytes]:
+    """The capture, and the stored bytes of its own record and of the one holding its payload."""
+    head_bytes, record = read_row(store, row)
+    data = head_bytes
     head = record
     seen = {str(row["record_id"])}
     current: Mapping[str, Any] = row
@@ -63,7 +81,7 @@ def retrieve(store: ObjectStore, index: Index, row: Mapping[str, Any]) -> Retrie
         if str(current["record_id"]) in seen:
             raise ArchiveIndexError(f"{_where(row)}: revisit records refer to each other in a loop; check the WARCs")
         seen.add(str(current["record_id"]))
-        record = load_row(store, current)
+        data, record = read_row(store, current)
     if record.info.record_type != "response":
         raise ArchiveIndexError(f"{_where(current)}: a {record.info.record_type} record, not a capture")
     if record.info.payload_digest != row["payload_digest"]:
@@ -71,17 +89,24 @@ def retrieve(store: ObjectStore, index: Index, row: Mapping[str, Any]) -> Retrie
             f"{_where(row)}: the record it refers to ({_where(current)}) has payload digest "
             f"{record.info.payload_digest}, not {row['payload_digest']}; run `edittrail audit`"
         )
-    return RetrievedCapture(
+    capture = RetrievedCapture(
         row=row,
         original=current,
         status=head.info.status,
         http_headers=head.http_headers or [],
         payload=record.payload,
     )
+    return capture, head_bytes, data
 
 
 def load_row(store: ObjectStore, row: Mapping[str, Any]) -> LoadedRecord:
     """The record an index row points at, digests checked; the id must be the row's."""
+    return read_row(store, row)[1]
+
+
+def read_row(store: ObjectStore, row: Mapping[str, Any]) -> tuple[bytes, LoadedRecord]:
+    """The stored bytes of the record an index row points at, and the record read from them,
+    digests checked; the id must be the row's."""
     data = store.read_range(row["warc"], row["offset"], row["length"])
     try:
         record = load_record(data, offset=row["offset"], name=row["warc"], verify_digests=True)
@@ -92,7 +117,7 @@ def load_row(store: ObjectStore, row: Mapping[str, Any]) -> LoadedRecord:
             f"{_where(row)}: the index expects record {row['record_id']} there but the WARC holds "
             f"{record.info.record_id}; the index is stale: run `edittrail reindex`"
         )
-    return record
+    return data, record
 
 
 def original_capture(index: Index, row: Mapping[str, Any], url: str | None = None) -> dict[str, Any] | None:

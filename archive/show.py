@@ -2,7 +2,9 @@
 
 ``edittrail show`` prints it as the extracted version (text), the archived page with its
 Content-Encoding undone (html), or the WARC record itself plus, for a revisit, the record
-holding its payload (warc: gzip members, a valid ``.warc.gz`` stream).
+holding its payload (warc: gzip members, a valid ``.warc.gz`` stream). Every record is
+checked before it is given (its id, its digests, the payload digest the index expects), as
+the web service's ``id_`` route checks it: stored bytes that were altered are an error.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from archive.errors import ConfigError
 from archive.extract.content import decode_content
 from archive.index import Index, utc_iso
 from archive.index import versions as vx
-from archive.retrieve import retrieve
+from archive.retrieve import retrieve, stored_records
 
 
 def show_capture(config: Config, url: str, moment: datetime, fmt: str, outlet: str | None = None) -> str | bytes:
@@ -31,10 +33,7 @@ def show_capture(config: Config, url: str, moment: datetime, fmt: str, outlet: s
             raise ConfigError(f"{url}: nothing captured at or before {utc_iso(moment)}; the first capture is {first}")
         store = store_for(config, chosen)
         if fmt == "warc":
-            rows = [m.row]
-            if m.row["record_type"] == "revisit":
-                rows.append(retrieve(store, idx, m.row).original)
-            return b"".join(store.read_range(r["warc"], r["offset"], r["length"]) for r in rows)
+            return stored_records(store, idx, m.row)
         if fmt == "html":
             got = retrieve(store, idx, m.row)
             body = got.payload

@@ -1,7 +1,9 @@
-"""`edittrail audit` and `edittrail backup` on a small real archive (tests.archive.test_audit's)."""
+"""The command line on a small real archive (tests.archive.test_audit's): `audit`, `backup`,
+`mirrors`, `show`, and how bad arguments are refused (tests/test_cli_fuzz.py tries many more)."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -9,7 +11,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from archive.cli import cli
-from tests.archive.test_audit import Archive
+from archive.index import Index
+from archive.warc import iter_records
+from tests.archive.test_audit import URL, Archive
 
 
 @pytest.fixture
@@ -130,3 +134,103 @@ def test_progress_bar_draws_only_on_a_terminal(monkeypatch, capsys):
         bar.update(1, 2, "warcs/demo/2026/11/24/a.warc.gz")
         bar.update(2, 2, "warcs/demo/2026/11/24/b.warc.gz")
     assert "auditing objects" in terminal.getvalue() and "100%" in terminal.getvalue()
+
+
+def assert_usage_error(result: Result, *words: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and all(word in result.output for word in words), result.output
+
+
+@pytest.mark.parametrize("limit", ["99999999999999999999999", "-1", "0", "x"])
+def test_changes_refuses_a_limit_out_of_range_before_any_query(archive, limit):
+    assert_usage_error(run(archive, "changes", "--limit", limit), "--limit")
+
+
+def test_changes_since_an_out_of_range_moment_is_one_line(archive):
+    result = run(archive, "changes", "--since", "0001-01-01T00:00+05:00")
+    assert result.exit_code == 1 and result.stderr.startswith("error: --since '0001-01-01T00:00+05:00'")
+
+
+def test_export_into_a_file_or_under_a_file_is_refused(archive, tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    assert_usage_error(run(archive, "export", "--outlet", "demo", "--out", str(afile)), "is a file")
+    result = run(archive, "export", "--outlet", "demo", "--out", str(afile / "sub"))
+    assert result.exit_code == 1
+    assert result.stderr == f"error: {afile / 'sub'}: {afile} is a file, so no directory can be made in it\n"
+
+
+@pytest.mark.parametrize("port", ["99999", "65536", "0", "-1", "99999999999999999999999"])
+def test_serve_refuses_a_port_outside_1_to_65535_instead_of_wrapping_around(archive, port):
+    assert_usage_error(run(archive, "serve", "--port", port), "--port", "1<=x<=65535")
+
+
+def test_simulate_refuses_ports_and_article_counts_out_of_range(archive):
+    assert_usage_error(run(archive, "simulate", "--port", "65536"), "--port")
+    assert_usage_error(run(archive, "simulate", "--articles", "99999999"), "--articles")
+
+
+def test_a_config_path_that_is_a_directory_is_a_usage_error(archive, tmp_path):
+    result = CliRunner().invoke(cli, ["--config", str(tmp_path), "check-config"])
+    assert_usage_error(result, "--config", "is a directory")
+
+
+def test_a_crawl_url_must_be_http_or_https(archive):
+    result = run(archive, "crawl", "--outlet", "demo", "--url", "ftp://www.presstv.ir/Detail/2026/1/1/1")
+    assert_usage_error(result, "--url", "is not an http(s) URL")
+
+
+@pytest.mark.parametrize("args", [["show", "\udcff"], ["versions", "caf\udce9"], ["audit", "--outlet", "\udcff"]])
+def test_an_argument_that_is_not_utf8_is_a_usage_error(archive, args):
+    assert_usage_error(run(archive, *args), "is not valid UTF-8 text")
+
+
+def show_warc(archive: Archive, at: str, *extra: str) -> Result:
+    return run(archive, "show", URL, "--at", at, "--format", "warc", *extra)
+
+
+def test_show_warc_writes_the_checked_records_to_output(archive, tmp_path):
+    out = tmp_path / "shown.warc.gz"
+    result = show_warc(archive, "2026-11-25T12:00Z", "--output", str(out))
+    assert result.exit_code == 0, result.output
+    with open(out, "rb") as fh:
+        assert [r.record_type for r in iter_records(fh, verify_digests=True)] == ["revisit", "response"]
+
+
+def test_show_warc_refuses_to_write_binary_to_a_terminal(archive, monkeypatch):
+    monkeypatch.setattr("archive.cli_research.stdout_is_terminal", lambda: True)
+    result = show_warc(archive, "2026-11-25T12:00Z")
+    assert result.exit_code == 1 and result.stdout_bytes == b""
+    assert "can mess up your terminal; use --output FILE.warc.gz" in result.stderr
+
+
+def test_show_warc_of_a_tampered_record_is_an_error_not_bytes(archive):
+    """The record re-compressed with a header changed and the index altered to match: only the
+    record's own WARC-Block-Digest tells, and it must be checked before anything is printed."""
+    with Index(archive.config.index_path, readonly=True) as idx:
+        (row,) = idx.db.query("SELECT * FROM captures WHERE url = ? AND record_type = 'response'", [URL])
+    data = archive.file.read_bytes()
+    start, end = row["offset"], row["offset"] + row["length"]
+    record = gzip.decompress(data[start:end])
+    assert b"text/html" in record
+    altered = gzip.compress(record.replace(b"text/html", b"TEXT/HTML"))
+    archive.file.write_bytes(data[:start] + altered + data[end:])
+    archive.sql("UPDATE captures SET length = ? WHERE record_id = ?", len(altered), row["record_id"])
+    result = show_warc(archive, "2026-11-25T10:30Z")
+    assert result.exit_code == 1 and result.stdout_bytes == b""
+    assert "WARC-Block-Digest" in result.stderr and "does not match its content" in result.stderr
+    assert result.stderr.startswith(f"error: {archive.key} at offset {row['offset']}")
+
+
+def test_show_warc_of_an_offset_into_a_record_is_an_error_not_bytes(archive):
+    archive.sql("UPDATE captures SET offset = offset + 1")
+    for at in ("2026-11-25T10:30Z", "2026-11-25T12:00Z"):
+        result = show_warc(archive, at)
+        assert result.exit_code == 1 and result.stdout_bytes == b"" and result.stderr.startswith("error: ")
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://archive.example.org", "archive.example.org", "https://a.example:99999", "https://a.example/?q=1"]
+)
+def test_serve_refuses_a_public_url_that_is_not_an_http_origin(archive, url):
+    assert_usage_error(run(archive, "serve", "--public-url", url), "--public-url", "")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -19,7 +21,10 @@ from archive.config.tables import (
     S3Options,
     Seeds,
     _Frozen,
+    _text,
     parse_duration,
+    shown,
+    toml_kind,
 )
 from archive.storage.s3_settings import S3Credentials, S3Settings, bucket_problem
 
@@ -31,23 +36,23 @@ class Outlet(_Frozen):
     """One news outlet: its domains, how to find its articles, where its WARCs go."""
 
     name: str
-    title: str = ""
+    title: str = Field(default="", max_length=1000)
     primary: str
-    mirrors: tuple[str, ...] = ()
-    media_hosts: tuple[str, ...] = ()
+    mirrors: tuple[str, ...] = Field(default=(), strict=False)
+    media_hosts: tuple[str, ...] = Field(default=(), strict=False)
     fetch_media: bool = False
     scheme: Literal["http", "https"] = "https"
     port: int | None = Field(default=None, ge=1, le=65535)
     article_pattern: str
     schedule: str = "0 */3 * * *"
     store: str
-    extractor: str = "generic"
+    extractor: str = Field(default="generic", pattern=r"^[a-z][a-z0-9_]{0,39}$")
     host_overrides: Mapping[str, str] = Field(default_factory=dict)
     seeds: Seeds = Seeds()
     politeness: Politeness = Politeness()
     crawl: CrawlLimits = CrawlLimits()
     revisit: Revisit = Revisit()
-    alerts: tuple[AlertChannel, ...] = ()
+    alerts: tuple[AlertChannel, ...] = Field(default=(), strict=False)
     s3: S3Options | None = None
     divergence_window: int = 6 * 3600
     """Seconds a domain may show another version of an article than its current one (lagging behind
@@ -56,11 +61,8 @@ class Outlet(_Frozen):
 
     @field_validator("divergence_window", mode="before")
     @classmethod
-    def _window(cls, value: Any) -> int:
-        seconds = parse_duration(value)
-        if seconds < 1:
-            raise ValueError("must be at least 1s, e.g. '6h'")
-        return seconds
+    def _window(cls, value: object) -> int:
+        return parse_duration(value, minimum=1)
 
     @field_validator("name")
     @classmethod
@@ -74,12 +76,17 @@ class Outlet(_Frozen):
 
     @field_validator("primary", "mirrors", "media_hosts", mode="before")
     @classmethod
-    def _hosts(cls, value: Any) -> Any:
-        hosts = [value] if isinstance(value, str) else value
+    def _hosts(cls, value: object) -> Any:
+        if isinstance(value, str):
+            hosts: list[object] = [value]
+        elif isinstance(value, list | tuple):
+            hosts = list(value)
+        else:
+            raise ValueError(f"must be a host name or an array of host names, not {toml_kind(value)}")
         for host in hosts:
             if not isinstance(host, str) or not _HOSTNAME.match(host):
                 raise ValueError(
-                    f"{host!r} is not a bare host name: write e.g. 'www.example.com' (no scheme, port or path)"
+                    f"{shown(host)} is not a bare host name: write e.g. 'www.example.com' (no scheme, port or path)"
                 )
         return value
 
@@ -88,7 +95,7 @@ class Outlet(_Frozen):
     def _pattern(cls, value: str) -> str:
         try:
             compiled = re.compile(value)
-        except re.error as exc:
+        except (re.error, OverflowError, RecursionError) as exc:  # a huge repeat count, deep nesting
             raise ValueError(f"is not a valid regular expression: {exc}") from None
         if "id" not in compiled.groupindex:
             raise ValueError("needs a named group (?P<id>...) that captures the article's canonical id")
@@ -97,31 +104,40 @@ class Outlet(_Frozen):
     @field_validator("schedule")
     @classmethod
     def _schedule(cls, value: str) -> str:
-        if value.startswith("@") or not croniter.is_valid(value):
-            raise ValueError(f"{value!r} is not a five-field cron expression such as '0 */3 * * *'")
+        """Exactly five fields (croniter also takes seconds and years, Airflow does not), and it must fire."""
+        if len(value.split()) != 5 or not croniter.is_valid(value):
+            raise ValueError(f"{shown(value)} is not a five-field cron expression such as '0 */3 * * *'")
+        try:
+            croniter(value, datetime(2000, 1, 1, tzinfo=UTC)).get_next(datetime)
+        except ValueError:  # CroniterBadDateError: e.g. '0 0 31 2 *', no such day
+            raise ValueError(f"{shown(value)} never fires (no such date); check the day and month fields") from None
         return value
 
     @field_validator("store")
     @classmethod
     def _store(cls, value: str) -> str:
+        _text(value, "file://<dir> or s3://<bucket>[/<prefix>]")
         scheme = value.split("://", 1)[0] if "://" in value else ""
         if scheme not in ("file", "s3"):
-            raise ValueError(f"{value!r} must start with file:// (a directory) or s3:// (bucket/prefix)")
+            raise ValueError(f"{shown(value)} must start with file:// (a directory) or s3:// (bucket/prefix)")
         if value == f"{scheme}://":
-            raise ValueError(f"{value!r} names no location: write e.g. file://data/store")
+            raise ValueError(f"{shown(value)} names no location: write e.g. file://data/store")
         if scheme == "s3":
             problem = bucket_problem(value.removeprefix("s3://").partition("/")[0])
             if problem:
-                raise ValueError(f"{value!r}: {problem}; write s3://<bucket>[/<prefix>]")
+                raise ValueError(f"{shown(value)}: {problem}; write s3://<bucket>[/<prefix>]")
         return value
 
     @field_validator("host_overrides")
     @classmethod
     def _overrides(cls, value: Mapping[str, str]) -> Mapping[str, str]:
         for host, address in value.items():
-            parts = address.split(".")
-            if len(parts) != 4 or not all(p.isdigit() and 0 <= int(p) <= 255 for p in parts):
-                raise ValueError(f"address {address!r} for {host!r} must be an IPv4 address such as '127.0.0.1'")
+            try:
+                ipaddress.IPv4Address(address)  # ASCII digits only, no leading zeros
+            except ValueError:
+                raise ValueError(
+                    f"address {shown(address)} for {shown(host)} must be an IPv4 address such as '127.0.0.1'"
+                ) from None
         return dict(value)
 
     @model_validator(mode="after")
@@ -175,6 +191,11 @@ class Outlet(_Frozen):
         """Origin for a domain of this outlet, e.g. ``https://www.presstv.ir``."""
         port = f":{self.port}" if self.port else ""
         return f"{self.scheme}://{host}{port}"
+
+    @property
+    def served_locally(self) -> bool:
+        """Whether ``host_overrides`` point the outlet's names at this machine (the simulated outlet)."""
+        return any(address.startswith("127.") or address == "::1" for address in self.host_overrides.values())
 
     def article_id(self, url: str) -> str | None:
         """The canonical article id of a URL on any of the outlet's domains, or None."""

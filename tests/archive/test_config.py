@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -247,3 +248,162 @@ def test_an_invalid_bucket_name_is_refused_at_load(tmp_path, bucket):
     message = error_of(tmp_path, GOOD.replace("file://store", f"s3://{bucket}/prefix"))
     assert f"{tmp_path / 'outlets.toml'}: outlets.x.store:" in message
     assert f"bucket name {bucket!r} is not valid" in message and "s3://<bucket>[/<prefix>]" in message
+
+
+CRAWL = GOOD + "[outlets.x.crawl]\n"
+REVISIT = GOOD + "[outlets.x.revisit]\n"
+S3_TABLE = S3_GOOD + "[outlets.x.s3]\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "expected"),
+    [  # each of these was a TypeError traceback from inside a validator
+        (GOOD.replace('"www.example.com"', "5"), "outlets.x.primary", "not an integer"),
+        (CRAWL + "max_page_size = 1.5", "outlets.x.crawl.max_page_size", "not a float"),
+        (CRAWL + "max_page_size = [1]", "outlets.x.crawl.max_page_size", "not an array"),
+        (REVISIT + "offsets = 5", "outlets.x.revisit.offsets", "not an integer"),
+        (REVISIT + "offsets = [1.5]", "outlets.x.revisit.offsets", "not a float"),
+        (REVISIT + "then_every = 1.5", "outlets.x.revisit.then_every", "not a float"),
+        (GOOD + "divergence_window = 2.5", "outlets.x.divergence_window", "not a float"),
+        (GOOD + 'divergence_window = ["6h"]', "outlets.x.divergence_window", "not an array"),
+        (S3_TABLE + "part_size = 5.5", "outlets.x.s3.part_size", "not a float"),
+        (GOOD + "divergence_window = 1979-05-27", "outlets.x.divergence_window", "not a date/time"),
+        (GOOD.replace('["example.net"]', "5"), "outlets.x.mirrors", "not an integer"),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_a_config_error_naming_file_key_and_type(tmp_path, text, key, expected):
+    message = error_of(tmp_path, text)
+    assert message.startswith(f"{tmp_path / 'outlets.toml'}: {key}: ")
+    assert expected in message
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        ('port = "18765"', "port"),
+        ('fetch_media = "yes"', "fetch_media"),
+        ("fetch_media = 1", "fetch_media"),
+        ("[outlets.x.crawl]\nmax_articles = true", "crawl.max_articles"),
+        ("[outlets.x.crawl]\nretries = 1.0", "crawl.retries"),
+        ('[outlets.x.politeness]\ndownload_delay = "1"', "politeness.download_delay"),
+        ("[outlets.x.politeness]\nautothrottle = 0", "politeness.autothrottle"),
+    ],
+)
+def test_numbers_and_booleans_must_have_their_toml_type_not_be_coerced(tmp_path, line, key):
+    message = error_of(tmp_path, GOOD + line + "\n")
+    assert f"outlets.x.{key}: Input should be a valid" in message and "; write " in message
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('max_page_size = "0"', "'0' is less than 1kB"),  # Scrapy reads 0 as no limit
+        ('max_page_size = "0MB"', "'0MB' is less than 1kB"),
+        ("max_page_size = 0", "0 is less than 1kB"),
+        ("max_page_size = true", "not a boolean"),  # was 1 byte
+        ("max_page_size = 10000000000000000000000", "is more than 4GiB"),
+        ('max_page_size = "5GiB"', "is more than 4GiB"),
+        ('warc_max_size = "0"', "'0' is less than 100kB"),  # passed, then every crawl died
+        ('warc_max_size = "0.1"', "'0.1' is less than 100kB"),
+        ("warc_max_size = 10000000000000000000000", "is more than 1TiB"),
+        ('warc_max_size = "99999999999999999999999999TB"', "is not a size"),
+        ("max_articles = 10000000000000000000000", "less than or equal to 1000000"),
+        ("max_articles = 0", "greater than or equal to 1"),
+    ],
+)
+def test_sizes_and_counts_are_bounded(tmp_path, line, expected):
+    message = error_of(tmp_path, CRAWL + line + "\n")
+    assert f"outlets.x.crawl.{line.split()[0]}: " in message and expected in message
+
+
+def test_the_integer_and_string_forms_of_a_size_agree():
+    for text, number in [("4096", 4096), ("1kB", 1000), ("1KiB", 1024), ("1.5MB", 1_500_000), ("0", 0)]:
+        assert parse_size(text, minimum=0) == parse_size(number, minimum=0) == number
+    for bad in ("0", 0, "0MB", "0.1"):
+        with pytest.raises(ValueError, match="is less than"):
+            parse_size(bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "expected"),
+    [
+        (REVISIT + 'offsets = ["1s", 99999999999999999999999]', "revisit.offsets", "is more than 3650d"),
+        (REVISIT + 'offsets = ["3651d"]', "revisit.offsets", "is more than 3650d"),
+        (REVISIT + "then_every = 10000000000000000000000", "revisit.then_every", "is more than 3650d"),
+        (REVISIT + 'then_every = "0s"', "revisit.then_every", "is less than 1s"),
+        (REVISIT + "max_per_run = 10000000000000000000000", "revisit.max_per_run", "less than or equal to 1000000"),
+        (GOOD + 'divergence_window = "999999w"', "divergence_window", "is more than 3650d"),
+        (GOOD + "divergence_window = -1", "divergence_window", "is less than 1s"),
+        (GOOD + "divergence_window = true", "divergence_window", "not a boolean"),
+    ],
+)
+def test_durations_are_bounded(tmp_path, text, key, expected):
+    message = error_of(tmp_path, text + "\n")
+    assert f"outlets.x.{key}: " in message and expected in message
+
+
+def test_the_longest_durations_load(tmp_path):
+    outlet = load_text(tmp_path, REVISIT + 'offsets = ["15m", "3650d"]\nthen_every = "3650d"\n').outlet("x")
+    assert outlet.revisit.offsets == (900, 3650 * 86400) and outlet.revisit.then_every == 3650 * 86400
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    ["0 0 * * * 0", "0 0 * * * 0 2030", "0 0 * *", "@daily", "@hourly", "0 0 31 2 *", "0 0 30 2 *", "61 * * * *"],
+)
+def test_a_schedule_is_exactly_five_cron_fields_that_fire(tmp_path, schedule):
+    message = error_of(tmp_path, GOOD + f'schedule = "{schedule}"\n')
+    assert "outlets.x.schedule: " in message and ("five-field" in message or "never fires" in message)
+
+
+@pytest.mark.parametrize("schedule", ["*/30 * * * *", "0 0 29 2 *", "17 4 * * mon-fri", "0 0 L * *"])
+def test_five_field_schedules_load(tmp_path, schedule):
+    assert load_text(tmp_path, GOOD + f'schedule = "{schedule}"\n').outlet("x").schedule == schedule
+
+
+@pytest.mark.parametrize("address", ["١٢٧.0.0.1", "127.000.0.1", "127.0.0.256", "::1", "127.0.0.1 ", ""])
+def test_an_override_address_must_be_a_plain_ipv4_address(tmp_path, address):
+    message = error_of(tmp_path, GOOD + f'[outlets.x.host_overrides]\n"example.net" = "{address}"\n')
+    assert "outlets.x.host_overrides: " in message and "IPv4 address" in message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (GOOD.replace("(?P<id>\\d+)", "(?P<id>a{99999999999})"), "not a valid regular expression"),  # OverflowError
+        (GOOD.replace("(?P<id>\\d+)", "(" * 2000 + "(?P<id>x)" + ")" * 2000), "not a valid regular expression"),
+        (GOOD + '[outlets.x.seeds]\nsections = ["/a b"]', "outlets.x.seeds.sections"),
+        (GOOD + '[outlets.x.politeness]\nuser_agent = "a\\r\\nX-Injected: 1"', "outlets.x.politeness.user_agent"),
+        (GOOD + 'extractor = "../evil"', "outlets.x.extractor"),
+        (GOOD + '[settings]\ndata_dir = "a\\u0000b"', "settings.data_dir"),
+        (S3_TABLE + 'endpoint_url = "http://[::1"', "outlets.x.s3.endpoint_url"),
+        (S3_TABLE + 'endpoint_url = "http://s3.example.com:99999"', "outlets.x.s3.endpoint_url"),
+        (S3_TABLE + 'region = "eu west"', "outlets.x.s3.region"),
+    ],
+)
+def test_strings_that_would_fail_later_are_refused_at_load(tmp_path, text, expected):
+    assert expected in error_of(tmp_path, text + "\n")
+
+
+def test_a_key_with_a_line_break_is_quoted_so_the_error_stays_one_line(tmp_path):
+    message = error_of(tmp_path, GOOD + '"a\\u2028b" = 1\n')
+    assert message.count("\n") == 0 and "outlets.x.'a\\u2028b': is not a known key" in message
+
+
+@pytest.mark.parametrize("make", ["directory", "huge", "nul"])
+def test_a_config_path_that_is_no_readable_file_is_a_config_error(tmp_path, make):
+    path = {"directory": tmp_path, "huge": tmp_path / "huge.toml", "nul": tmp_path / "a\x00b"}[make]
+    if make == "huge":
+        path.write_bytes(b"# " + b"x" * (1 << 20) + b"\n")
+    with pytest.raises(ConfigError, match=r"is a directory|larger than 1MiB|cannot read the config file") as info:
+        load_config(path)
+    assert str(info.value).startswith(str(path))
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_an_unreadable_config_file_is_a_config_error(tmp_path):
+    path = tmp_path / "outlets.toml"
+    path.write_text(GOOD)
+    path.chmod(0)
+    with pytest.raises(ConfigError, match="no permission to read the config file"):
+        load_config(path)

@@ -17,10 +17,10 @@ from scrapy.utils.test import get_crawler
 from archive.config import load_config
 from archive.errors import ArchiveIndexError
 from archive.index import Index
-from archive.retrieve import capture_by_id, original_capture, retrieve
+from archive.retrieve import capture_by_id, original_capture, retrieve, stored_records
 from archive.storage import warc_object_key
 from archive.storage.local import LocalStore
-from archive.warc import iter_records
+from archive.warc import WarcReadError, iter_records
 from spiders.middlewares import WarcCaptureMiddleware
 from tests.support import write_config
 
@@ -161,3 +161,52 @@ def test_a_stale_index_row_is_caught_not_trusted(archive):
     wrong = {**row[0], "offset": other[0]["offset"], "length": other[0]["length"]}
     with pytest.raises(ArchiveIndexError, match="the index is stale"):
         archive.retrieve(wrong)
+
+
+def test_stored_records_give_a_revisit_and_its_original_as_a_warc_stream(archive):
+    archive.crawl((URL, 200, PAGE))
+    archive.crawl((URL, 200, PAGE))
+    first, second = archive.rows()
+    with Index(archive.config.index_path, readonly=True) as idx:
+        data = stored_records(archive.store, idx, second)
+        assert stored_records(archive.store, idx, first) == archive.store.read_range(
+            first["warc"], first["offset"], first["length"]
+        )
+    infos = list(iter_records(io.BytesIO(data), verify_digests=True))
+    assert [(i.record_type, i.record_id) for i in infos] == [
+        ("revisit", second["record_id"]),
+        ("response", first["record_id"]),
+    ]
+
+
+def rewrite_member(archive: Archive, row: dict, old: bytes, new: bytes) -> dict:
+    """Recompress the row's gzip member with ``old`` replaced: the gzip stays valid, the record's
+    WARC-Block-Digest no longer matches. The row comes back with the new length, as if the
+    index had been altered to match."""
+    path = archive.store.root / row["warc"]
+    data = path.read_bytes()
+    start, end = row["offset"], row["offset"] + row["length"]
+    member = gzip.decompress(data[start:end])
+    assert old in member
+    altered = gzip.compress(member.replace(old, new))
+    path.write_bytes(data[:start] + altered + data[end:])
+    return {**row, "length": len(altered)}
+
+
+def test_a_tampered_record_is_refused_not_given(archive):
+    archive.crawl((URL, 200, PAGE))
+    (row,) = archive.rows()
+    tampered = rewrite_member(archive, row, b"text/html", b"TEXT/HTML")
+    with Index(archive.config.index_path, readonly=True) as idx:
+        with pytest.raises(WarcReadError, match=r"WARC-Block-Digest .* does not match its content"):
+            stored_records(archive.store, idx, tampered)
+        with pytest.raises(WarcReadError, match="WARC-Block-Digest"):
+            archive.retrieve(tampered)
+
+
+def test_an_offset_into_the_middle_of_a_record_is_refused_not_given(archive):
+    archive.crawl((URL, 200, PAGE))
+    (row,) = archive.rows()
+    for shift in (1, 10, -1):
+        with Index(archive.config.index_path, readonly=True) as idx, pytest.raises((WarcReadError, ArchiveIndexError)):
+            stored_records(archive.store, idx, {**row, "offset": row["offset"] + shift})

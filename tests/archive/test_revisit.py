@@ -3,8 +3,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from archive.config import Revisit
+from archive.config.tables import MAX_DURATION
 from archive.revisit import due_articles, is_due, last_due_moment
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -49,3 +51,33 @@ def test_due_articles_most_overdue_first_and_capped():
 def test_revisit_config_rejects_unordered_offsets():
     with pytest.raises(ValueError, match="increasing order"):
         Revisit(offsets=("1h", "15m"))
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"offsets": ("1s", 99999999999999999999999)},  # passed check-config, then crawl died in OverflowError
+        {"offsets": ("3651d",)},
+        {"then_every": 10**23},
+        {"then_every": "9999999999w"},
+        {"offsets": 5},
+        {"offsets": (1.5,)},
+        {"offsets": (True,)},
+        {"then_every": 1.5},
+        {"then_every": "0s"},
+        {"max_per_run": 10**22},
+        {"max_per_run": True},
+    ],
+)
+def test_revisit_config_refuses_wrong_types_and_unbounded_values(bad):
+    with pytest.raises(ValidationError) as info:
+        Revisit(**bad)
+    assert all(error["type"] != "assertion_error" for error in info.value.errors())
+
+
+def test_the_longest_schedule_allowed_computes_without_overflow():
+    longest = Revisit(offsets=("1s", "3650d"), then_every="3650d", max_per_run=1_000_000)
+    assert longest.offsets == (1, MAX_DURATION) and longest.then_every == MAX_DURATION
+    now = T0 + timedelta(days=20 * 365)
+    assert last_due_moment(T0, now, longest) == T0 + timedelta(seconds=2 * MAX_DURATION)
+    assert is_due(T0, T0, T0 + timedelta(seconds=1), longest)
