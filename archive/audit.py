@@ -8,18 +8,23 @@ payload digests are recomputed, and every index row must find, at its offset, a 
 its record id, type, target URI, length and payload digest. A revisit row must also resolve
 to the record holding its payload. Anything else is a problem: the report lists each one
 with where it is and what to do, and ``ok`` is false.
+
+What the index step quarantined (archive.index.quarantine: damaged, changed or missing
+objects, only partly indexed or not at all) is listed too, with the index's reason, and is
+a problem until a repaired object is indexed whole again.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, cast
 
 from archive.config import Config
 from archive.errors import EdittrailError, StoreError
 from archive.index import CAPTURE_RECORD_TYPES, Index
+from archive.index import quarantine as qx
 from archive.retrieve import capture_by_id, original_capture
 from archive.storage import HashingReader, ObjectStore
 from archive.storage.s3_settings import S3Credentials
@@ -74,6 +79,8 @@ class _Tally:
     rows: int = 0
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    damaged: set[str] = field(default_factory=set)
+    """Objects the audit found damaged, unreadable or changed (not merely indexed in part)."""
 
 
 Progress = Callable[[int, int, str], None]
@@ -100,8 +107,8 @@ def audit(store: ObjectStore, index: Index, outlet: str, progress: Progress | No
     stored = {obj.key: obj.size for obj in store.list(f"warcs/{outlet}/") if obj.key.endswith(".warc.gz")}
     for key in sorted(indexed.keys() - stored.keys()):
         tally.problems.append(
-            f"{key}: in the index but missing from the store; restore it from a backup of the store, "
-            "or run `edittrail reindex` to drop its rows"
+            f"{key}: in the index but missing from the store; restore it from a backup of the store (`edittrail "
+            f"reindex --outlet {outlet}` would drop its rows and list it as missing until it is back)"
         )
     for warc, count in _rows_without_object(index, outlet):
         tally.problems.append(f"{warc}: {count} index rows point at an object the index never stored; run reindex")
@@ -110,14 +117,16 @@ def audit(store: ObjectStore, index: Index, outlet: str, progress: Progress | No
         tally.notes.append(f"{len(unindexed)} stored objects are not indexed yet (the next index step adds them)")
     unrecorded = 0
     both = sorted(stored.keys() & indexed.keys())
+    unproven = {e.key for e in qx.entries(index.db, outlet) if e.recorded_sha256 is None}  # damaged from the start
     for done, key in enumerate(both, 1):
-        expected = indexed[key]["sha256"] or _recorded_sha256(store, key)
+        expected = (None if key in unproven else indexed[key]["sha256"]) or _recorded_sha256(store, key)
         unrecorded += expected is None
         _audit_object(store, index, key, indexed[key], expected, tally)
         if progress is not None:
             progress(done, len(both), key)
     if unrecorded:
         tally.notes.append(f"{unrecorded} objects have no recorded SHA-256; their record digests were checked instead")
+    tally.problems += quarantine_problems(index, outlet, stored.keys(), tally.damaged)
     return AuditReport(
         outlet, store.url, tally.objects, tally.records, tally.rows, tuple(tally.problems), tuple(tally.notes)
     )
@@ -152,11 +161,14 @@ def _audit_object(
                         )
             except WarcReadError as exc:  # damaged records: the rest of the bytes still get hashed
                 problems.append(f"{exc} (found by the audit; the object is damaged)")
+                tally.damaged.add(key)
             stream.drain()
             complete = True
     except StoreError as exc:
         problems.append(f"{exc} (found by the audit; the object is unreadable)")
+        tally.damaged.add(key)
     if complete and expected_sha256 and stream.hexdigest() != expected_sha256:
+        tally.damaged.add(key)
         problems.append(
             f"{key}: SHA-256 {stream.hexdigest()[:16]}… differs from the {expected_sha256[:16]}… recorded when it "
             "was stored and indexed: the object changed in the store; restore it from a backup copy and keep the "
@@ -171,6 +183,22 @@ def _audit_object(
         problems = [*problems[:MAX_LINES_PER_OBJECT], f"{key}: … and {more} more problem(s) in this object"]
     tally.problems += problems
     log.info("audited warc=%s rows=%d problems=%d", key, tally.rows, len(problems))
+
+
+def quarantine_problems(index: Index, outlet: str, stored: Iterable[str], damaged: set[str]) -> list[str]:
+    """One line per quarantined object, with the index's reason; one that the audit just read
+    whole (repaired in place) is still listed, since only part of it, or none, is indexed."""
+    present = set(stored)
+    lines = []
+    for entry in qx.entries(index.db, outlet):
+        if entry.key in present and entry.key not in damaged:
+            lines.append(
+                f"{entry.key}: quarantined ({entry.kind}) by the index since {entry.quarantined_at} ({entry.error}), "
+                f"but it reads whole now: run `edittrail reindex --outlet {outlet}` to index it whole"
+            )
+        else:
+            lines.append(entry.line())
+    return lines
 
 
 def _compare(index: Index, key: str, record: WarcRecordInfo, row: Mapping[str, Any]) -> list[str]:

@@ -30,9 +30,10 @@ DOMAIN_STYLE = {"serving": "green", "redirect": "yellow"}
 def status(ctx: Context, outlet: str | None, runs: int, as_json: bool) -> None:
     """What is healthy and what is not, per outlet.
 
-    The last runs (ok/failed, duration, captures, bytes, HTTP statuses, errors, new versions
-    and changes), the spool backlog, the store's WARC objects, each domain's state and the
-    alert deliveries that failed. Problems are listed last, one line each.
+    The last runs (ok/failed and why, duration, captures, bytes, HTTP statuses, errors, new
+    versions and changes), the spool backlog, the store's WARC objects and those quarantined
+    as damaged, each domain's state and the alert deliveries that failed. Problems are listed
+    last, one line each.
 
     Example: edittrail status --outlet demo
     """
@@ -51,10 +52,14 @@ def status(ctx: Context, outlet: str | None, runs: int, as_json: bool) -> None:
 def render(console: Console, status: OutletStatus) -> None:
     console.print(Text(f"outlet {status.outlet}", style="bold underline"))
     console.print(runs_table(status.runs) if status.runs else "no crawl run yet")
+    for run in status.runs:
+        if run.failure:
+            console.print(Text(f"run {run.run_id} failed: {run.failure}", style=STATE_STYLE["failed"]))
+    quarantined = f", {len(status.quarantined)} quarantined" if status.quarantined else ""
     console.print(
         f"spool: {status.spool.files} closed WARC file(s), {status.spool.open_files} open, "
         f"{status.spool.damaged_files} damaged, {size(status.spool.bytes)}    "
-        f"store: {status.store_objects} WARC object(s), {size(status.store_bytes)}"
+        f"store: {status.store_objects} WARC object(s){quarantined}, {size(status.store_bytes)}"
     )
     if status.domains:
         domains = Table("domain", "state", "since", "last success", "last error", title="domains", title_justify="left")

@@ -12,26 +12,35 @@ import logging
 import os
 import re
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO, cast
+from typing import Any
+from urllib.parse import urlsplit
 
 from archive.carryover import carried_over
 from archive.config import Config, Outlet
 from archive.crawljob import CrawlJob, Seed
-from archive.errors import CaptureError, ConfigError, StoreError
+from archive.errors import ArchiveIndexError, CaptureError, ConfigError, StoreError
 from archive.index import Index, utc_iso
+from archive.index import quarantine as qx
+from archive.index.aside import aside_index
+from archive.index.objects import Progress, index_objects, quarantine_missing
+from archive.index.quarantine import QuarantineError
 from archive.mirrors.run import record_crawl_health, send_domain_alerts, with_accepted_mirrors
 from archive.revisit import due_articles
-from archive.storage import HashingReader, ObjectStore, open_store, warc_object_key
+from archive.runreports import (
+    REPORT_SUFFIX,
+    keep_report_with_warcs,
+    report_object_key,
+    spool_unfiled_reports,
+)
+from archive.storage import ObjectStore, open_store, warc_object_key
 from archive.storage.s3_settings import S3Credentials
-from archive.warc import SpoolRecovery, iter_records, recover_spool
+from archive.warc import SpoolRecovery, recover_spool
 
 log = logging.getLogger(__name__)
 
@@ -94,11 +103,9 @@ def plan(
     """
     outlet = config.outlet(outlet_name)
     for url in articles:
-        if outlet.article_id(url) is None:
-            raise ConfigError(
-                f"{url} is not an article URL of outlet {outlet.name} (domains: {', '.join(outlet.domains)}; "
-                f"article_pattern in {config.path})"
-            )
+        problem = requested_url_problem(outlet, url)
+        if problem is not None:
+            raise ConfigError(f"{url} is not an article URL of outlet {outlet.name}: {problem}")
     run_id = safe_run_id(run_id) if run_id else new_run_id()
     now = now or datetime.now(UTC)
     due = revisits_due(config, outlet, now)
@@ -138,6 +145,24 @@ def plan(
         "revisits": len(due),
         "carried_over": len(carried),
     }
+
+
+def requested_url_problem(outlet: Outlet, url: str) -> str | None:
+    """Why an operator's ``--url`` cannot be crawled, or None: it must be an article of one of
+    the outlet's domains at the outlet's own scheme and port (the crawl's scope)."""
+    try:
+        parts = urlsplit(url.strip())
+        host, port = (parts.hostname or "").lower(), parts.port
+    except ValueError as exc:
+        return f"the URL is malformed ({exc})"
+    if host not in outlet.domains:
+        return f"{host or 'its host'} is not one of its domains ({', '.join(outlet.domains)})"
+    default = {"http": 80, "https": 443}.get(outlet.scheme)
+    if parts.scheme.lower() != outlet.scheme or (port or default) != (outlet.port or default):
+        return f"the outlet is crawled at {outlet.base_url(host)} (scheme and port in the config)"
+    if outlet.article_id(url) is None:
+        return f"its path does not match article_pattern {outlet.article_pattern!r}"
+    return None
 
 
 def revisits_due(config: Config, outlet: Outlet, now: datetime) -> list[str]:
@@ -204,6 +229,8 @@ def crawl(config: Config, job_path: str | Path) -> dict[str, Any]:
     record_crawl_health(config, outlet.name, report)
     if returncode != 0:
         raise CaptureError(f"crawl of {outlet.name} (run {job.run_id}) exited with {returncode}; see {log_file}")
+    if not report["exchanges_archived"] and (job.seeds or job.articles):
+        raise NothingArchivedError(nothing_archived_message(outlet, job.run_id, report, log_file))
     result = CrawlResult(job.run_id, returncode, report, str(log_file))
     log.info(
         "crawl finished outlet=%s run=%s exchanges=%s errors=%s reason=%s",
@@ -220,33 +247,25 @@ def crawl(config: Config, job_path: str | Path) -> dict[str, Any]:
     }
 
 
-REPORT_SUFFIX = ".report.json"
+class NothingArchivedError(CaptureError):
+    """A crawl with work to do that archived no HTTP exchange from any domain: nothing answered."""
 
 
-def keep_report_with_warcs(job: CrawlJob, report: dict[str, Any]) -> Path:
-    """A copy of the run report in the spool, so the store step files it with the run's WARCs.
-
-    Named like the run's WARC files (``<prefix>-<start time>.report.json``) and partitioned by
-    the same day, under ``reports/`` rather than ``warcs/``: whatever reads ``warcs/`` (the
-    index, the audit, a researcher's ``warcio index warcs/...``) finds only WARC files there.
-    """
-    started = datetime.fromisoformat(str(report["started_at"])).astimezone(UTC)
-    path = job.warc_dir / f"{job.warc_prefix}-{started.strftime('%Y%m%d%H%M%S')}{REPORT_SUFFIX}"
-    shutil.copyfile(job.report, path)
-    return path
-
-
-def report_object_key(outlet: str, filename: str) -> str | None:
-    """``reports/<outlet>/YYYY/MM/DD/<prefix>-<time>.report.json``, the day the crawl started.
-
-    WARC files are filed by the day each was opened, so a crawl that runs past midnight UTC
-    has its report under the first day and its later WARCs under the next.
-    """
-    stem = filename.removesuffix(REPORT_SUFFIX)
-    stamp = stem.rsplit("-", 1)[-1]
-    if len(stamp) != 14 or not stamp.isdigit():
-        return None
-    return f"reports/{outlet}/{stamp[0:4]}/{stamp[4:6]}/{stamp[6:8]}/{filename}"
+def nothing_archived_message(outlet: Outlet, run_id: str, report: dict[str, Any], log_file: Path) -> str:
+    """The reason per domain, and where to look: the usual cause on a laptop is a stopped simulator."""
+    dead = report.get("dead_domains") or {}
+    states = report.get("dead_domain_states") or {}
+    reasons = "; ".join(f"{host}: {states.get(host, 'dead')} ({reason})" for host, reason in dead.items())
+    message = (
+        f"crawl of {outlet.name} (run {run_id}) archived nothing from any domain: "
+        f"{reasons or 'no domain answered'}; see {log_file}"
+    )
+    if outlet.served_locally:
+        message += (
+            f". The outlet's host_overrides point at this machine: is the simulated outlet running? "
+            f"Start it with `edittrail simulate --outlet {outlet.name}` (it serves on the outlet's port)"
+        )
+    return message
 
 
 def stop_gracefully(process: subprocess.Popen[bytes]) -> int:
@@ -286,14 +305,16 @@ def store(config: Config, outlet_name: str, credentials: S3Credentials | None = 
     articles are rediscovered from them, and known articles are re-planned by the revisit
     schedule, which counts only indexed captures.
 
-    Files left by earlier failed runs are picked up too. A file that cannot be stored stays
-    in the spool, an open file damaged before its torn tail is renamed ``.warc.gz.damaged``
-    for an operator, and in both cases the step fails after trying the others.
+    Files left by earlier failed runs are picked up too, and so are run reports no one put in
+    the spool (``spool_unfiled_reports``: a crawl whose parent was killed). A file that cannot
+    be stored stays in the spool, an open file damaged before its torn tail is renamed
+    ``.warc.gz.damaged`` for an operator, and in both cases the step fails after trying the others.
     """
     outlet = config.outlet(outlet_name)
     target = store_for(config, outlet, credentials)
     spool = config.spool_dir(outlet.name)
     recovery = recover_spool(spool) if spool.exists() else SpoolRecovery()
+    unfiled = spool_unfiled_reports(config, outlet.name)
     stored: list[str] = []
     reports: list[str] = []
     failed: list[str] = []
@@ -311,6 +332,8 @@ def store(config: Config, outlet_name: str, credentials: S3Credentials | None = 
             continue
         path.unlink()
         (reports if is_report else stored).append(obj.key)
+        if path in unfiled:
+            unfiled[path].touch()
     if failed:
         raise StoreError(
             f"{len(failed)} WARC file(s) of {outlet.name} stay in {spool} and will be retried: {failed[0]}…"
@@ -346,8 +369,8 @@ def store(config: Config, outlet_name: str, credentials: S3Credentials | None = 
 # -- index --------------------------------------------------------------------------------
 
 
-Progress = Callable[[int, int, str], None]
-"""Called after each object with (objects done, objects to do, object key): the CLI's progress bar."""
+SWAP_ATTEMPTS = 3
+"""How often a rebuild catches up with objects indexed meanwhile before it gives up its swap."""
 
 
 def index(
@@ -357,44 +380,140 @@ def index(
 
     The SHA-256 and size recorded for each object are of the bytes read while indexing it,
     so the audit can later tell whether the stored object changed since.
+
+    A damaged object never stops the step (archive.index.objects): its readable records are
+    indexed, it is quarantined (archive.index.quarantine) and not read again until its size
+    changes, and every other object is indexed. The step then fails once, at its end, naming
+    it, so the task turns red for an operator; a retry or the next run passes while the
+    object stays quarantined, and ``status`` and ``audit`` list it until it is repaired. An
+    object the store cannot serve right now is left for the next run, and also fails the step
+    at its end.
     """
     outlet = with_accepted_mirrors(config, outlet_name)  # captures on accepted mirrors are the outlet's
     target = store_for(config, outlet, credentials)
     with Index(config.index_path) as idx:
-        done = idx.indexed_keys(outlet.name)
-        warcs = captures = 0
-        todo = [o for o in target.list(f"warcs/{outlet.name}/") if o.key not in done and o.key.endswith(".warc.gz")]
-        for obj in todo:
-            with target.open(obj.key) as raw:
-                stream = HashingReader(raw)
-                records = list(iter_records(cast(BinaryIO, stream), name=obj.key))  # metadata only, no payloads
-                stream.drain()
-            captures += idx.add_warc(outlet, obj.key, records, size=stream.size, sha256=stream.hexdigest())
-            warcs += 1
-            if progress is not None:
-                progress(warcs, len(todo), obj.key)
+        run = index_objects(idx, outlet, target, progress=progress)
         summary = idx.summary(outlet.name)
-    log.info("index updated outlet=%s warcs=%d captures=%d index=%s", outlet.name, warcs, captures, config.index_path)
+        held = qx.entries(idx.db, outlet.name)
+    for entry in held:
+        if entry.key not in {q.key for q in run.quarantined}:
+            log.warning("stays quarantined outlet=%s %s", outlet.name, entry.line())
+    log.info(
+        "index updated outlet=%s warcs=%d captures=%d quarantined=%d index=%s",
+        outlet.name,
+        run.indexed,
+        run.captures,
+        len(held),
+        config.index_path,
+    )
+    run.raise_for_problems(outlet.name)
     return {
-        "warcs_indexed": warcs,
-        "captures_added": captures,
+        "warcs_indexed": run.indexed,
+        "captures_added": run.captures,
         "articles": summary["articles"],
         "index": str(config.index_path),
+        "quarantined": [{"key": e.key, "kind": e.kind, "error": e.error} for e in held],
     }
 
 
 def reindex(
-    config: Config, outlet_name: str, credentials: S3Credentials | None = None, progress: Progress | None = None
+    config: Config,
+    outlet_name: str,
+    credentials: S3Credentials | None = None,
+    progress: Progress | None = None,
+    *,
+    drop_missing: bool = False,
 ) -> dict[str, Any]:
     """Rebuild the outlet's rows from the WARCs alone: the index holds nothing the WARCs cannot give back.
 
-    Captures, articles, versions and changes are all rebuilt; alerts already delivered are
-    not sent again (their bookkeeping is keyed by the changes' stable keys).
+    Captures, articles, versions and changes are all rebuilt in a fresh index file aside
+    (archive.index.aside), then swapped in, in one transaction (``Index.swap_outlet``):
+    readers see the old rows until the commit and the rebuilt ones after it, never an
+    empty or half-built archive. If the rebuild fails, nothing changes.
+
+    A damaged object is quarantined and what of it reads is indexed; the others are all
+    rebuilt. An object whose bytes no longer have the SHA-256 recorded when it was indexed
+    whole is quarantined as changed (a rebuild does not launder it). An object the index
+    knew and the store no longer lists has its captures dropped and stays in the quarantine
+    as missing, unless ``drop_missing`` says to forget it; a store that lists none of them
+    is refused (the wrong store, not a lost archive). An object the store cannot serve now
+    stops the rebuild before the swap. The step fails at the end, after the swap, when
+    anything is quarantined. Alerts already delivered are not sent again (their bookkeeping
+    is keyed by the changes' stable keys).
     """
-    outlet = config.outlet(outlet_name)
-    with Index(config.index_path) as idx:
-        idx.clear(outlet.name)
-    return index(config, outlet.name, credentials, progress) | {"detect": detect(config, outlet.name, credentials)}
+    outlet = with_accepted_mirrors(config, outlet_name)
+    target = store_for(config, outlet, credentials)
+    with Index(config.index_path) as live:  # migrated before the rebuild, which has the newest schema
+        recorded = qx.recorded_sha256s(live.db, outlet.name)
+        since = {entry.key: entry.quarantined_at for entry in qx.entries(live.db, outlet.name)}
+    with aside_index(config.index_path, outlet.name) as path:
+        rebuilt = index_path_at(config, path)
+        with Index(path) as aside:
+            run = index_objects(aside, outlet, target, recorded=recorded, progress=progress)
+            run.raise_for_unreadable(outlet.name, action="the index was left as it was; run reindex again")
+            missing = set(recorded) - run.listed
+            if missing and not run.listed and not drop_missing:
+                raise ArchiveIndexError(
+                    f"{target.url} lists no WARC object of {outlet.name}, but the index knows {len(recorded)}: is "
+                    f"the outlet's store right in {config.path}? The index was left as it was"
+                )
+            if not drop_missing:
+                quarantine_missing(aside, outlet.name, recorded, missing)
+            with aside.db.conn:
+                qx.keep_first_seen(aside.db, since)
+        detected = detect(rebuilt, outlet.name, credentials)
+        swap_rebuilt(config, rebuilt, outlet, credentials, recorded, ignore=missing if drop_missing else set())
+    with Index(config.index_path, readonly=True) as live:
+        summary = live.summary(outlet.name)
+        held = qx.entries(live.db, outlet.name)
+    log.info(
+        "reindexed outlet=%s warcs=%d captures=%d quarantined=%d", outlet.name, run.indexed, run.captures, len(held)
+    )
+    if held:
+        raise QuarantineError(
+            f"reindex of {outlet.name} done ({summary['captures']} captures from {run.indexed} WARC objects), but "
+            f"{len(held)} object(s) are quarantined; `edittrail status` and `edittrail audit` list them. "
+            f"First: {held[0].line()}"
+        )
+    return {
+        "warcs_indexed": run.indexed,
+        "captures_added": run.captures,
+        "articles": summary["articles"],
+        "index": str(config.index_path),
+        "quarantined": [],
+        "detect": detected,
+    }
+
+
+def swap_rebuilt(
+    config: Config,
+    rebuilt: Config,
+    outlet: Outlet,
+    credentials: S3Credentials | None,
+    recorded: dict[str, str | None],
+    ignore: set[str],
+) -> None:
+    """Swap the rebuilt rows in; first add to them any object a concurrent index step took meanwhile."""
+    target = store_for(config, outlet, credentials)
+    for _ in range(SWAP_ATTEMPTS):
+        with Index(config.index_path) as live:
+            behind = live.swap_outlet(rebuilt.index_path, outlet.name, ignore=ignore)
+        if not behind:
+            return
+        log.info("rebuild catches up outlet=%s objects=%d", outlet.name, len(behind))
+        with Index(rebuilt.index_path) as aside:
+            caught = index_objects(aside, outlet, target, recorded=recorded)
+        caught.raise_for_unreadable(outlet.name, action="the index was left as it was; run reindex again")
+        detect(rebuilt, outlet.name, credentials)
+    raise ArchiveIndexError(
+        f"reindex of {outlet.name} could not catch up with the objects indexed while it ran; the index was left as it "
+        "was: run it again when fewer crawls are running"
+    )
+
+
+def index_path_at(config: Config, path: Path) -> Config:
+    """The same config with its index at ``path``: the stages then read and write that file."""
+    return config.model_copy(update={"settings": config.settings.model_copy(update={"index": path})})
 
 
 def redetect(config: Config, outlet_name: str, credentials: S3Credentials | None = None) -> dict[str, Any]:

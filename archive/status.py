@@ -1,9 +1,14 @@
 """What an operator needs in one screen, per outlet: recent runs, backlog, store, domains, alerts.
 
 Pure reading: the run reports under ``data/runs/<outlet>/``, the spool directory, the index
-(read-only), the domain history and the alert bookkeeping. Nothing is created or migrated;
-a part of the archive that does not exist yet reads as empty. ``edittrail status``
-(archive.cli_ops) renders the result as a table or JSON.
+(read-only: captures, detections and the quarantine of damaged WARC objects), the domain
+history and the alert bookkeeping. Nothing is created or migrated; a part of the archive
+that does not exist yet reads as empty. ``edittrail status`` (archive.cli_ops) renders the
+result as a table or JSON.
+
+A run whose reports all say it finished but that archived nothing while it had pages to
+fetch failed (every domain unreachable, seized or erroring): it says so with the reason per
+domain, as the failover judged it.
 
 A run is one directory ``data/runs/<outlet>/<run>/``: its ``job.json``, and either its own
 ``report.json`` (``edittrail crawl``) or one per domain shard in ``s<n>/`` (the crawl DAG,
@@ -28,6 +33,7 @@ from archive.crawljob import CrawlJob, report_grace_seconds
 from archive.detect import crawl_batch
 from archive.errors import EdittrailError
 from archive.index import utc_iso
+from archive.index.quarantine import Quarantined
 from archive.shards import run_jobs
 
 log = logging.getLogger(__name__)
@@ -46,8 +52,8 @@ class RunStatus:
     batch: str
     """The job's WARC prefix: the crawl batch its WARC files belong to."""
     state: str
-    """``ok``; ``failed`` (a shard stopped early, or wrote no report in its time);
-    ``running`` (a shard has no report yet but may still be crawling)."""
+    """``ok``; ``failed`` (a shard stopped early, or wrote no report in its time, or the run
+    archived nothing); ``running`` (a shard has no report yet but may still be crawling)."""
     started_at: str | None
     finished_at: str | None
     duration_seconds: float | None
@@ -64,6 +70,10 @@ class RunStatus:
     """WARC bytes the run wrote: its stored objects known to the index plus its spool files."""
     new_versions: int = 0
     changes: int = 0
+    failure: str | None = None
+    """Why the run failed, one phrase; None unless ``state`` is ``failed``."""
+    domain_failures: tuple[str, ...] = ()
+    """Each domain the crawl gave up on: ``host: state (reason)``."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,8 @@ class OutletStatus:
     problems: tuple[str, ...] = ()
     noise: tuple[dict[str, Any], ...] = ()
     """What detection learned to ignore for this outlet (archive.noise), oldest first."""
+    quarantined: tuple[Quarantined, ...] = ()
+    """Stored WARC objects the index could not take whole (archive.index.quarantine)."""
 
 
 def outlet_status(config: Config, outlet_name: str, *, runs: int = 5, now: datetime | None = None) -> OutletStatus:
@@ -113,6 +125,7 @@ def outlet_status(config: Config, outlet_name: str, *, runs: int = 5, now: datet
         domains=tuple(domain_states(config, outlet.name)),
         alerts=tuple(open_alerts(config, outlet.name)),
         noise=tuple(learned_noise(config.index_path, outlet.name)),
+        quarantined=tuple(quarantined(config.index_path, outlet.name)),
     )
     return replace(status, problems=tuple(problems(status)))
 
@@ -168,10 +181,18 @@ def read_run(run_dir: Path, now: datetime, grace_seconds: float) -> RunStatus | 
             per_host.setdefault(host, Counter()).update(counts)
             statuses.update(counts)
     reasons = sorted({str(r.get("finish_reason", "unknown")) for r in reports})
+    captures = sum(int(r.get("exchanges_archived") or 0) for r in reports)
+    dead = domain_failures(reports)
+    failure = None
     if unreported and max(unreported) > now.timestamp() - grace_seconds:
         state = "running"
-    elif unreported or reasons != ["finished"]:
-        state = "failed"
+    elif unreported:
+        state, failure = "failed", f"{len(unreported)} of {len(shard_jobs)} shard(s) wrote no report in time"
+        failure = failure if len(shard_jobs) > 1 else "no report in time: killed, or stopped before closing"
+    elif reasons != ["finished"]:
+        state, failure = "failed", ", ".join(reasons)
+    elif not captures and (job.seeds or job.articles):
+        state, failure = "failed", "archived nothing: " + ("; ".join(dead) or "no domain answered")
     else:
         state = "ok"
     started = min((r["started_at"] for r in reports if r.get("started_at")), default=None)
@@ -191,14 +212,27 @@ def read_run(run_dir: Path, now: datetime, grace_seconds: float) -> RunStatus | 
         duration_seconds=_seconds(started, finished),
         shards=len(shard_jobs),
         reports=len(reports),
-        captures=sum(int(r.get("exchanges_archived", 0)) for r in reports),
+        captures=captures,
         status_codes=dict(sorted(statuses.items())),
         per_host={host: dict(sorted(c.items())) for host, c in sorted(per_host.items())},
         errors=sum(int(r.get("errors", 0)) for r in reports),
         error_samples=tuple(samples[:SAMPLE_ERRORS]),
         finish_reasons=tuple(reasons),
         dead_domains=tuple(sorted({d for r in reports for d in r.get("dead_domains", {})})),
+        failure=failure,
+        domain_failures=tuple(dead),
     )
+
+
+def domain_failures(reports: list[dict[str, Any]]) -> list[str]:
+    """``host: state (reason)`` for each domain the crawl gave up on, as the failover judged it
+    (``dead_domain_states``: unreachable, seized, error; "dead" in a report from before them)."""
+    found: dict[str, str] = {}
+    for report in reports:
+        states = report.get("dead_domain_states") or {}
+        for host, reason in (report.get("dead_domains") or {}).items():
+            found.setdefault(host, f"{host}: {states.get(host, 'dead')} ({reason})")
+    return [found[host] for host in sorted(found)]
 
 
 def log_run_report(job_path: str | Path) -> None:
@@ -277,6 +311,19 @@ def warc_objects(index_path: Path, outlet_name: str) -> dict[str, int]:
         return {key: int(size or 0) for key, size in rows}
 
 
+def quarantined(index_path: Path, outlet_name: str) -> list[Quarantined]:
+    """The outlet's quarantined WARC objects; none before the index has a quarantine."""
+    conn = _read_only(index_path)
+    if conn is None:
+        return []
+    with closing(conn):
+        if "quarantine" not in _tables(conn):
+            return []
+        conn.row_factory = sqlite3.Row
+        rows = conn.execute("SELECT * FROM quarantine WHERE outlet = ? ORDER BY key", [outlet_name])
+        return [Quarantined(**{k: row[k] for k in Quarantined.__dataclass_fields__}) for row in rows]
+
+
 def with_detections(index_path: Path, outlet_name: str, runs: list[RunStatus]) -> list[RunStatus]:
     """Each run's new versions and changes: those detected from captures in its WARC files."""
     since = min((r.started_at for r in runs if r.started_at), default=None)
@@ -337,12 +384,13 @@ def problems(status: OutletStatus) -> list[str]:
         found.append("no crawl run yet")
     elif status.runs[0].state == "failed":
         last = status.runs[0]
-        found.append(f"last run {last.run_id} failed ({', '.join(last.finish_reasons) or 'no report'})")
+        found.append(f"last run {last.run_id} failed ({last.failure})")
     running = bool(status.runs) and status.runs[0].state == "running"
     if status.spool.files and not running:
         found.append(f"{status.spool.files} closed WARC file(s) wait in the spool for the store step")
     if status.spool.damaged_files:
         found.append(f"{status.spool.damaged_files} damaged WARC file(s) in the spool need an operator")
+    found += [entry.line() for entry in status.quarantined]
     for domain in status.domains:
         if domain["state"] != "serving":
             found.append(f"{domain['host']} is {domain['state']} since {domain['since']}")

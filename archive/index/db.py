@@ -32,7 +32,9 @@ log = logging.getLogger(__name__)
 
 CAPTURE_RECORD_TYPES = frozenset({"response", "revisit"})
 # Every table with an outlet column; all of them are rebuilt by reindex.
-ALL_OUTLET_TABLES = ("captures", "articles", "warc_objects", *DERIVED_TABLES)
+ALL_OUTLET_TABLES = ("captures", "articles", "warc_objects", "quarantine", *DERIVED_TABLES)
+ASIDE = "aside"
+"""The schema name a rebuilt index is attached under while its rows are swapped in."""
 
 
 @dataclass(frozen=True)
@@ -202,12 +204,20 @@ class Index:
     def add_warc(
         self, outlet: Outlet, key: str, records: Iterable[WarcRecordInfo], *, size: int, sha256: str | None
     ) -> int:
-        """Index every capture of one stored WARC in a single transaction; returns captures added."""
+        """Index every capture of one stored WARC in a single transaction; returns its captures.
+
+        The object's rows are replaced, not added to: indexing it again after it changed (a
+        quarantined object restored) leaves exactly the rows of what it holds now.
+        """
         captures = [c for c in (capture_from_record(outlet, key, r) for r in records) if c is not None]
         now = utc_iso(datetime.now(UTC))
         with self.db.conn:
+            before = {
+                row[0] for row in self.db.execute("SELECT DISTINCT article_id FROM captures WHERE warc = ?", [key])
+            }
+            self.db.execute("DELETE FROM captures WHERE warc = ?", [key])
             self.db.table("captures").insert_all((asdict(c) for c in captures), ignore=True, batch_size=500)
-            self._refresh_articles(outlet, {c.article_id for c in captures if c.article_id})
+            self._refresh_articles(outlet, {c.article_id for c in captures if c.article_id} | (before - {None}))
             self.db.table("warc_objects").upsert(
                 {
                     "key": key,
@@ -232,6 +242,9 @@ class Index:
                 "ORDER BY fetched_at, url",
                 [outlet.name, article_id],
             ).fetchall()
+            if not rows:
+                self.db.execute("DELETE FROM articles WHERE outlet = ? AND article_id = ?", [outlet.name, article_id])
+                continue
             first_url = rows[0][0]
             self.db.table("articles").upsert(
                 {
@@ -248,10 +261,37 @@ class Index:
             )
 
     def clear(self, outlet: str) -> None:
-        """Forget every row of one outlet: the first step of a rebuild from the WARCs."""
+        """Forget every row of one outlet."""
         with self.db.conn:
             for table in ALL_OUTLET_TABLES:
                 self.db.execute(f"DELETE FROM {table} WHERE outlet = ?", [outlet])  # noqa: S608 (fixed table names)
+
+    def object_keys(self, outlet: str) -> set[str]:
+        """The outlet's WARC objects the index knows of: indexed, or quarantined."""
+        return _object_keys(self.db.conn, outlet)
+
+    def swap_outlet(self, rebuilt: Path, outlet: str, *, ignore: Iterable[str] = ()) -> set[str]:
+        """Replace every row of the outlet with those of the index file ``rebuilt``, in one transaction.
+
+        Readers (WAL) see the outlet's old rows until the commit and the new ones after it:
+        never an empty or half-built archive. A writer that indexed objects here while
+        ``rebuilt`` was built would lose them, so the swap is made only when ``rebuilt`` knows
+        every object this index knows (``ignore``: those it leaves out on purpose); otherwise
+        nothing changes and the keys it lacks are returned, to be added to it first.
+        """
+        conn = self.db.conn
+        conn.execute(f"ATTACH DATABASE ? AS {ASIDE}", [str(rebuilt)])
+        try:
+            with conn:
+                behind = _object_keys(conn, outlet) - _object_keys(conn, outlet, ASIDE) - set(ignore)
+                if not behind:
+                    for table in ALL_OUTLET_TABLES:
+                        _swap_table(conn, table, outlet)
+        finally:
+            conn.execute(f"DETACH DATABASE {ASIDE}")
+        if not behind:
+            log.info("index rows swapped in outlet=%s from=%s", outlet, rebuilt)
+        return behind
 
     def captures(self, outlet: str | None = None) -> Iterator[dict[str, Any]]:
         where, params = ("WHERE outlet = ?", [outlet]) if outlet else ("", [])
@@ -293,3 +333,29 @@ class Index:
                 for k, s, r in q("SELECT key, size, records FROM warc_objects WHERE outlet = ? ORDER BY key", [outlet])
             ],
         }
+
+
+def _object_keys(conn: sqlite3.Connection, outlet: str, schema: str = "main") -> set[str]:
+    query = (
+        f"SELECT key FROM {schema}.warc_objects WHERE outlet = ? "  # noqa: S608 (fixed schema names)
+        f"UNION SELECT key FROM {schema}.quarantine WHERE outlet = ?"
+    )
+    return {row[0] for row in conn.execute(query, [outlet, outlet])}
+
+
+def _swap_table(conn: sqlite3.Connection, table: str, outlet: str) -> None:
+    """The outlet's rows of ``table`` replaced by the attached rebuild's.
+
+    A table with an ``id`` key (versions, changes) numbers its rows in one sequence for all
+    outlets, so the rebuilt rows get new ids here, in the order they had there; nothing
+    refers to those ids. Triggers (the full-text index of versions) follow as for any write.
+    """
+    here = [row[1] for row in conn.execute(f"PRAGMA main.table_info({table})")]
+    there = {row[1] for row in conn.execute(f"PRAGMA {ASIDE}.table_info({table})")}
+    columns = ", ".join(f'"{c}"' for c in here if c in there and c != "id")
+    order = " ORDER BY id" if "id" in there else ""
+    conn.execute(f"DELETE FROM main.{table} WHERE outlet = ?", [outlet])  # noqa: S608 (fixed table names)
+    conn.execute(
+        f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM {ASIDE}.{table} WHERE outlet = ?{order}",  # noqa: S608
+        [outlet],
+    )

@@ -170,9 +170,36 @@ def _migration_4(db: sqlite_utils.Database) -> None:
     db.table("captures").create_index(["urlkey", "payload_digest"], if_not_exists=True)
 
 
+def _migration_5(db: sqlite_utils.Database) -> None:
+    """The quarantine: stored WARC objects the index step could not read whole (damaged, changed
+    since they were indexed, or gone from the store), with why and where, so that one bad object
+    is reported instead of stopping every index run (archive.index.quarantine)."""
+    db.table("quarantine").create(
+        {
+            "key": str,
+            "outlet": str,
+            "kind": str,
+            "size": int,
+            "sha256": str,
+            "recorded_sha256": str,
+            "error": str,
+            "offset": int,
+            "damaged_records": int,
+            "captures": int,
+            "quarantined_at": str,
+            "checked_at": str,
+        },
+        pk="key",
+        not_null={"outlet", "kind", "error", "quarantined_at", "checked_at"},
+        if_not_exists=True,
+    )
+    db.table("quarantine").create_index(["outlet"], if_not_exists=True)
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _migration_1,
     _migration_2,
     _migration_3,
     _migration_4,
+    _migration_5,
 )

@@ -7,6 +7,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -16,6 +17,8 @@ from archive.storage import StoredObject
 
 log = logging.getLogger(__name__)
 _CHUNK = 1 << 20
+STALE_UPLOAD_SECONDS = 3600
+"""A temporary upload file this old was left by a killed writer (a live copy renews its mtime)."""
 
 
 def sha256_file(path: Path) -> str:
@@ -25,6 +28,18 @@ def sha256_file(path: Path) -> str:
         while chunk := fh.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def _remove_stale_uploads(directory: Path) -> None:
+    """Temporary files a writer killed mid-copy left (its ``finally`` never ran); never listed, but disk."""
+    now = time.time()
+    for leftover in directory.glob(".upload-*.tmp"):
+        try:
+            if now - leftover.stat().st_mtime > STALE_UPLOAD_SECONDS:
+                leftover.unlink()
+                log.info("removed an abandoned upload file=%s", leftover)
+        except OSError:  # another writer removed it, or it is not ours to remove
+            continue
 
 
 class LocalStore:
@@ -59,6 +74,7 @@ class LocalStore:
         if target.exists():
             return self._existing(target, key, source_sha)
         target.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_uploads(target.parent)
         fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".upload-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as out:

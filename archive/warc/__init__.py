@@ -2,9 +2,10 @@
 
 `WarcWriter` turns HTTP exchanges into rotating `.warc.gz` files, one gzip member per
 record (a `revisit` record instead of the response when `RevisitOf` names an earlier
-capture with the same `payload_digest`); `iter_records` streams a file's records for the
-indexer; `load_record` opens one record from a range read; `recover_open_file` repairs
-what a killed crawler left, and `recover_spool` finds what no live crawler holds.
+capture with the same `payload_digest`); `iter_records` streams a file's records, and
+`scan_records` the damage it meets besides, for the indexer; `load_record` opens one
+record from a range read; `recover_open_file` repairs what a killed crawler left, and
+`recover_spool` finds what no live crawler holds.
 """
 
 from archive.warc.errors import WarcNothingToRecoverError, WarcReadError, WarcTruncatedError
@@ -15,6 +16,7 @@ from archive.warc.reader import (
     iter_records,
     load_record,
     recover_open_file,
+    scan_records,
 )
 from archive.warc.recovery import SpoolRecovery, recover_spool
 from archive.warc.writer import (
@@ -46,4 +48,5 @@ __all__ = [
     "payload_digest",
     "recover_open_file",
     "recover_spool",
+    "scan_records",
 ]

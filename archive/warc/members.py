@@ -72,11 +72,14 @@ class GzipMember:
     """A file-like view (read, readline) of one member's decompressed bytes.
 
     `length` (the compressed size) is known once the member has been read to its end.
+    `broken` is set when the gzip data itself failed (corrupt or cut short): where the next
+    member starts is then unknown, so nothing after it can be read in order.
     """
 
     def __init__(self, source: GzipMembers, offset: int) -> None:
         self.offset = offset
         self.length: int | None = None
+        self.broken = False
         self._source = source
         self._inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
         self._fed = 0
@@ -128,11 +131,13 @@ class GzipMember:
             if not data:
                 data = self._source._take()
                 if not data:
+                    self.broken = True
                     raise WarcTruncatedError(self._source.name, self.offset, _TRUNCATED)
                 self._fed += len(data)
             try:
                 out = inflater.decompress(data, MAX_OUTPUT)
             except zlib.error as exc:
+                self.broken = True
                 raise WarcReadError(
                     self._source.name,
                     self.offset,

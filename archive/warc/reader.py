@@ -88,6 +88,47 @@ def iter_records(stream: BinaryIO, *, name: str = "<stream>", verify_digests: bo
         yield _read_record(member, name, verify_digests=verify_digests, payload=None).info
 
 
+def scan_records(
+    stream: BinaryIO, *, name: str = "<stream>", verify_digests: bool = False
+) -> Iterator[WarcRecordInfo | WarcReadError]:
+    """Each record of a `.warc.gz` in order, or the WarcReadError of one that cannot be read.
+
+    For the indexer, which must keep what a damaged file still gives back. Damage confined
+    to one record (a wrong digest, a wrong Content-Length, a header that does not parse,
+    inside a gzip member that itself decompresses whole) is yielded and the scan goes on
+    with the next member. Damage to the gzip data (a corrupt or cut-short member, bytes that
+    are not gzip) is yielded last: where the next member would start is unknown, and
+    guessing it from the bytes could index something that is not a record of this file.
+    """
+    members = GzipMembers(stream, name)
+    while True:
+        try:
+            member = members.next_member()
+        except WarcReadError as exc:
+            yield exc
+            return
+        if member is None:
+            return
+        try:
+            info = _read_record(member, name, verify_digests=verify_digests, payload=None).info
+        except WarcReadError as exc:
+            yield exc
+            if member.broken or not _skip_rest(member):
+                return
+            continue
+        yield info
+
+
+def _skip_rest(member: GzipMember) -> bool:
+    """Read a member to its end after its record failed; False if its gzip data fails too."""
+    try:
+        while member.read(CHUNK):
+            pass
+    except WarcReadError:
+        return False
+    return True
+
+
 def load_record(data: bytes, *, offset: int = 0, name: str = "<bytes>", verify_digests: bool = False) -> LoadedRecord:
     """Open the one record in `data`, the bytes of a range read at (offset, length).
 

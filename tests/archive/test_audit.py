@@ -148,3 +148,21 @@ def test_run_audit_reads_the_config_store_and_index(archive):
     assert run_audit(archive.config, "demo").ok
     archive.file.write_bytes(b"")
     assert not run_audit(archive.config, "demo").ok
+
+
+def test_what_the_index_quarantined_is_listed_with_the_index_reason(archive):
+    from archive.index.quarantine import QuarantineError
+
+    data = archive.file.read_bytes()
+    archive.file.write_bytes(data[: len(data) * 2 // 3])
+    with pytest.raises(QuarantineError):
+        pipeline.reindex(archive.config, "demo")
+
+    problems = archive.audit().problems
+    (listed,) = [p for p in problems if "quarantined (damaged)" in p]
+    assert listed.startswith(f"{archive.key}: quarantined (damaged) since ")
+    assert "the data ends inside this gzip member" in listed and "reindex --outlet demo" in listed
+
+    archive.file.write_bytes(data)  # restored: the audit says the index now only needs to take it whole
+    (listed,) = [p for p in archive.audit().problems if "quarantined" in p]
+    assert "reads whole now: run `edittrail reindex --outlet demo`" in listed

@@ -299,3 +299,74 @@ def test_learned_noise_is_listed_with_what_it_ignores(archive):
     (entry,) = outlet_status(archive.config, "demo", now=NOW).noise
     assert (entry["kind"], entry["field"], entry["articles"]) == ("shape", "body", 3)
     assert entry["description"] == "body: “# views” (any number) is site template, in many articles"
+
+
+def test_a_run_that_archived_nothing_failed_and_says_why_per_domain(archive):
+    """Every domain unreachable: the spider finishes normally, and archived nothing (audit, area 1)."""
+    refused = "ConnectionRefusedError: Connection was refused by other side: 111: Connection refused."
+    nothing = report(
+        "2026-11-25T11:00:00+00:00",
+        3,
+        {},
+        errors=2,
+        dead_domains={"www.presstv.ir": refused, "www.presstv.co.uk": "HTTP 503 on 3 pages in a row"},
+        dead_domain_states={"www.presstv.ir": "unreachable", "www.presstv.co.uk": "error"},
+    )
+    assert nothing["exchanges_archived"] == 0 and nothing["finish_reason"] == "finished"
+    archive.run("r1", "demo-0000000c", [nothing], sharded=False, age=timedelta(minutes=5))
+
+    status = outlet_status(archive.config, "demo", now=NOW)
+    (run,) = status.runs
+    assert run.state == "failed"
+    assert run.domain_failures == (
+        "www.presstv.co.uk: error (HTTP 503 on 3 pages in a row)",
+        f"www.presstv.ir: unreachable ({refused})",
+    )
+    assert status.problems == (
+        "last run r1 failed (archived nothing: www.presstv.co.uk: error (HTTP 503 on 3 pages in a row); "
+        f"www.presstv.ir: unreachable ({refused}))",
+    )
+
+
+def test_a_run_that_archived_nothing_without_a_dead_domain_still_failed(archive):
+    archive.run(
+        "r1", "demo-0000000d", [report("2026-11-25T11:00:00+00:00", 3, {})], sharded=False, age=timedelta(minutes=5)
+    )
+    (run,) = outlet_status(archive.config, "demo", now=NOW).runs
+    assert (run.state, run.failure) == ("failed", "archived nothing: no domain answered")
+
+
+def test_quarantined_warc_objects_are_problems_with_their_reason(archive):
+    from archive.index import quarantine as qx
+
+    archive.run(
+        "r1", "demo-00000001", [report("2026-11-25T10:00:00+00:00", 5, HOST_A)], sharded=False, age=timedelta(hours=2)
+    )
+    key = "warcs/demo/2026/11/25/demo-00000001-20261125100000-00000.warc.gz"
+    archive.stored(key, 1234)
+    at = "2026-11-25T11:00:00Z"
+    error = "at offset 136775: the gzip member is corrupt"
+    entry = qx.Quarantined(key, "demo", "damaged", error, at, at, size=1234, offset=136775, captures=12)
+    with Index(archive.config.index_path) as idx, idx.db.conn:
+        qx.put(idx.db, entry)
+
+    status = outlet_status(archive.config, "demo", now=NOW)
+    assert status.quarantined == (entry,)
+    assert status.problems == (
+        f"{key}: quarantined (damaged) since 2026-11-25T11:00:00Z: at offset 136775: the gzip member is corrupt; "
+        "12 capture(s) from its readable records are indexed; once it is restored from a backup of the store, run "
+        "`edittrail reindex --outlet demo`",
+    )
+
+
+def test_status_renders_the_failure_and_the_quarantine(archive):
+    from click.testing import CliRunner
+
+    from archive.cli import cli
+
+    dead = {"dead_domains": {"www.presstv.ir": "refused"}, "dead_domain_states": {"www.presstv.ir": "unreachable"}}
+    nothing = report("2026-11-25T11:00:00+00:00", 3, {}, **dead)
+    archive.run("r1", "demo-0000000c", [nothing], sharded=False, age=timedelta(minutes=5))
+    result = CliRunner().invoke(cli, ["--config", str(archive.config.path), "status", "--outlet", "demo"])
+    assert result.exit_code == 0, result.output
+    assert "run r1 failed: archived nothing: www.presstv.ir: unreachable (refused)" in result.output

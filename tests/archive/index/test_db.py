@@ -103,3 +103,43 @@ def test_last_capture_is_the_newest_of_exactly_that_url(tmp_path):
         )
         assert idx.last_capture(A)["record_id"] == "<urn:uuid:2>"
         assert idx.last_capture("https://www.presstv.ir/nothing") is None
+
+
+def test_indexing_an_object_again_replaces_its_rows_and_drops_articles_left_without_captures(tmp_path):
+    """A quarantined object restored: exactly the rows of what it holds now, none of what it held."""
+    another = "https://www.presstv.ir/Detail/2026/11/18/777256/another"
+    with Index(tmp_path / "i.sqlite") as idx:
+        idx.add_warc(OUTLET, "k", [record(1, A), record(2, another)], size=10, sha256=None)
+        idx.add_warc(OUTLET, "other", [record(3, A, when=5)], size=10, sha256=None)
+        assert idx.add_warc(OUTLET, "k", [record(1, A)], size=10, sha256=None) == 1
+        assert [r["record_id"] for r in idx.captures("presstv")] == ["<urn:uuid:1>", "<urn:uuid:3>"]
+        assert [(a["article_id"], a["captures"]) for a in idx.articles("presstv")] == [("777255", 2)]
+
+
+def test_swap_outlet_replaces_one_outlets_rows_in_one_transaction(tmp_path):
+    live, rebuilt = tmp_path / "live.sqlite", tmp_path / "rebuilt.sqlite"
+    other = OUTLET.model_copy(update={"name": "other"})
+    with Index(live) as idx:
+        idx.add_warc(OUTLET, "old", [record(1, A)], size=1, sha256=None)
+        idx.add_warc(other, "theirs", [record(9, B)], size=1, sha256=None)
+    with Index(rebuilt) as idx:
+        idx.add_warc(OUTLET, "old", [record(1, A)], size=1, sha256=None)
+        idx.add_warc(OUTLET, "new", [record(2, B)], size=1, sha256=None)
+    with Index(live) as idx:
+        assert idx.swap_outlet(rebuilt, "presstv") == set()
+        assert [r["record_id"] for r in idx.captures("presstv")] == ["<urn:uuid:1>", "<urn:uuid:2>"]
+        assert [r["record_id"] for r in idx.captures("other")] == ["<urn:uuid:9>"]
+        assert idx.object_keys("presstv") == {"old", "new"}
+
+
+def test_swap_outlet_refuses_a_rebuild_that_lacks_objects_indexed_meanwhile(tmp_path):
+    live, rebuilt = tmp_path / "live.sqlite", tmp_path / "rebuilt.sqlite"
+    with Index(rebuilt) as idx:
+        idx.add_warc(OUTLET, "a", [record(1, A)], size=1, sha256=None)
+    with Index(live) as idx:
+        idx.add_warc(OUTLET, "a", [record(1, A)], size=1, sha256=None)
+        idx.add_warc(OUTLET, "b", [record(2, B)], size=1, sha256=None)  # a concurrent index step
+        assert idx.swap_outlet(rebuilt, "presstv") == {"b"}
+        assert len(list(idx.captures("presstv"))) == 2  # nothing changed
+        assert idx.swap_outlet(rebuilt, "presstv", ignore={"b"}) == set()
+        assert len(list(idx.captures("presstv"))) == 1

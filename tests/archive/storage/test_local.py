@@ -117,3 +117,20 @@ def test_an_unreadable_local_file_is_a_store_error_naming_it(tmp_path):
     with pytest.raises(StoreError, match=f"could not read the local file {path}.*stays in the spool"):
         store.put(path, "warcs/demo/x.warc.gz")
     assert list(store.list()) == []
+
+
+def test_an_upload_file_a_killed_writer_left_is_removed_once_stale_and_a_fresh_one_is_kept(store, warc):
+    import os
+    import time
+
+    folder = store.root / "warcs" / "demo"
+    folder.mkdir(parents=True)
+    stale, fresh = folder / ".upload-dead.tmp", folder / ".upload-live.tmp"
+    stale.write_bytes(b"half a WARC")
+    fresh.write_bytes(b"a copy in progress")
+    an_hour_and_more_ago = time.time() - 3700
+    os.utime(stale, (an_hour_and_more_ago, an_hour_and_more_ago))
+    store.put(warc, "warcs/demo/a.warc.gz")
+    assert not stale.exists()
+    assert fresh.exists()
+    assert [o.key for o in store.list("warcs/")] == ["warcs/demo/a.warc.gz"]

@@ -32,6 +32,7 @@ from archive.warc import (
     iter_records,
     load_record,
     recover_open_file,
+    scan_records,
 )
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "warc"
@@ -380,3 +381,44 @@ def test_recover_an_empty_file_raises(tmp_path: Path) -> None:
     with pytest.raises(WarcReadError, match="empty"):
         recover_open_file(path)
     assert path.exists()
+
+
+def scan(path: Path, **kwargs: bool) -> list[str]:
+    """What scan_records yields, as "record" or "damage at <offset>"."""
+    with path.open("rb") as stream:
+        items = list(scan_records(stream, name=str(path), **kwargs))
+    return [f"damage at {i.offset}" if isinstance(i, WarcReadError) else "record" for i in items]
+
+
+@pytest.mark.parametrize(
+    "name", ["bad-payload-digest.warc.gz", "content-length-too-long.warc.gz", "content-length-too-short.warc.gz"]
+)
+def test_scan_goes_on_past_damage_inside_one_record(name: str) -> None:
+    """The gzip member decompressed whole, so the next record's start is known: only one is lost."""
+    bad = fx.BROKEN[name][0]
+    offset = fx.split_members(GOLDEN.read_bytes())[bad][0]
+    expected = ["record"] * 9
+    expected[bad] = f"damage at {offset}"
+    assert scan(FIXTURES / name, verify_digests=True) == expected
+
+
+@pytest.mark.parametrize("name", ["truncated.warc.gz", "uncompressed.warc", "one-gzip-member.warc.gz"])
+def test_scan_stops_at_damage_to_the_gzip_data_after_every_record_before_it(name: str) -> None:
+    """Where the next member would start is unknown (a cut member, bytes that are not gzip), so
+    guessing could index bytes that are no record; one member holding every record ends the file."""
+    bad = fx.BROKEN[name][0]
+    offset = fx.split_members(GOLDEN.read_bytes())[bad][0] if name.endswith(".gz") else 0
+    assert scan(FIXTURES / name) == ["record"] * bad + [f"damage at {offset}"]
+
+
+def test_scan_stops_at_a_corrupt_member_and_agrees_with_iter_records_on_a_good_file() -> None:
+    data = bytearray(GOLDEN.read_bytes())
+    offset, member = fx.split_members(bytes(data))[4]
+    middle = offset + len(member) // 2
+    data[middle : middle + 8] = bytes(b ^ 0xFF for b in data[middle : middle + 8])
+    with io.BytesIO(bytes(data)) as stream:
+        items = list(scan_records(stream, verify_digests=True))
+    assert [type(i).__name__ for i in items] == ["WarcRecordInfo"] * 4 + ["WarcReadError"]
+    assert isinstance(items[-1], WarcReadError) and "gzip member is corrupt" in items[-1].reason
+    with GOLDEN.open("rb") as stream:
+        assert list(scan_records(stream, verify_digests=True)) == read_all(GOLDEN)
