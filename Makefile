@@ -5,7 +5,7 @@ UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
 export EDITTRAIL_ROOT := $(ROOT)
 export EDITTRAIL_CONFIG ?= $(ROOT)/outlets.toml
-export AIRFLOW_HOME := $(ROOT)/data/airflow
+export AIRFLOW_HOME ?= $(ROOT)/data/airflow
 export AIRFLOW_CONFIG := $(ROOT)/airflow.cfg
 export PYTHONDONTWRITEBYTECODE := 1
 
@@ -52,9 +52,10 @@ lint: setup
 	$(RUN) ruff format --check .
 	$(RUN) mypy archive
 
-## run: Airflow standalone (scheduler, api-server, ...) with the project's DAGs
+## run: Airflow (api-server on 127.0.0.1:$AIRFLOW__API__PORT, default 8080; then scheduler,
+## dag-processor, triggerer) with the project's DAGs; secrets made once into $AIRFLOW_HOME
 run: airflow-init
-	$(RUN) airflow standalone
+	$(RUN) python -m archive.airflow_run
 
 ## bench: benchmarks (never part of `make test`); results in bench/results/
 bench: setup

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pendulum
 from airflow.sdk import dag, task
+from placement import ON_INDEX_HOST
 
 from archive.config import Config, Outlet, default_config_path, load_config
 
@@ -51,7 +52,7 @@ def build_maintenance_dag(outlet: Outlet) -> None:
         default_args={"retries": 2, "retry_delay": timedelta(minutes=5), "retry_exponential_backoff": True},
     )
     def maintain_outlet() -> None:
-        @task(execution_timeout=timedelta(hours=6))
+        @task(execution_timeout=timedelta(hours=6), **ON_INDEX_HOST)
         def audit() -> dict:
             from s3_credentials import s3_credentials
 
@@ -62,7 +63,7 @@ def build_maintenance_dag(outlet: Outlet) -> None:
             report.raise_for_problems()
             return {"objects": report.objects, "records": report.records, "rows": report.rows}
 
-        @task(execution_timeout=timedelta(minutes=30))
+        @task(execution_timeout=timedelta(minutes=30), **ON_INDEX_HOST)
         def backup() -> list[dict]:
             from s3_credentials import s3_credentials
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pendulum
 from airflow.sdk import dag, task
+from placement import ON_INDEX_HOST, SINGLE_WRITER
 
 from archive.config import Config, Outlet, default_config_path, load_config
 
@@ -52,7 +53,7 @@ def build_mirrors_dag(outlet: Outlet) -> None:
         default_args={"retries": 2, "retry_delay": timedelta(minutes=2), "retry_exponential_backoff": True},
     )
     def watch_mirrors() -> None:
-        @task(execution_timeout=timedelta(minutes=20))
+        @task(execution_timeout=timedelta(minutes=20), **ON_INDEX_HOST)
         def probe() -> dict:
             from archive.mirrors.run import probe_outlet
 
@@ -67,7 +68,7 @@ def build_mirrors_dag(outlet: Outlet) -> None:
             cfg = config()
             return pipeline.store(cfg, outlet.name, s3_credentials(cfg, outlet.name))
 
-        @task(execution_timeout=timedelta(minutes=30), pool="edittrail_index")
+        @task(execution_timeout=timedelta(minutes=30), **SINGLE_WRITER)
         def index(stored: dict) -> dict:
             from s3_credentials import s3_credentials
 
@@ -76,7 +77,7 @@ def build_mirrors_dag(outlet: Outlet) -> None:
             cfg = config()
             return pipeline.index(cfg, outlet.name, s3_credentials(cfg, outlet.name))
 
-        @task(execution_timeout=timedelta(minutes=10))
+        @task(execution_timeout=timedelta(minutes=10), **ON_INDEX_HOST)
         def alert(indexed: dict) -> dict:
             from archive.mirrors.run import send_domain_alerts
 

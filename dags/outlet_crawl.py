@@ -3,8 +3,9 @@ store → index → detect → alert.
 
 Thin on purpose: the tasks call archive.pipeline, the same functions `edittrail crawl` uses
 (which crawls the job unsplit, in one process); archive.shards splits it for the mapped crawl,
-so Celery workers crawl an outlet's domains at once while index and detect stay the single
-writer (pool ``edittrail_index``). The tasks that touch the store pass S3 credentials from the
+so Celery workers crawl an outlet's domains at once while plan, index, detect and alert run on
+the machine holding the SQLite files and index and detect stay the single writer
+(``placement.py``: queue and pool ``edittrail_index``). The tasks that touch the store pass S3 credentials from the
 outlet's Airflow connection (``s3_credentials.py``, looked up at run time).
 Parse-time work is reading and validating the config file, nothing else (no network, no
 database, no Variables); a broken config shows up as this file's import error, with the
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pendulum
 from airflow.sdk import dag, get_current_context, task
+from placement import ON_INDEX_HOST, SINGLE_WRITER
 
 from archive.config import Config, Outlet, default_config_path, load_config
 
@@ -42,11 +44,21 @@ WARC files go to the store `{store}`, and the index is updated.
   runs Scrapy in its own process (log and `report.json` beside the shard's job);
 * **store** waits for every shard, then uploads closed WARCs from the spool, deleting a spool
   copy only once verified;
-* **index** adds the new captures to the SQLite index (single writer: pool `edittrail_index`);
+* **index** adds the new captures to the SQLite index (single writer: pool `edittrail_index`;
+  like plan, detect and alert it runs on the index's machine: Celery queue `edittrail_index`);
 * **detect** extracts each new article capture from its WARC record, stores new versions and
   classifies the changes (headline, body, dates, captions, ..., retraction, redirect, restoration);
 * **alert** sends each change once to the outlet's Apprise channels and rewrites the Atom feed.
+
+A crawl that archives nothing from any domain fails its **crawl** task with the reason per
+domain (and `edittrail status` shows it).{local}
 """
+
+LOCAL = """
+
+**This outlet's domains point at this machine** (`host_overrides`): they are served by the
+simulated outlet, which must be running before a run: `edittrail simulate --outlet {name}`
+(in another terminal, from the project's root; `make run` does not start it)."""
 
 
 def build_crawl_dag(outlet: Outlet) -> None:
@@ -58,12 +70,16 @@ def build_crawl_dag(outlet: Outlet) -> None:
         max_active_runs=1,
         tags=["edittrail", "crawl", outlet.name],
         doc_md=DOC.format(
-            name=outlet.name, title=outlet.title or outlet.name, domains=", ".join(outlet.domains), store=outlet.store
+            name=outlet.name,
+            title=outlet.title or outlet.name,
+            domains=", ".join(outlet.domains),
+            store=outlet.store,
+            local=LOCAL.format(name=outlet.name) if outlet.served_locally else "",
         ),
         default_args={"retries": 2, "retry_delay": timedelta(minutes=2), "retry_exponential_backoff": True},
     )
     def crawl_outlet() -> None:
-        @task(execution_timeout=timedelta(minutes=5))
+        @task(execution_timeout=timedelta(minutes=5), **ON_INDEX_HOST)
         def plan() -> list[str]:
             from archive import pipeline
             from archive.shards import shard_by_domain
@@ -89,7 +105,7 @@ def build_crawl_dag(outlet: Outlet) -> None:
             cfg = config()
             return pipeline.store(cfg, outlet.name, s3_credentials(cfg, outlet.name))
 
-        @task(execution_timeout=timedelta(minutes=60), pool="edittrail_index")
+        @task(execution_timeout=timedelta(minutes=60), **SINGLE_WRITER)
         def index(stored: dict) -> dict:
             from s3_credentials import s3_credentials
 
@@ -98,7 +114,7 @@ def build_crawl_dag(outlet: Outlet) -> None:
             cfg = config()
             return pipeline.index(cfg, outlet.name, s3_credentials(cfg, outlet.name))
 
-        @task(execution_timeout=timedelta(minutes=60), pool="edittrail_index")
+        @task(execution_timeout=timedelta(minutes=60), **SINGLE_WRITER)
         def detect(indexed: dict) -> dict:
             from s3_credentials import s3_credentials
 
@@ -107,7 +123,7 @@ def build_crawl_dag(outlet: Outlet) -> None:
             cfg = config()
             return pipeline.detect(cfg, outlet.name, s3_credentials(cfg, outlet.name))
 
-        @task(execution_timeout=timedelta(minutes=30))
+        @task(execution_timeout=timedelta(minutes=30), **ON_INDEX_HOST)
         def alert(detected: dict) -> dict:
             from archive import pipeline
 

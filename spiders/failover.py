@@ -9,8 +9,12 @@ more timeouts. A single 5xx only sends that one request to the next domain not y
 The failover request is an ordinary request to the mirror, so the WARC middleware archives
 it under the mirror's URL: the capture says which domain served it.
 
+Only a request to a domain's configured origin (EDITTRAIL_SCOPE_ORIGINS: scheme, host and
+port) says anything about that domain's health: a request to the same name on another port
+or scheme (which the scope guard refuses anyway) never marks it dead.
+
 Settings: EDITTRAIL_FAILOVER_ENABLED, EDITTRAIL_FAILOVER_DOMAINS (the outlet's domains in
-failover order; a JSON list or a list).
+failover order; a JSON list or a list), EDITTRAIL_SCOPE_ORIGINS.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from twisted.internet import error as net_error
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from archive.mirrors.classify import ERROR, SEIZED, UNREACHABLE, classify_answer
+from spiders.scope import Origin, origin, origins
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +72,11 @@ def failover_domains(value: Any) -> tuple[str, ...]:
 class MirrorFailoverMiddleware:
     """Marks a domain dead after a failure Retry gave up on, and re-routes its requests."""
 
-    def __init__(self, domains: tuple[str, ...], stats: Any, crawler: Any = None) -> None:
+    def __init__(
+        self, domains: tuple[str, ...], stats: Any, crawler: Any = None, allowed: frozenset[Origin] = frozenset()
+    ) -> None:
         self.domains = domains
+        self.allowed = allowed
         self.stats = stats
         self.crawler = crawler
         self.dead: dict[str, str] = {}
@@ -83,7 +91,7 @@ class MirrorFailoverMiddleware:
         domains = failover_domains(settings.get("EDITTRAIL_FAILOVER_DOMAINS"))
         if len(domains) < 2:
             raise NotConfigured("EDITTRAIL_FAILOVER_DOMAINS names fewer than two domains: nothing to fail over to")
-        return cls(domains, crawler.stats, crawler)
+        return cls(domains, crawler.stats, crawler, origins(settings.getlist("EDITTRAIL_SCOPE_ORIGINS")))
 
     def process_request(self, request: Request) -> Request | None:
         host = _host(request.url)
@@ -94,7 +102,7 @@ class MirrorFailoverMiddleware:
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
         host = _host(request.url)
-        if host not in self.domains:
+        if not self._judges(request.url, host):
             return response
         if response.status >= 500:
             self._server_errors[host] = self._server_errors.get(host, 0) + 1
@@ -113,10 +121,14 @@ class MirrorFailoverMiddleware:
 
     def process_exception(self, request: Request, exception: Exception) -> Request | None:
         host = _host(request.url)
-        if host not in self.domains or not isinstance(exception, DEAD_DOMAIN_ERRORS):
+        if not self._judges(request.url, host) or not isinstance(exception, DEAD_DOMAIN_ERRORS):
             return None
         self._mark_dead(request.url, host, UNREACHABLE, f"{type(exception).__name__}: {exception}")
         return self._reroute(request, host)
+
+    def _judges(self, url: str, host: str) -> bool:
+        """Whether this request's outcome tells about its domain: one of ours, at its configured origin."""
+        return host in self.domains and (not self.allowed or origin(url) in self.allowed)
 
     def _mark_dead(self, url: str, host: str, state: str, reason: str) -> None:
         """Once per host and crawl: stats for the run report and an outcome the spider records.

@@ -26,7 +26,7 @@ from twisted.python.failure import Failure
 
 from archive.config import Outlet, load_config
 from archive.crawljob import CrawlJob
-from spiders.scope import OutOfScope, refusal
+from spiders.scope import OutOfScope, origins, refusal
 
 log = logging.getLogger(__name__)
 _MONTH_IN_URL = re.compile(r"(\d{4})-(\d{2})")
@@ -49,7 +49,7 @@ def scrapy_settings(outlet: Outlet, job: CrawlJob) -> dict[str, Any]:
         "DOWNLOAD_WARNSIZE": limits.max_page_size // 2,
         "CLOSESPIDER_TIMEOUT": limits.timeout_minutes * 60,
         "EDITTRAIL_FAILOVER_DOMAINS": list(outlet.domains),
-        "EDITTRAIL_SCOPE_HOSTS": list(outlet.allowed_hosts),
+        "EDITTRAIL_SCOPE_ORIGINS": scope_origins(outlet),
         "EDITTRAIL_WARC_DIR": str(job.warc_dir),
         "EDITTRAIL_WARC_PREFIX": job.warc_prefix,
         "EDITTRAIL_WARC_MAX_SIZE": limits.warc_max_size,
@@ -61,6 +61,13 @@ def scrapy_settings(outlet: Outlet, job: CrawlJob) -> dict[str, Any]:
             "robots": "obey",
         },
     }
+
+
+def scope_origins(outlet: Outlet) -> list[str]:
+    """Where the crawl may go: each domain at the outlet's scheme and port; media hosts also at
+    the default http and https ports (a CDN serves pictures on its own terms)."""
+    media = [f"{scheme}://{host}" for host in outlet.media_hosts for scheme in ("http", "https")]
+    return [outlet.base_url(host) for host in outlet.allowed_hosts] + (media if outlet.fetch_media else [])
 
 
 def per_host_figures(stats: dict[str, Any], per_host: dict[str, dict[str, int]]) -> dict[str, dict[str, Any]]:
@@ -87,6 +94,7 @@ class OutletSpider(Spider):
         extra = tuple(h for h in self.job.extra_domains if h not in outlet.domains)
         self.outlet = outlet.model_copy(update={"mirrors": (*outlet.mirrors, *extra)}) if extra else outlet
         self.allowed_domains = list(self.outlet.allowed_hosts)
+        self.origins = origins(outlet.base_url(host) for host in self.outlet.domains)
         self.seen_articles: set[tuple[str, str]] = set()
         self.outcomes: list[dict[str, Any]] = []
         self.kinds: Counter[str] = Counter()
@@ -109,14 +117,14 @@ class OutletSpider(Spider):
     # -- request building -------------------------------------------------------------
 
     def _in_scope(self, url: str) -> bool:
-        return refusal(url, self.outlet.domains) is None
+        return refusal(url, self.origins) is None
 
     def _request(self, url: str, kind: str, **meta: Any) -> Request:
         callback = {"rss": self.parse_rss, "sitemap": self.parse_sitemap, "section": self.parse_section}[kind]
         return Request(url, callback=callback, errback=self.on_error, meta={"kind": kind, **meta})
 
     def _article_request(self, url: str) -> Request | None:
-        refused = refusal(url, self.outlet.domains)
+        refused = refusal(url, self.origins)
         if refused is not None:
             self._outcome(url, *refused)
             return None

@@ -1,4 +1,4 @@
-"""The crawl's scope and SSRF guard: only the outlet's hosts, never a non-global address.
+"""The crawl's scope and SSRF guard: only the outlet's origins, never a non-global address.
 
 ``ScopeMiddleware`` checks every request just before it is scheduled and again when it
 enters the downloader, for the request's final URL: links, redirect targets (Scrapy's
@@ -10,7 +10,15 @@ is recorded in the run report as an outcome:
 
 - ``refused_address``: the URL's host is an IP address that is not global (loopback,
   private, link-local such as the cloud metadata address 169.254.169.254, ...);
-- ``offsite``: the host is not one of the outlet's hosts.
+- ``offsite``: the URL's origin (scheme, host and port) is not one of the outlet's: another
+  host, or an outlet host on another port or scheme (with ``host_overrides`` pointing the
+  outlet's names at 127.0.0.1, another port would be any local service), or a URL too
+  malformed to have an origin.
+
+Scope is by origin, not by host name alone, for the same reason the failover judges a
+domain's health only by requests to its configured origin: a redirect to
+``https://<outlet host>:<other port>/`` must not be fetched, so it can neither fail a TLS
+handshake nor make a live domain look dead.
 
 A *name* that resolves to such an address is refused by the DNS resolver
 (spiders/resolver.py), unless the outlet's ``host_overrides`` names it, before any
@@ -21,12 +29,14 @@ Scrapy's middleware drops the same request silently. RefusedAddressMiddleware si
 closest to the downloader, because exceptions travel up from there: it must see the DNS
 refusal before RetryMiddleware (550) and the mirror failover (540) take it over.
 
-Settings: EDITTRAIL_SCOPE_ENABLED (both), EDITTRAIL_SCOPE_HOSTS (the hosts the crawl may request).
+Settings: EDITTRAIL_SCOPE_ENABLED (both), EDITTRAIL_SCOPE_ORIGINS (the origins the crawl may
+request, as ``scheme://host[:port]``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -57,15 +67,57 @@ class OutOfScope(IgnoreRequest):
         self.detail = detail
 
 
-def refusal(url: str, hosts: tuple[str, ...] | frozenset[str]) -> tuple[str, str] | None:
+Origin = tuple[str, str, int]
+"""(scheme, lower-case host, port), the port filled in from the scheme when the URL has none."""
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin(url: str) -> Origin | None:
+    """The URL's origin, or None when it has none we would fetch (another scheme, a bad port)."""
+    try:
+        parts = urlsplit(url.strip())
+        scheme, host, port = parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+    except ValueError:  # a port that is not a number or out of range, a broken IPv6 literal
+        return None
+    if scheme not in DEFAULT_PORTS or not host:
+        return None
+    return scheme, host, port if port is not None else DEFAULT_PORTS[scheme]
+
+
+def origins(urls: Iterable[str]) -> frozenset[Origin]:
+    """The origins of base URLs such as ``Outlet.base_url(host)``; a malformed one is a bug, so it raises."""
+    found = set()
+    for url in urls:
+        parsed = origin(url)
+        if parsed is None:
+            raise ValueError(f"{url!r} is not an http(s) origin")
+        found.add(parsed)
+    return frozenset(found)
+
+
+def refusal(url: str, allowed: frozenset[Origin]) -> tuple[str, str] | None:
     """``(kind, detail)`` when ``url`` must not be fetched, None when it is in scope."""
-    host = (urlsplit(url).hostname or "").lower()
-    problem = address_problem(host)
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        host = ""
+    problem = address_problem(host) if host else None
     if problem is not None:
         return "refused_address", f"{host} is {problem}: never fetched"
-    if host not in hosts:
-        return "offsite", f"{host or url!r} is not one of the outlet's hosts: not followed"
+    where = origin(url)
+    if where is None:
+        return "offsite", f"{url[:200]!r} is not an http(s) URL with a valid host and port: not followed"
+    if where not in allowed:
+        if any(host == allowed_host for _, allowed_host, _ in allowed):
+            return "offsite", f"{_show(where)} is not one of the outlet's origins (scheme, host, port): not followed"
+        return "offsite", f"{host} is not one of the outlet's hosts: not followed"
     return None
+
+
+def _show(where: Origin) -> str:
+    scheme, host, port = where
+    return f"{scheme}://{host}:{port}"
 
 
 def _record(crawler: Any, recorded: set[tuple[str, str]], url: str, kind: str, detail: str) -> None:
@@ -87,20 +139,20 @@ def _enabled(crawler: Any) -> None:
 
 
 class ScopeMiddleware:
-    """Refuses, and records once, every request outside the outlet or to a non-global address."""
+    """Refuses, and records once, every request outside the outlet's origins or to a non-global address."""
 
-    def __init__(self, hosts: frozenset[str], crawler: Any) -> None:
-        self.hosts = hosts
+    def __init__(self, allowed: frozenset[Origin], crawler: Any) -> None:
+        self.allowed = allowed
         self.crawler = crawler
         self._recorded: set[tuple[str, str]] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ScopeMiddleware:
         _enabled(crawler)
-        hosts = frozenset(h.lower() for h in crawler.settings.getlist("EDITTRAIL_SCOPE_HOSTS"))
-        if not hosts:
-            raise NotConfigured("EDITTRAIL_SCOPE_HOSTS is empty: no outlet hosts to keep the crawl to")
-        middleware = cls(hosts, crawler)
+        allowed = origins(crawler.settings.getlist("EDITTRAIL_SCOPE_ORIGINS"))
+        if not allowed:
+            raise NotConfigured("EDITTRAIL_SCOPE_ORIGINS is empty: no outlet origins to keep the crawl to")
+        middleware = cls(allowed, crawler)
         crawler.signals.connect(middleware.request_scheduled, signal=signals.request_scheduled)
         return middleware
 
@@ -109,7 +161,7 @@ class ScopeMiddleware:
         self.process_request(request)
 
     def process_request(self, request: Request) -> None:
-        refused = refusal(request.url, self.hosts)
+        refused = refusal(request.url, self.allowed)
         if refused is None:
             return
         kind, detail = refused

@@ -174,7 +174,8 @@ class SimulatedOutlet:
                 return Page(200, HTML, pages.encode(pages.parked(host)))
             moved = self.faults.host_redirect(host)
             if moved is not None:
-                location = f"http://{moved[0]}:{self.port}{path}"
+                target = moved[0]
+                location = f"{target}{path}" if "://" in target else f"http://{target}:{self.port}{path}"
                 return Page(moved[1], HTML, pages.encode(pages.redirect(location)), (("Location", location),))
             status = self.faults.failure(host, path)
             if status is not None:
@@ -325,7 +326,8 @@ class SimulatedOutlet:
         self.faults.park(host)
 
     def redirect_host(self, host: str, to: str, status: int = 301) -> None:
-        """Every path on ``host`` redirects to the same path on ``to`` (known or not)."""
+        """Every path on ``host`` redirects to the same path on ``to`` (known or not): a host name
+        (on the simulator's port) or an origin such as ``https://www.presstv.ir:8443``."""
         self.faults.redirect_host(host, to, status)
 
     def announce_mirror(self, host: str) -> None:

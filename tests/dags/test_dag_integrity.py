@@ -13,8 +13,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 PROBE = """
-import json
+import json, sys
 from airflow.dag_processing.dagbag import DagBag
+sys.path.append({dags!r})  # as Airflow's BundleDagBag does: DAG files import their folder's helpers
 bag = DagBag(dag_folder={dags!r})
 out = {{"errors": {{k: str(v) for k, v in bag.import_errors.items()}}, "dags": {{}}}}
 for dag_id, dag in bag.dags.items():
@@ -25,6 +26,7 @@ for dag_id, dag in bag.dags.items():
         "start_tz": str(dag.start_date.tzinfo), "doc": bool(dag.doc_md),
         "retries": [t.retries for t in dag.tasks], "timeouts": [bool(t.execution_timeout) for t in dag.tasks],
         "pools": {{t.task_id: t.pool for t in dag.tasks}},
+        "queues": {{t.task_id: t.queue for t in dag.tasks}},
         "mapped": sorted(t.task_id for t in dag.tasks if getattr(t, "is_mapped", False)),
     }}
 print("RESULT" + json.dumps(out))
@@ -91,6 +93,15 @@ def test_index_writers_share_the_single_writer_pool(shipped):
     for dag_id, dag in crawl_dags.items():
         assert dag["pools"]["index"] == "edittrail_index", dag_id
         assert dag["pools"]["detect"] == "edittrail_index", dag_id
+
+
+def test_tasks_that_open_the_sqlite_files_go_to_the_index_hosts_queue_and_crawls_anywhere(shipped):
+    on_index_host = {"crawl": {"plan", "index", "detect", "alert"}, "mirrors": {"probe", "index", "alert"}}
+    on_index_host["maintenance"] = {"audit", "backup"}
+    for dag_id, dag in shipped["dags"].items():
+        wanted = on_index_host[dag_id.split("_", 1)[0]]
+        assert {t for t, q in dag["queues"].items() if q == "edittrail_index"} == wanted, dag_id
+        assert all(q == "default" for t, q in dag["queues"].items() if t not in wanted), dag_id
 
 
 def test_one_maintenance_dag_per_outlet(shipped):

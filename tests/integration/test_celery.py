@@ -1,4 +1,5 @@
-"""The crawl DAG on Airflow's CeleryExecutor: two workers crawl the domain shards of one run at once.
+"""The crawl DAG on Airflow's CeleryExecutor: two workers crawl the domain shards of one run at once,
+and the tasks that open the SQLite index run only on the worker that serves the index's queue.
 
 The deployment profile of docs/deploy.md, on this machine: PostgreSQL as the metadata
 database (a fresh database per run, dropped after), Redis as the broker (a database number of
@@ -40,6 +41,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 PG = ("127.0.0.1", 5432)
 REDIS = ("127.0.0.1", 6379)
 WORKERS = ("worker-1", "worker-2")
+QUEUES = {"worker-1": "default,edittrail_index", "worker-2": "default"}
+"""worker-1 is the machine holding the SQLite files (docs/deploy.md); worker-2 only crawls."""
+ON_INDEX_HOST = {"plan", "index", "detect", "alert"}
 HOSTNAME_MODULE = '''
 import os, socket
 
@@ -156,6 +160,7 @@ def test_two_celery_workers_crawl_the_domain_shards_and_the_index_gets_every_cap
         running.start("dag-processor", ["dag-processor"], env)
         for name in WORKERS:
             worker = ["celery", "worker", "--concurrency", "1", "--celery-hostname", f"{name}@%h", "--skip-serve-logs"]
+            worker += ["--queues", QUEUES[name]]
             running.start(name, worker, env | {"EDITTRAIL_TEST_HOSTNAME": name})
         api_ready(api, running)
         for name in WORKERS:
@@ -172,6 +177,8 @@ def test_two_celery_workers_crawl_the_domain_shards_and_the_index_gets_every_cap
     assert sorted(t["map_index"] for t in crawls) == list(range(len(HOSTS)))  # a shard per domain
     assert {t["hostname"] for t in crawls} == set(WORKERS)  # both workers crawled
     assert {t["hostname"] for t in tasks} <= set(WORKERS)  # every task ran on a Celery worker
+    placed = {t["task_id"]: t["hostname"] for t in tasks if t["task_id"] in ON_INDEX_HOST}
+    assert placed == dict.fromkeys(ON_INDEX_HOST, "worker-1"), "a task that opens the index ran off its machine"
 
     config = load_config(config_path)
     with Index(config.index_path, readonly=True) as idx:

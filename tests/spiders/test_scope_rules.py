@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 
 from spiders import settings
+from spiders.failover import MirrorFailoverMiddleware
 from spiders.resolver import HostOverrideResolver, RefusedAddressError, address_problem
-from spiders.scope import MIDDLEWARES, refusal
+from spiders.scope import MIDDLEWARES, origin, origins, refusal
 
 HOSTS = ("www.presstv.ir", "presstv.tv")
+ALLOWED = origins(f"http://{host}:8765" for host in HOSTS)
 
 
 @pytest.mark.parametrize(
@@ -35,11 +37,13 @@ def test_global_addresses_and_names_pass_the_address_check(host):
 
 
 def test_an_outlet_url_is_in_scope():
-    assert refusal("http://presstv.tv:8765/Detail/2024/1/1/1", HOSTS) is None
+    assert refusal("http://presstv.tv:8765/Detail/2024/1/1/1", ALLOWED) is None
+    assert refusal("HTTP://PRESSTV.TV:8765/Detail/2024/1/1/1", ALLOWED) is None
 
 
 def test_a_private_ip_literal_is_refused_even_when_listed_as_a_host():
-    assert refusal("http://169.254.169.254/latest/meta-data/", (*HOSTS, "169.254.169.254")) == (
+    allowed = ALLOWED | origins(["http://169.254.169.254"])
+    assert refusal("http://169.254.169.254/latest/meta-data/", allowed) == (
         "refused_address",
         "169.254.169.254 is a link-local address: never fetched",
     )
@@ -49,8 +53,61 @@ def test_a_private_ip_literal_is_refused_even_when_listed_as_a_host():
     "url", ["http://www.example.org/x", "http://cdn.www.presstv.ir/a.jpg", "http://93.184.215.14/", "javascript:x"]
 )
 def test_other_hosts_subdomains_and_global_addresses_are_offsite(url):
-    kind, _ = refusal(url, HOSTS) or ("", "")
+    kind, _ = refusal(url, ALLOWED) or ("", "")
     assert kind == "offsite"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://www.presstv.ir:18767/same-host-other-port",  # with host_overrides: any local service
+        "https://www.presstv.ir:8765/https-on-the-http-port",
+        "https://www.presstv.ir/Detail/2024/1/1/1",  # the default port of another scheme
+        "http://www.presstv.ir/Detail/2024/1/1/1",
+        "ftp://www.presstv.ir:8765/Detail/2024/1/1/1",
+        "file:///etc/passwd",
+    ],
+)
+def test_an_outlet_host_on_another_port_or_scheme_is_offsite(url):
+    kind, detail = refusal(url, ALLOWED) or ("", "")
+    assert kind == "offsite"
+    assert "not followed" in detail
+
+
+@pytest.mark.parametrize(
+    "url", ["http://www.presstv.ir:99999/x", "http://www.presstv.ir:port/x", "http://[::1", "http:///nohost", ""]
+)
+def test_a_url_without_a_valid_origin_is_refused_not_raised(url):
+    kind, _ = refusal(url, ALLOWED) or ("", "")
+    assert kind in {"offsite", "refused_address"}
+
+
+def test_an_origin_fills_in_the_default_port_of_its_scheme():
+    assert origin("https://www.presstv.ir/x") == ("https", "www.presstv.ir", 443)
+    assert origin("http://WWW.presstv.ir:80/x") == ("http", "www.presstv.ir", 80)
+    assert origin("ftp://www.presstv.ir/x") is None
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.values: dict[str, object] = {}
+
+    def set_value(self, key: str, value: object) -> None:
+        self.values[key] = value
+
+    def inc_value(self, key: str, count: int = 1) -> None:
+        self.values[key] = int(self.values.get(key, 0)) + count  # type: ignore[call-overload]
+
+
+def test_a_failure_off_the_configured_origin_never_marks_the_domain_dead():
+    from scrapy import Request
+    from twisted.internet.error import ConnectionRefusedError
+
+    failover = MirrorFailoverMiddleware(HOSTS, Stats(), None, ALLOWED)
+    failover.process_exception(Request("https://www.presstv.ir:18767/x"), ConnectionRefusedError())
+    assert failover.dead == {}
+    failover.process_exception(Request("http://www.presstv.ir:8765/x"), ConnectionRefusedError())
+    assert set(failover.dead) == {"www.presstv.ir"}
 
 
 def resolver(overrides: dict[str, str]) -> HostOverrideResolver:
