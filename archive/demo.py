@@ -171,7 +171,8 @@ def print_changes(config: Config, echo: Callable[[str], None], received: list[di
         where = getattr(store, "root", store.url)
         echo(f"  uv run warcio index {where}/{data['warc_objects'][-1]['key']}")
     echo("  uv run edittrail serve   # researchers' web UI at http://127.0.0.1:8000/demo/ (search, diffs, replay)")
-    echo("  make run        # Airflow UI at http://127.0.0.1:8080 with the crawl DAGs")
+    echo("  make run        # Airflow UI at http://127.0.0.1:8080 with the crawl DAGs; for crawl_demo, first")
+    echo(f"                  # start the simulated outlet: uv run edittrail simulate --outlet {DEMO_OUTLET}")
 
 
 def print_domains(config: Config, echo: Callable[[str], None]) -> None:
