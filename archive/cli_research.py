@@ -6,7 +6,6 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
 
@@ -29,17 +28,13 @@ def parse_moment(value: str, option: str) -> datetime:
 
 
 def _public_url(value: str | None) -> str | None:
-    """An http(s) origin with an optional path, no query: what links are built on."""
-    if value is None:
-        return None
-    parts = urlsplit(value)
+    """The service's own check (an http(s) origin, optional path, no query), as a usage error."""
+    from archive.api.origin import checked_public_url
+
     try:
-        parts.port  # noqa: B018  (raises on a bad port)
-    except ValueError as exc:
-        raise click.BadParameter(f"{value!r}: {exc}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        raise click.BadParameter(f"{value!r} is not an http(s) URL such as https://archive.example.org")
-    return value.rstrip("/")
+        return checked_public_url(value)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 @click.command()

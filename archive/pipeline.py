@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from archive.carryover import carried_over
 from archive.config import Config, Outlet
+from archive.config.outlet import origin
 from archive.crawljob import CrawlJob, Seed
 from archive.errors import ArchiveIndexError, CaptureError, ConfigError, StoreError
 from archive.index import Index, utc_iso
@@ -34,6 +35,7 @@ from archive.mirrors.run import record_crawl_health, send_domain_alerts, with_ac
 from archive.revisit import due_articles
 from archive.runreports import (
     REPORT_SUFFIX,
+    domain_failures,
     keep_report_with_warcs,
     report_object_key,
     spool_unfiled_reports,
@@ -152,13 +154,13 @@ def requested_url_problem(outlet: Outlet, url: str) -> str | None:
     the outlet's domains at the outlet's own scheme and port (the crawl's scope)."""
     try:
         parts = urlsplit(url.strip())
-        host, port = (parts.hostname or "").lower(), parts.port
+        host = (parts.hostname or "").lower()
+        parts.port  # noqa: B018  (raises ValueError on a bad port)
     except ValueError as exc:
         return f"the URL is malformed ({exc})"
     if host not in outlet.domains:
         return f"{host or 'its host'} is not one of its domains ({', '.join(outlet.domains)})"
-    default = {"http": 80, "https": 443}.get(outlet.scheme)
-    if parts.scheme.lower() != outlet.scheme or (port or default) != (outlet.port or default):
+    if origin(url) != origin(outlet.base_url(host)):
         return f"the outlet is crawled at {outlet.base_url(host)} (scheme and port in the config)"
     if outlet.article_id(url) is None:
         return f"its path does not match article_pattern {outlet.article_pattern!r}"
@@ -253,9 +255,7 @@ class NothingArchivedError(CaptureError):
 
 def nothing_archived_message(outlet: Outlet, run_id: str, report: dict[str, Any], log_file: Path) -> str:
     """The reason per domain, and where to look: the usual cause on a laptop is a stopped simulator."""
-    dead = report.get("dead_domains") or {}
-    states = report.get("dead_domain_states") or {}
-    reasons = "; ".join(f"{host}: {states.get(host, 'dead')} ({reason})" for host, reason in dead.items())
+    reasons = "; ".join(domain_failures([report]))
     message = (
         f"crawl of {outlet.name} (run {run_id}) archived nothing from any domain: "
         f"{reasons or 'no domain answered'}; see {log_file}"

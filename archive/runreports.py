@@ -18,6 +18,18 @@ from archive.errors import EdittrailError
 
 log = logging.getLogger(__name__)
 
+
+def domain_failures(reports: list[dict[str, Any]]) -> list[str]:
+    """``host: state (reason)`` for each domain the crawl gave up on, as the failover judged it
+    (``dead_domain_states``: unreachable, seized, error; "dead" in a report from before them)."""
+    found: dict[str, str] = {}
+    for report in reports:
+        states = report.get("dead_domain_states") or {}
+        for host, reason in (report.get("dead_domains") or {}).items():
+            found.setdefault(host, f"{host}: {states.get(host, 'dead')} ({reason})")
+    return [found[host] for host in sorted(found)]
+
+
 REPORT_SUFFIX = ".report.json"
 
 

@@ -34,6 +34,7 @@ from archive.detect import crawl_batch
 from archive.errors import EdittrailError
 from archive.index import utc_iso
 from archive.index.quarantine import Quarantined
+from archive.runreports import domain_failures
 from archive.shards import run_jobs
 
 log = logging.getLogger(__name__)
@@ -222,17 +223,6 @@ def read_run(run_dir: Path, now: datetime, grace_seconds: float) -> RunStatus | 
         failure=failure,
         domain_failures=tuple(dead),
     )
-
-
-def domain_failures(reports: list[dict[str, Any]]) -> list[str]:
-    """``host: state (reason)`` for each domain the crawl gave up on, as the failover judged it
-    (``dead_domain_states``: unreachable, seized, error; "dead" in a report from before them)."""
-    found: dict[str, str] = {}
-    for report in reports:
-        states = report.get("dead_domain_states") or {}
-        for host, reason in (report.get("dead_domains") or {}).items():
-            found.setdefault(host, f"{host}: {states.get(host, 'dead')} ({reason})")
-    return [found[host] for host in sorted(found)]
 
 
 def log_run_report(job_path: str | Path) -> None:

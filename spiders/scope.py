@@ -45,6 +45,7 @@ from scrapy import exceptions as scrapy_exceptions
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from twisted.internet.error import DNSLookupError
 
+from archive.config.outlet import Origin, origin
 from spiders.resolver import address_problem, refused_names
 
 log = logging.getLogger(__name__)
@@ -65,24 +66,6 @@ class OutOfScope(IgnoreRequest):
         self.url = url
         self.kind = kind
         self.detail = detail
-
-
-Origin = tuple[str, str, int]
-"""(scheme, lower-case host, port), the port filled in from the scheme when the URL has none."""
-
-DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def origin(url: str) -> Origin | None:
-    """The URL's origin, or None when it has none we would fetch (another scheme, a bad port)."""
-    try:
-        parts = urlsplit(url.strip())
-        scheme, host, port = parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
-    except ValueError:  # a port that is not a number or out of range, a broken IPv6 literal
-        return None
-    if scheme not in DEFAULT_PORTS or not host:
-        return None
-    return scheme, host, port if port is not None else DEFAULT_PORTS[scheme]
 
 
 def origins(urls: Iterable[str]) -> frozenset[Origin]:

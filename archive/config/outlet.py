@@ -32,6 +32,27 @@ _HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a
 _OUTLET_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
+Origin = tuple[str, str, int]
+"""(scheme, lower-case host, port), the port filled in from the scheme when the URL has none."""
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin(url: str) -> Origin | None:
+    """The URL's origin, or None when it has none we would fetch (another scheme, a bad port).
+
+    The crawl's scope (spiders/scope.py) and ``edittrail crawl --url`` compare these with the
+    origins of ``Outlet.base_url``."""
+    try:
+        parts = urlsplit(url.strip())
+        scheme, host, port = parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+    except ValueError:  # a port that is not a number or out of range, a broken IPv6 literal
+        return None
+    if scheme not in DEFAULT_PORTS or not host:
+        return None
+    return scheme, host, port if port is not None else DEFAULT_PORTS[scheme]
+
+
 class Outlet(_Frozen):
     """One news outlet: its domains, how to find its articles, where its WARCs go."""
 
