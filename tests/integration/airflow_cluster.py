@@ -1,8 +1,9 @@
 """Real Airflow 3 components for the integration tests: processes, environment, REST API v2.
 
 Every component listens on 127.0.0.1 only (log servers are skipped: the logs are files in the
-test's own directory) and is stopped with SIGTERM, then SIGKILL, together with its children
-(each is the leader of its own process group, so a crawl a task started goes too).
+test's own directory) and is stopped as ``make run`` stops it: SIGTERM to its whole process
+tree, then SIGKILL (task runners lead process groups of their own, so a process group would
+miss them and the crawls they started).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import contextlib
 import json
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from archive.airflow_run import ProcessTrees, stop_process_trees
 from tests.support import ROOT
 
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
@@ -85,6 +86,7 @@ class Components:
 
     logs: Path
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    trees: ProcessTrees = field(default_factory=ProcessTrees)
 
     def start(self, name: str, args: list[str], env: dict[str, str]) -> None:
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -92,8 +94,11 @@ class Components:
             self.processes[name] = subprocess.Popen(
                 [AIRFLOW, *args], env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
             )
+        self.trees.add(self.processes[name].pid)
 
     def check_alive(self) -> None:
+        """Fail if a component exited; and remember their children (``wait_for`` calls this between polls)."""
+        self.trees.watch()
         for name, process in self.processes.items():
             if process.poll() is not None:
                 raise AssertionError(f"airflow {name} exited with {process.returncode}:\n{self.tail(name)}")
@@ -103,18 +108,17 @@ class Components:
         return path.read_text(errors="replace")[-chars:] if path.exists() else ""
 
     def stop(self) -> None:
-        """SIGTERM to every process group, then SIGKILL to those still there after the grace period."""
-        for process in self.processes.values():
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        """SIGTERM to every process of every component's tree, SIGKILL to what is left after the grace period.
+
+        What outlives SIGKILL (a process stuck in the kernel) is written to ``stop.log``.
+        """
+        left = stop_process_trees(self.trees, grace=STOP_GRACE_SECONDS)
         for process in self.processes.values():
             with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        for process in self.processes.values():
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)  # children (task runners, crawls) too
-            process.wait()
+                process.wait(timeout=5)
+        if left:
+            self.logs.mkdir(parents=True, exist_ok=True)
+            (self.logs / "stop.log").write_text(f"outlived SIGKILL: {left}\n")
 
     def report(self) -> str:
         return "\n".join(f"--- {name} ---\n{self.tail(name, 2500)}" for name in self.processes)

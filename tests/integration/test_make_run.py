@@ -6,6 +6,14 @@ test's own so it never touches the checkout's data/. It starts the simulated out
 config's port, logs in with the generated admin password, unpauses and triggers crawl_demo,
 and waits for the run to succeed: every task reached the api-server at the port it listens on,
 with one JWT secret shared by all components.
+
+Then it stops ``make run`` with SIGTERM to its process group, as a supervisor would, and fails
+if the launcher did not say it stopped, did not exit in time, or left any process behind. The
+leftovers are looked for in the process tree of ``make run`` recorded while it ran (task
+runners lead process groups of their own, and orphans re-parent to init) and by the test's
+AIRFLOW_HOME in each process's environment; neither search is enough alone: a process that
+sets its title (``airflow api_server``, the LocalExecutor workers) overwrites the environment
+/proc shows, and one started outside the tree would only be found by its environment.
 """
 
 from __future__ import annotations
@@ -15,21 +23,26 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from archive.airflow_run import STOPPED, ProcessTrees, stop_process_trees
 from archive.simulate import SimulatedOutlet
 from tests.integration.airflow_cluster import Api, free_port, wait_for
 from tests.support import HOSTS, ROOT, write_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
+STOP_TIMEOUT_S = 90
+"""The launcher gives up on a process 25 s after SIGTERM; the rest is for a loaded machine."""
+
 
 class MakeRun:
-    """``make run`` in its own process group, its output in a file."""
+    """``make run`` in its own process group, its output in a file, its process tree recorded while it runs."""
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.log = log
@@ -42,6 +55,14 @@ class MakeRun:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        self.trees = ProcessTrees([self.process.pid])
+        self._stopped = threading.Event()
+        self._watcher = threading.Thread(target=self._watch, daemon=True)
+        self._watcher.start()
+
+    def _watch(self) -> None:
+        while not self._stopped.wait(1):
+            self.trees.watch()
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -50,15 +71,19 @@ class MakeRun:
         if self.process.poll() is not None:
             raise AssertionError(f"make run exited with {self.process.returncode}:\n{self.output()[-4000:]}")
 
-    def stop(self) -> int:
-        """SIGTERM, as Ctrl-C or a supervisor would: the launcher stops every component it started."""
+    def stop(self) -> int | None:
+        """SIGTERM, as Ctrl-C or a supervisor would; make's exit code, or None if it had to be killed."""
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGTERM)
         try:
-            return self.process.wait(timeout=60)
+            return self.process.wait(timeout=STOP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
-            return self.process.wait()
+            self.process.wait()
+            return None
+        finally:
+            self._stopped.set()
+            self._watcher.join()
 
 
 def airflow_processes(home: Path) -> list[int]:
@@ -70,6 +95,15 @@ def airflow_processes(home: Path) -> list[int]:
         with contextlib.suppress(OSError):
             if f"AIRFLOW_HOME={home}".encode() in (entry / "environ").read_bytes().split(b"\0"):
                 found.append(int(entry.name))
+    return found
+
+
+def leftovers(running: MakeRun, home: Path) -> dict[int, str]:
+    """pid → command line of every process of ``make run``'s tree, or of this Airflow home, still alive."""
+    found = {}
+    for pid in {*running.trees.alive(), *airflow_processes(home)}:
+        with contextlib.suppress(OSError):
+            found[pid] = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     return found
 
 
@@ -112,11 +146,12 @@ def make_run(tmp_path: Path) -> Iterator[tuple[MakeRun, Api, Path, SimulatedOutl
             yield running, Api(api_port), home, sim
         finally:
             code = running.stop()
-            left = airflow_processes(home)
-            for pid in left:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-    assert not left, f"make run left Airflow processes behind: {left} (exit {code})"
+            left = leftovers(running, home)
+            stop_process_trees(ProcessTrees(left), grace=0)
+    tail = running.output()[-3000:]
+    assert code is not None, f"make run did not exit within {STOP_TIMEOUT_S} s of SIGTERM; left {left}\n{tail}"
+    assert not left, f"make run left processes behind (exit {code}): {left}\n{tail}"
+    assert STOPPED in running.output().splitlines(), f"the launcher did not say it stopped:\n{tail}"
 
 
 def test_make_run_runs_crawl_demo_through_the_rest_api_with_only_the_port_changed(make_run):
