@@ -24,7 +24,7 @@ import logging
 import os
 import sqlite3
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol, cast
 
@@ -125,15 +125,28 @@ class Deliveries:
                 {"outlet": str, "channel": str, "first_seen_at": str, "skipped": int},
                 pk=("outlet", "channel"),
             )
+        if "read_up_to" not in self.db.table_names():
+            self.db.table("read_up_to").create({"outlet": str, "detected_at": str}, pk="outlet")
 
-    def first_sight(self, outlet: str, channel: str, keys: Iterable[str]) -> int | None:
-        """On a channel's first use, mark ``keys`` (the changes so far) skipped for it and
-        return how many; None when the channel was seen before."""
+    def read_up_to(self, outlet: str) -> str | None:
+        """The newest ``detected_at`` of the changes an earlier run went through; None before the first."""
+        row = self.db.execute("SELECT detected_at FROM read_up_to WHERE outlet = ?", [outlet]).fetchone()
+        return row[0] if row else None
+
+    def set_read_up_to(self, outlet: str, detected_at: str) -> None:
+        with self.db.conn:
+            self.db.execute(
+                "INSERT OR REPLACE INTO read_up_to (outlet, detected_at) VALUES (?, ?)", [outlet, detected_at]
+            )
+
+    def first_sight(self, outlet: str, channel: str, keys: Callable[[], Iterable[str]]) -> int | None:
+        """On a channel's first use, mark ``keys()`` (the changes so far) skipped for it and
+        return how many; None when the channel was seen before (then the history is not read)."""
         seen = self.db.execute("SELECT 1 FROM channels WHERE outlet = ? AND channel = ?", [outlet, channel]).fetchone()
         if seen:
             return None
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        history = list(dict.fromkeys(keys))
+        history = list(dict.fromkeys(keys()))
         with self.db.conn:
             self.db.table("channels").insert(
                 {"outlet": outlet, "channel": channel, "first_seen_at": now, "skipped": len(history)}
@@ -233,21 +246,43 @@ def article_info(db: sqlite_utils.Database, outlet: Outlet, article_id: str) -> 
 def send_alerts(
     config: Config, outlet_name: str, *, notifier_factory: Callable[[], Notifier] = apprise_notifier
 ) -> dict[str, Any]:
-    """Deliver every change of the outlet to each channel that wants it and has not had it; write the feed."""
+    """Deliver each change detected since the last run to every channel that wants it and has not had
+    it; rewrite the feed.
+
+    The run reads the changes detect recorded since the newest one the last run read (with
+    ``REREAD`` of overlap, which the per-key bookkeeping makes harmless), so its cost follows
+    the new changes, not the outlet's history. A reindex or redetect records its rebuilt
+    changes anew; the next run reads them once and sends only those never delivered.
+    """
     outlet = config.outlet(outlet_name)
-    with Index(config.index_path, readonly=True) as idx:
-        changes = list(reversed(vx.changes(idx.db, outlet=outlet.name)))  # oldest first
-        articles = {c["article_id"]: article_info(idx.db, outlet, c["article_id"]) for c in changes}
+    started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     deliveries = Deliveries(config.alerts_db)
     counts = {"sent": 0, "failed": 0, "already_sent": 0, "before_channel": 0}
     try:
-        for channel in outlet.alerts:
-            _deliver(channel, outlet, changes, articles, deliveries, counts, notifier_factory)
+        read_up_to = deliveries.read_up_to(outlet.name)
+        with Index(config.index_path, readonly=True) as idx:
+            since = _minus(read_up_to, REREAD) if read_up_to else None
+            changes = vx.changes_detected_since(idx.db, outlet.name, since)
+            latest = list(reversed(vx.changes(idx.db, outlet=outlet.name, limit=FEED_ENTRIES)))
+            articles = {c["article_id"]: article_info(idx.db, outlet, c["article_id"]) for c in [*changes, *latest]}
+            for channel in outlet.alerts:
+                _deliver(channel, outlet, changes, articles, deliveries, counts, notifier_factory, idx)
+        newest = max((c["detected_at"] for c in changes if c.get("detected_at")), default=read_up_to or started)
+        if newest != read_up_to:
+            deliveries.set_read_up_to(outlet.name, newest)
     finally:
         deliveries.close()
-    feed = write_feed(config, outlet, changes[-FEED_ENTRIES:], articles)
+    feed = write_feed(config, outlet, latest, articles)
     log.info("alerts outlet=%s sent=%d failed=%d feed=%s", outlet.name, counts["sent"], counts["failed"], feed)
     return counts | {"feed": str(feed), "changes": len(changes)}
+
+
+REREAD = timedelta(minutes=10)
+"""How far back each run reads again: a change recorded with a clock slightly behind is not missed."""
+
+
+def _minus(moment: str, delta: timedelta) -> str:
+    return (_parse(moment) - delta).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _deliver(
@@ -258,6 +293,7 @@ def _deliver(
     deliveries: Deliveries,
     counts: dict[str, int],
     notifier_factory: Callable[[], Notifier],
+    idx: Index,
 ) -> None:
     changes = list(changes)
     wanted = (c for c in changes if channel_wants(channel, c, articles[c["article_id"]]["headline"]))
@@ -265,7 +301,7 @@ def _deliver(
     deliver_to_channel(
         channel,
         (outlet.name, channel.name),
-        [c["change_key"] for c in changes],
+        lambda: vx.change_keys(idx.db, outlet.name),
         messages,
         deliveries,
         counts,
@@ -276,7 +312,7 @@ def _deliver(
 def deliver_to_channel(
     channel: AlertChannel,
     scope: tuple[str, str],
-    history: list[str],
+    history: Callable[[], Iterable[str]],
     messages: Iterable[tuple[str, str, str]],
     deliveries: Deliveries,
     counts: dict[str, int],
@@ -285,8 +321,8 @@ def deliver_to_channel(
     """One channel's run: its URL, its first sight, then each (key, title, body) message once.
 
     ``scope`` is (outlet, bookkeeping name): article changes and domain events of one channel
-    are kept apart. ``history`` is every key known now: on the channel's first sight they
-    are all marked skipped, so a new channel starts with what comes after it. A channel whose
+    are kept apart. ``history()`` gives every key known now: on the channel's first sight they
+    are all marked skipped (it is called only then), so a new channel starts with what comes after it. A channel whose
     URL is missing records nothing: its first sight is the first run that can use it.
     """
     outlet, name = scope

@@ -105,8 +105,10 @@ def reindex(ctx: Context, outlet: str, drop_missing: bool) -> None:
 
     Example: edittrail reindex --outlet demo
     """
-    with ProgressBar("indexing WARCs") as bar:
-        result = pipeline.reindex(ctx.config, outlet, progress=bar.update, drop_missing=drop_missing)
+    with ProgressBar("indexing WARCs", unit="MB") as bar, ProgressBar("detecting edits", unit="captures") as seen:
+        result = pipeline.reindex(
+            ctx.config, outlet, progress=bar.update, drop_missing=drop_missing, detect_progress=seen.update
+        )
     click.echo(json.dumps(result, indent=2))
 
 

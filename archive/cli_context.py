@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import sys
+import time
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -118,26 +119,45 @@ class ProgressBar:
     mixed with bar drawing.
     """
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, unit: str = "") -> None:
+        """``unit``: what ``done`` counts, shown as a rate beside the item ("MB" for bytes,
+        "captures"); none by default."""
         self.label = label
+        self.unit = unit
         self._bar: Any = None
         self._done = 0
+        self._started = time.monotonic()
 
     def update(self, done: int, total: int, item: str) -> None:
-        if not sys.stderr.isatty():
+        if not sys.stderr.isatty() or self._bar is False:
             return
         if self._bar is None:
-            self._bar = click.progressbar(length=total, label=self.label, file=sys.stderr, item_show_func=_short)
+            self._started = time.monotonic()
+            self._bar = click.progressbar(length=total, label=self.label, file=sys.stderr, item_show_func=self._shown)
             self._bar.__enter__()
         self._bar.update(done - self._done, item)
         self._done = done
+        if done >= total:  # finished: end its line, so a bar after it starts on its own
+            self.__exit__()
+
+    def _shown(self, item: str | None) -> str:
+        return " ".join(part for part in (self.rate(), _short(item)) if part)
+
+    def rate(self) -> str:
+        """The rate so far in the bar's unit ("12.3 MB/s"), or "" without a unit."""
+        if not self.unit:
+            return ""
+        seconds = max(time.monotonic() - self._started, 1e-6)
+        amount = self._done / 1e6 if self.unit == "MB" else self._done
+        return f"{amount / seconds:,.1f} {self.unit}/s"
 
     def __enter__(self) -> ProgressBar:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
+        if self._bar:
             self._bar.__exit__(None, None, None)
+            self._bar = False  # drawn and ended: later updates draw nothing
 
 
 def _short(item: str | None) -> str:

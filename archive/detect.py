@@ -22,8 +22,10 @@ the next run, so that captures are always detected in the order they were fetche
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -51,15 +53,23 @@ _SHARD = re.compile(r"-s\d+$")
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 
-def detect(config: Config, outlet_name: str, store: ObjectStore) -> dict[str, Any]:
-    """Process every capture of the outlet that detect has not seen; returns counts."""
+def detect(config: Config, outlet_name: str, store: ObjectStore, progress: Progress | None = None) -> dict[str, Any]:
+    """Process every capture of the outlet that detect has not seen; returns counts.
+
+    ``progress`` is called after each crawl batch with (captures done, captures pending, batch).
+    """
     outlet = config.outlet(outlet_name)
     counts = dict.fromkeys(("captures", "versions", "changes", "errors", "not_articles"), 0)
     counts |= {"store_errors": 0, "deferred": 0, "noise_learned": 0}
     deferred: set[str] = set()
     with Index(config.index_path) as idx:
-        for batch in crawl_batches(vx.pending_captures(idx.db, outlet.name)):
+        batches = crawl_batches(vx.pending_captures(idx.db, outlet.name))
+        pending, done = sum(map(len, batches)), 0
+        for batch in batches:
             _detect_batch(idx.db, outlet, store, batch, deferred, counts)
+            done += len(batch)
+            if progress is not None:
+                progress(done, pending, crawl_batch(batch[0]["warc"]))
     log.info(
         "detect done outlet=%s captures=%d versions=%d changes=%d errors=%d not_articles=%d deferred=%d "
         "noise_learned=%d",
@@ -271,7 +281,32 @@ def _extracted(db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, ca
             capture = {**capture, "warc": original["warc"], "offset": original["offset"], "length": original["length"]}
     loaded = load_record(store.read_range(capture["warc"], capture["offset"], capture["length"]), name=capture["warc"])
     html, content_type = html_from_record(loaded)
-    return extract(outlet.extractor, html, capture["url"], content_type=content_type)
+    return extract_once(outlet.extractor, html, capture["url"], content_type)
+
+
+EXTRACTIONS_REMEMBERED = 8192
+"""About a crawl's article pages on every domain (~10 KB each kept): a rebuild meets each page's
+unedited copies a crawl apart, and detect finds the original of a revisit in the crawl before."""
+_extracted_pages: OrderedDict[tuple[str, str, str | None, bytes], Extracted] = OrderedDict()
+
+
+def extract_once(name: str, html: bytes, url: str, content_type: str | None) -> Extracted:
+    """``extract``, remembered for the last pages seen: the same bytes at the same URL (a revisit
+    and its original, an unedited page fetched again in a rebuild) are extracted once.
+
+    Extraction is a pure function of (extractor, page, URL, Content-Type); the page is keyed by
+    its BLAKE2b digest, computed here, so no stored digest is trusted for it.
+    """
+    key = (name, url, content_type, hashlib.blake2b(html, digest_size=20).digest())
+    hit = _extracted_pages.get(key)
+    if hit is not None:
+        _extracted_pages.move_to_end(key)
+        return hit
+    extracted = extract(name, html, url, content_type=content_type)
+    _extracted_pages[key] = extracted
+    if len(_extracted_pages) > EXTRACTIONS_REMEMBERED:
+        _extracted_pages.popitem(last=False)
+    return extracted
 
 
 def version_of(outlet: Outlet, capture: dict[str, Any], extracted: Extracted, model: NoiseModel = EMPTY) -> Version:
@@ -321,3 +356,4 @@ def _original_capture(db: sqlite_utils.Database, capture: dict[str, Any]) -> dic
 
 
 Detector = Callable[[Config, str, ObjectStore], dict[str, Any]]
+Progress = Callable[[int, int, str], None]

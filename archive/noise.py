@@ -43,11 +43,12 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import cached_property, lru_cache
 from itertools import combinations
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from archive.normalize import Content, normalize_image_url, normalize_text
 
@@ -87,6 +88,9 @@ _TOKEN = re.compile(r"(?<![^\W_])\d+(?:[.,:]\d+)+[KkMmBb]?(?![^\W_])|[^\W_]+")
 _HEX = re.compile(r"[0-9a-fA-F]{4,}")
 _MASK = "#"
 _SLOT = "\x00"
+T = TypeVar("T")
+MEMO_ITEMS = 1 << 16
+"""Distinct items (or item lists) remembered per memoized function: a few crawl batches' worth."""
 _RELATIVE_TIME = re.compile(
     r"\b(?:\d+|an?|one|a few)\s+(?:sec(?:ond)?s?|min(?:ute)?s?|h(?:ou)?rs?|hours?|days?|weeks?|months?|years?)\s+ago\b"
     r"|\b(?:just now|moments ago)\b|(?:(?<=[\u00b7\u2022|] )|^)\d{1,3}[smhdw]\b"
@@ -98,16 +102,21 @@ them, or ending an item without a full stop: "(@PressTV) 6h", "… yesterday"): 
 the fetch's, not the story's. "3m" inside a sentence is left: it may be metres or millions."""
 
 
+@lru_cache(maxsize=MEMO_ITEMS)
 def normalized_item(field_name: str, item: str) -> str:
     """An item in the form it is compared in: URLs without query (see :func:`normalize_image_url`),
-    text normalized with relative times masked."""
+    text normalized with relative times masked.
+
+    Memoized, as :func:`shape_of` is: a batch compares each article's copies pairwise and with
+    what its hosts showed before, so the same paragraphs come back many times (pure functions
+    of their text; the cache bounds their cost per distinct item, not per comparison)."""
     if field_name == "images":
         return normalize_image_url(item)
     return _RELATIVE_TIME.sub("<relative time>", normalize_text(item))
 
 
 def _is_slot(token: str, field_name: str) -> bool:
-    if any(c.isdigit() for c in token):
+    if any(map(str.isdigit, token)):
         return True
     if field_name != "images":
         return False
@@ -115,6 +124,7 @@ def _is_slot(token: str, field_name: str) -> bool:
     return bool(_HEX.fullmatch(token)) or mixed or len(token) > 20
 
 
+@lru_cache(maxsize=MEMO_ITEMS)
 def shape_of(field_name: str, text: str) -> tuple[str, tuple[str, ...]]:
     """The item's shape (slots replaced by a marker) and its slots' values, in order."""
     parts: list[str] = []
@@ -133,16 +143,17 @@ def shape_of(field_name: str, text: str) -> tuple[str, tuple[str, ...]]:
     return "".join(parts), tuple(values)
 
 
-def slot_contexts(field_name: str, text: str) -> list[str]:
+@lru_cache(maxsize=MEMO_ITEMS)
+def slot_contexts(field_name: str, text: str) -> tuple[str, ...]:
     """For each slot of a text item, the token either side of it (slots as ``#``), lower case:
     what a counter or a timestamp keeps whatever article it is in ("views: #")."""
     tokens = [(m.group(0), _is_slot(m.group(0), field_name)) for m in _TOKEN.finditer(text)]
     words = [_MASK if slot else token.lower() for token, slot in tokens]
-    return [
+    return tuple(
         " ".join(words[max(0, i - 1) : i]) + f" {_MASK} " + " ".join(words[i + 1 : i + 2])
         for i, (_, slot) in enumerate(tokens)
         if slot
-    ]
+    )
 
 
 def _fill(shape: str, values: Sequence[str], masked: frozenset[int]) -> str:
@@ -180,8 +191,23 @@ class NoiseModel:
     ``digits:3``, ``word:resized``): left out of its items' identity."""
     place_only: frozenset[str] = frozenset()
     """Fields whose items are identified by their place only."""
+    _compared: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = field(
+        default_factory=dict, init=False, compare=False, hash=False, repr=False
+    )
+    """:meth:`items` by (field, raw items): a model is immutable, so its answers are too."""
+    _remembered: dict[Hashable, Any] = field(default_factory=dict, init=False, compare=False, hash=False, repr=False)
 
-    @property
+    def remembered(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()`` once per ``key`` for this model (callers key by what the result depends on
+        besides the model: a fingerprint by the fields it hashes)."""
+        if key in self._remembered:
+            return cast(T, self._remembered[key])
+        if len(self._remembered) >= MEMO_ITEMS:
+            self._remembered.clear()
+        value = self._remembered[key] = compute()
+        return value
+
+    @cached_property
     def key(self) -> str:
         """Changes whenever the model does: cached fingerprints are valid for one key only."""
         parts = sorted(f"s|{f}|{s}|{sorted(v)}" for (f, s), v in self.slots.items())
@@ -205,6 +231,15 @@ class NoiseModel:
 
     def items(self, field_name: str, raw: Iterable[str]) -> list[str]:
         """The field's items as compared: normalized, template items left out, noise slots masked."""
+        key = (field_name, tuple(raw))
+        compared = self._compared.get(key)
+        if compared is None:
+            if len(self._compared) >= MEMO_ITEMS:
+                self._compared.clear()
+            compared = self._compared[key] = tuple(self._items(field_name, key[1]))
+        return list(compared)
+
+    def _items(self, field_name: str, raw: Iterable[str]) -> list[str]:
         out = []
         for item in raw:
             text = normalized_item(field_name, item)

@@ -24,7 +24,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 if TYPE_CHECKING:
@@ -225,6 +225,19 @@ def fingerprint(content: Content, model: NoiseModel | None = None) -> Fingerprin
     from archive.noise import EMPTY
 
     model = model or EMPTY
+    return model.remembered(("fingerprint", *_hashed_fields(content)), lambda: _fingerprint(content, model))
+
+
+def _hashed_fields(content: Content) -> tuple[Any, ...]:
+    """Everything :func:`fingerprint` reads of ``content``, hashable: two contents alike in these
+    have one fingerprint (an unedited page's copies, a version compared again)."""
+    return tuple(
+        value if isinstance(value, str | datetime | None) else tuple(value)
+        for value in (getattr(content, name) for name in (*FIELDS, "section_ids"))
+    )
+
+
+def _fingerprint(content: Content, model: NoiseModel) -> Fingerprint:
     texts = {name: "\n".join(model.items(name, _items(content, name))) for name in FIELDS if name != "published"}
     texts["section"] += "\n" + ",".join(content.section_ids)
     texts["published"] = _published(content.published)

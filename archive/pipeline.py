@@ -32,7 +32,6 @@ from archive.index.aside import aside_index
 from archive.index.objects import Progress, index_objects, quarantine_missing
 from archive.index.quarantine import QuarantineError
 from archive.mirrors.run import record_crawl_health, send_domain_alerts, with_accepted_mirrors
-from archive.revisit import due_articles
 from archive.runreports import (
     REPORT_SUFFIX,
     domain_failures,
@@ -168,11 +167,16 @@ def requested_url_problem(outlet: Outlet, url: str) -> str | None:
 
 
 def revisits_due(config: Config, outlet: Outlet, now: datetime) -> list[str]:
+    """The known articles due for a revisit (archive.revisit), read through the index's due moments.
+
+    Opening a writer migrates the schema before anyone reads it (a new edittrail), and
+    recomputes the due moments once when the configured schedule changed.
+    """
     if not config.index_path.exists():
         return []
-    Index(config.index_path).close()  # a new edittrail migrates the schema before anyone reads it
-    with Index(config.index_path, readonly=True) as idx:
-        return due_articles(idx.articles(outlet.name), now, outlet.revisit)
+    with Index(config.index_path) as idx:
+        idx.follow_schedule(outlet)
+        return idx.due_articles(outlet, now)
 
 
 # -- crawl --------------------------------------------------------------------------------
@@ -392,8 +396,7 @@ def index(
     outlet = with_accepted_mirrors(config, outlet_name)  # captures on accepted mirrors are the outlet's
     target = store_for(config, outlet, credentials)
     with Index(config.index_path) as idx:
-        run = index_objects(idx, outlet, target, progress=progress)
-        summary = idx.summary(outlet.name)
+        run = index_objects(idx, outlet, target, progress=progress, recent_only=True)
         held = qx.entries(idx.db, outlet.name)
     for entry in held:
         if entry.key not in {q.key for q in run.quarantined}:
@@ -410,7 +413,7 @@ def index(
     return {
         "warcs_indexed": run.indexed,
         "captures_added": run.captures,
-        "articles": summary["articles"],
+        "articles_touched": len(run.touched),
         "index": str(config.index_path),
         "quarantined": [{"key": e.key, "kind": e.kind, "error": e.error} for e in held],
     }
@@ -423,6 +426,7 @@ def reindex(
     progress: Progress | None = None,
     *,
     drop_missing: bool = False,
+    detect_progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Rebuild the outlet's rows from the WARCs alone: the index holds nothing the WARCs cannot give back.
 
@@ -461,7 +465,7 @@ def reindex(
                 quarantine_missing(aside, outlet.name, recorded, missing)
             with aside.db.conn:
                 qx.keep_first_seen(aside.db, since)
-        detected = detect(rebuilt, outlet.name, credentials)
+        detected = detect(rebuilt, outlet.name, credentials, detect_progress)
         swap_rebuilt(config, rebuilt, outlet, credentials, recorded, ignore=missing if drop_missing else set())
     with Index(config.index_path, readonly=True) as live:
         summary = live.summary(outlet.name)
@@ -554,12 +558,17 @@ def redetect(config: Config, outlet_name: str, credentials: S3Credentials | None
 # -- detect and alert ---------------------------------------------------------------------
 
 
-def detect(config: Config, outlet_name: str, credentials: S3Credentials | None = None) -> dict[str, Any]:
-    """New versions and changes from the captures indexed since the last run (single writer)."""
+def detect(
+    config: Config, outlet_name: str, credentials: S3Credentials | None = None, progress: Progress | None = None
+) -> dict[str, Any]:
+    """New versions and changes from the captures indexed since the last run (single writer).
+
+    ``progress``: (captures done, captures pending, crawl batch) after each batch.
+    """
     from archive.detect import detect as run_detect
 
     outlet = config.outlet(outlet_name)
-    return run_detect(config, outlet.name, store_for(config, outlet, credentials))
+    return run_detect(config, outlet.name, store_for(config, outlet, credentials), progress)
 
 
 def alert(config: Config, outlet_name: str) -> dict[str, Any]:

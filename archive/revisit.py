@@ -8,7 +8,7 @@ redirected articles stay on the schedule: a restoration is news too.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
 from datetime import UTC, datetime, timedelta
 
 from archive.config import Revisit
@@ -33,17 +33,30 @@ def last_due_moment(first_seen: datetime, now: datetime, schedule: Revisit) -> d
     return start + timedelta(seconds=periods * schedule.then_every)
 
 
+def next_due_moment(first_seen: datetime, last_seen: datetime, schedule: Revisit) -> datetime:
+    """The first scheduled revisit moment after ``last_seen``: the article is due once it has passed.
+
+    ``is_due(first, last, now)`` is exactly ``next_due_moment(first, last) <= now``, and this
+    moment does not depend on ``now``, so the index stores it (``articles.next_due``) when an
+    article is captured and the plan step reads the due articles through an index instead of
+    judging every article it knows.
+    """
+    for offset in schedule.offsets:
+        moment = first_seen + timedelta(seconds=offset)
+        if moment > last_seen:
+            return moment
+    start = first_seen + timedelta(seconds=schedule.offsets[-1] if schedule.offsets else 0)
+    if start > last_seen:
+        return start
+    periods = int((last_seen - start).total_seconds() // schedule.then_every) + 1
+    return start + timedelta(seconds=periods * schedule.then_every)
+
+
+def schedule_key(schedule: Revisit) -> str:
+    """What ``next_due_moment`` depends on, as text: stored next to the moments it computed."""
+    return json.dumps({"offsets": list(schedule.offsets), "then_every": schedule.then_every})
+
+
 def is_due(first_seen: datetime, last_seen: datetime, now: datetime, schedule: Revisit) -> bool:
     moment = last_due_moment(first_seen, now, schedule)
     return moment is not None and moment > last_seen
-
-
-def due_articles(articles: Iterable[dict[str, str]], now: datetime, schedule: Revisit) -> list[str]:
-    """Canonical URLs of due articles, the most overdue first, at most ``max_per_run``."""
-    due = []
-    for row in articles:
-        first, last = parse_utc(row["first_seen"]), parse_utc(row["last_seen"])
-        if is_due(first, last, now, schedule):
-            due.append((last, row["canonical_url"]))
-    due.sort()
-    return [url for _, url in due[: schedule.max_per_run]]

@@ -136,6 +136,27 @@ def test_progress_bar_draws_only_on_a_terminal(monkeypatch, capsys):
     assert "auditing objects" in terminal.getvalue() and "100%" in terminal.getvalue()
 
 
+def test_a_reindex_bar_shows_its_rate_and_ends_its_line_before_the_next_bar(monkeypatch):
+    import io
+
+    from archive.cli_context import ProgressBar
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    with ProgressBar("indexing WARCs", unit="MB") as bar, ProgressBar("detecting edits", unit="captures") as seen:
+        bar.update(3_000_000, 6_000_000, "warcs/demo/2026/11/24/a.warc.gz")
+        bar.update(6_000_000, 6_000_000, "warcs/demo/2026/11/24/b.warc.gz")
+        drawn = terminal.getvalue()
+        seen.update(40, 40, "demo-1a2b")
+    assert "indexing WARCs" in drawn and " MB/s " in drawn and drawn.endswith("\n"), drawn
+    rest = terminal.getvalue()[len(drawn) :]
+    assert "detecting edits" in rest and " captures/s " in rest and "indexing" not in rest
+
+
 def assert_usage_error(result: Result, *words: str) -> None:
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output and all(word in result.output for word in words), result.output

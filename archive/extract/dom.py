@@ -68,7 +68,7 @@ class Block:
     @property
     def link_only(self) -> bool:
         """Every visible character is link text (a list of links, not prose)."""
-        return bool(self.text) and self.link_chars >= sum(1 for c in self.text if not c.isspace())
+        return bool(self.text) and self.link_chars >= visible_chars(self.text)
 
 
 @dataclass
@@ -163,6 +163,11 @@ def is_caption(text: str) -> bool:
     return len(text) <= MAX_CAPTION_CHARS and _CREDIT.search(text) is not None
 
 
+def visible_chars(text: str) -> int:
+    """Characters that are not white space (``str.isspace``), counted in C: it runs per text node."""
+    return len("".join(text.split()))
+
+
 def blocks(container: LexborNode, base_url: str, skip: Callable[[LexborNode], bool] | None = None) -> list[Block]:
     """The container's content as blocks: a block element or ``<br>`` ends a block, text and
     inline elements continue it; ``skip(node)`` drops a node with everything inside it.
@@ -187,7 +192,7 @@ def blocks(container: LexborNode, base_url: str, skip: Callable[[LexborNode], bo
             piece = node.text_content or ""
             run.pieces.append(piece)
             if anchors:
-                run.link_chars += sum(1 for c in piece if not c.isspace())
+                run.link_chars += visible_chars(piece)
             continue
         if tag in SKIPPED_TAGS or (tag != "img" and is_hidden(node)) or (skip is not None and skip(node)):
             continue

@@ -216,7 +216,7 @@ def _lead(tree: LexborHTMLParser, body: list[str]) -> str:
 def _navigation(block: dom.Block, url: str) -> bool:
     """A short line that is mostly links to pages of this site that are not articles (tag, topic,
     section pages): navigation, whatever order the template lists them in."""
-    text_chars = sum(1 for c in block.text if not c.isspace())
+    text_chars = dom.visible_chars(block.text)
     if not block.links or not block.text or text_chars > CARD_MAX_CHARS or block.link_chars * 2 < text_chars:
         return False
     site = urlsplit(url).netloc
@@ -230,7 +230,7 @@ def _navigation(block: dom.Block, url: str) -> bool:
 def _teaser(block: dom.Block, url: str) -> bool:
     """A card or "read more" line promoting other stories: most of its text (or, for a thumbnail,
     its only content) is links to other articles."""
-    if not block.links or block.link_chars * 2 < sum(1 for c in block.text if not c.isspace()):
+    if not block.links or block.link_chars * 2 < dom.visible_chars(block.text):
         return False
     own = _ARTICLE_ID.search(urlsplit(url).path)
     targets = [_ARTICLE_ID.search(urlsplit(urljoin(url, href)).path) for href in block.links]

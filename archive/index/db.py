@@ -12,8 +12,10 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
+from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self
@@ -22,17 +24,18 @@ from urllib.parse import urlsplit
 import sqlite_utils
 import surt
 
-from archive.config import Outlet
+from archive.config import Outlet, Revisit
 from archive.errors import ArchiveIndexError
 from archive.index.schema import MIGRATIONS
 from archive.index.versions import DERIVED_TABLES
+from archive.revisit import next_due_moment, parse_utc, schedule_key
 from archive.warc import WarcRecordInfo
 
 log = logging.getLogger(__name__)
 
 CAPTURE_RECORD_TYPES = frozenset({"response", "revisit"})
 # Every table with an outlet column; all of them are rebuilt by reindex.
-ALL_OUTLET_TABLES = ("captures", "articles", "warc_objects", "quarantine", *DERIVED_TABLES)
+ALL_OUTLET_TABLES = ("captures", "articles", "warc_objects", "quarantine", "detect_queue", *DERIVED_TABLES)
 ASIDE = "aside"
 """The schema name a rebuilt index is attached under while its rows are swapped in."""
 
@@ -63,6 +66,13 @@ def utc_iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@lru_cache(maxsize=1 << 16)
+def urlkey(url: str) -> str:
+    """The SURT form the CDX API sorts and looks up by; remembered, since every crawl fetches
+    the same listing pages and revisits the same articles again."""
+    return str(surt.surt(url))
+
+
 def capture_from_record(outlet: Outlet, warc_key: str, record: WarcRecordInfo) -> Capture | None:
     """A captures row for a response or revisit record; None for every other record type."""
     if record.record_type not in CAPTURE_RECORD_TYPES or not record.target_uri:
@@ -72,7 +82,7 @@ def capture_from_record(outlet: Outlet, warc_key: str, record: WarcRecordInfo) -
         record_id=record.record_id,
         outlet=outlet.name,
         url=url,
-        urlkey=surt.surt(url),
+        urlkey=urlkey(url),
         host=(urlsplit(url).hostname or "").lower(),
         fetched_at=utc_iso(record.date),
         status=record.status,
@@ -87,6 +97,18 @@ def capture_from_record(outlet: Outlet, warc_key: str, record: WarcRecordInfo) -
     )
 
 
+def _next_due(first_seen: str, last_seen: str, schedule: Revisit) -> str:
+    return utc_iso(next_due_moment(parse_utc(first_seen), parse_utc(last_seen), schedule))
+
+
+CAPTURE_COLUMNS = tuple(f.name for f in fields(Capture))
+INSERT_CAPTURE = (
+    f"INSERT OR IGNORE INTO captures ({', '.join(CAPTURE_COLUMNS)}) "  # noqa: S608 (the dataclass's fields)
+    f"VALUES ({', '.join('?' * len(CAPTURE_COLUMNS))})"
+)
+_capture_values = attrgetter(*CAPTURE_COLUMNS)
+KEY_CHUNK = 500
+"""Keys looked up per statement (SQLite allows 32766 parameters; small chunks keep statements cheap)."""
 BUSY_TIMEOUT_SECONDS = 30
 _PLAIN_BEGIN = frozenset({"BEGIN", "BEGIN TRANSACTION", "BEGIN DEFERRED", "BEGIN DEFERRED TRANSACTION"})
 
@@ -195,11 +217,18 @@ class Index:
                 self.db.execute(f"PRAGMA user_version = {number}")
             log.info("index migrated path=%s version=%d", self.path, number)
 
-    def indexed_keys(self, outlet: str) -> set[str]:
-        rows = self.db.execute(
-            "SELECT key FROM warc_objects WHERE outlet = ? AND indexed_at IS NOT NULL", [outlet]
-        ).fetchall()
-        return {row[0] for row in rows}
+    def indexed_keys(self, outlet: str, keys: Iterable[str]) -> set[str]:
+        """Which of ``keys`` (the store's listing) are indexed: looked up by key, never a walk of every object."""
+        wanted, found = list(keys), set[str]()
+        for start in range(0, len(wanted), KEY_CHUNK):
+            chunk = wanted[start : start + KEY_CHUNK]
+            rows = self.db.execute(
+                f"SELECT key FROM warc_objects WHERE key IN ({', '.join('?' * len(chunk))}) "  # noqa: S608 (placeholders)
+                "AND outlet = ? AND indexed_at IS NOT NULL",
+                [*chunk, outlet],
+            )
+            found.update(row[0] for row in rows)
+        return found
 
     def add_warc(
         self, outlet: Outlet, key: str, records: Iterable[WarcRecordInfo], *, size: int, sha256: str | None
@@ -215,8 +244,12 @@ class Index:
             before = {
                 row[0] for row in self.db.execute("SELECT DISTINCT article_id FROM captures WHERE warc = ?", [key])
             }
+            self.db.execute(
+                "DELETE FROM detect_queue WHERE record_id IN (SELECT record_id FROM captures WHERE warc = ?)", [key]
+            )
             self.db.execute("DELETE FROM captures WHERE warc = ?", [key])
-            self.db.table("captures").insert_all((asdict(c) for c in captures), ignore=True, batch_size=500)
+            self.db.conn.executemany(INSERT_CAPTURE, map(_capture_values, captures))
+            self._queue_for_detect(key)
             self._refresh_articles(outlet, {c.article_id for c in captures if c.article_id} | (before - {None}))
             self.db.table("warc_objects").upsert(
                 {
@@ -233,6 +266,15 @@ class Index:
         log.info("indexed outlet=%s warc=%s captures=%d", outlet.name, key, len(captures))
         return len(captures)
 
+    def _queue_for_detect(self, key: str) -> None:
+        """The object's article captures detect has not settled, queued for it (archive.detect)."""
+        self.db.execute(
+            "INSERT OR IGNORE INTO detect_queue (record_id, outlet, fetched_at) "
+            "SELECT c.record_id, c.outlet, c.fetched_at FROM captures c WHERE c.warc = ? AND c.article_id IS NOT NULL "
+            "AND NOT EXISTS (SELECT 1 FROM detected d WHERE d.record_id = c.record_id)",
+            [key],
+        )
+
     def _refresh_articles(self, outlet: Outlet, article_ids: set[str]) -> None:
         """Recompute article rows from their captures, so any indexing order gives the same rows."""
         base = outlet.base_url(outlet.primary)
@@ -245,20 +287,60 @@ class Index:
             if not rows:
                 self.db.execute("DELETE FROM articles WHERE outlet = ? AND article_id = ?", [outlet.name, article_id])
                 continue
-            first_url = rows[0][0]
-            self.db.table("articles").upsert(
-                {
-                    "outlet": outlet.name,
-                    "article_id": article_id,
-                    "canonical_url": base + urlsplit(first_url).path,
-                    "first_seen": rows[0][2],
-                    "last_seen": rows[-1][2],
-                    "hosts": ",".join(sorted({row[1] for row in rows})),
-                    "captures": len(rows),
-                    "last_status": rows[-1][3],
-                },
-                pk=("outlet", "article_id"),
+            first, last = rows[0][2], rows[-1][2]
+            self.db.execute(
+                "INSERT OR REPLACE INTO articles (outlet, article_id, canonical_url, first_seen, last_seen, hosts, "
+                "captures, last_status, next_due) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    outlet.name,
+                    article_id,
+                    base + urlsplit(rows[0][0]).path,
+                    first,
+                    last,
+                    ",".join(sorted({row[1] for row in rows})),
+                    len(rows),
+                    rows[-1][3],
+                    _next_due(first, last, outlet.revisit),
+                ],
             )
+        self._record_schedule(outlet)
+
+    def _record_schedule(self, outlet: Outlet) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO revisit_schedules (outlet, schedule) VALUES (?, ?)",
+            [outlet.name, schedule_key(outlet.revisit)],
+        )
+
+    def follow_schedule(self, outlet: Outlet) -> int:
+        """Recompute every article's next revisit moment when the outlet's schedule changed; returns how many.
+
+        The moments are stored when articles are captured; a schedule edited in the config
+        makes them stale, and this (run by the plan step before it reads the due articles) is
+        the one time the outlet's articles are all walked for it.
+        """
+        row = self.db.execute("SELECT schedule FROM revisit_schedules WHERE outlet = ?", [outlet.name]).fetchone()
+        if row is not None and row[0] == schedule_key(outlet.revisit):
+            return 0
+        with self.db.conn:
+            rows = self.db.execute(
+                "SELECT article_id, first_seen, last_seen FROM articles WHERE outlet = ?", [outlet.name]
+            ).fetchall()
+            self.db.conn.executemany(
+                "UPDATE articles SET next_due = ? WHERE outlet = ? AND article_id = ?",
+                [(_next_due(first, last, outlet.revisit), outlet.name, aid) for aid, first, last in rows],
+            )
+            self._record_schedule(outlet)
+        log.info("revisit schedule applied outlet=%s articles=%d", outlet.name, len(rows))
+        return len(rows)
+
+    def due_articles(self, outlet: Outlet, now: datetime) -> list[str]:
+        """Canonical URLs of the articles due for a revisit at ``now``, earliest due first, at most
+        ``max_per_run``: read through the ``(outlet, next_due)`` index, however many articles there are."""
+        rows = self.db.execute(
+            "SELECT canonical_url FROM articles WHERE outlet = ? AND next_due <= ? ORDER BY next_due LIMIT ?",
+            [outlet.name, utc_iso(now), outlet.revisit.max_per_run],
+        )
+        return [row[0] for row in rows]
 
     def clear(self, outlet: str) -> None:
         """Forget every row of one outlet."""
@@ -308,7 +390,7 @@ class Index:
         rows = list(
             self.db.query(
                 "SELECT * FROM captures WHERE urlkey = ? AND url = ? ORDER BY fetched_at DESC, record_id LIMIT 1",
-                [surt.surt(url), url],
+                [urlkey(url), url],
             )
         )
         return rows[0] if rows else None

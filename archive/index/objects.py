@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import BinaryIO, cast
 
 from archive.config import Outlet
@@ -28,7 +28,7 @@ from archive.warc import WarcReadError, WarcRecordInfo, scan_records
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], None]
-"""Called after each object with (objects done, objects to do, object key): the CLI's progress bar."""
+"""Called after each object with (bytes done, bytes to do, object key): the CLI's progress bar (MB/s)."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,8 @@ class IndexRun:
     """The outlet's WARC objects in the store."""
     indexed: int = 0
     captures: int = 0
+    touched: set[str] = field(default_factory=set)
+    """Articles with a capture in what this run indexed."""
     quarantined: list[Quarantined] = field(default_factory=list)
     """Put in the quarantine (or kept there after a retry) by this run."""
     released: list[str] = field(default_factory=list)
@@ -81,6 +83,7 @@ def index_objects(
     *,
     recorded: Mapping[str, str | None] | None = None,
     progress: Progress | None = None,
+    recent_only: bool = False,
 ) -> IndexRun:
     """Index every WARC object of the outlet the index has not taken yet; quarantine what is damaged.
 
@@ -88,14 +91,19 @@ def index_objects(
     read again when its size in the store changes). ``recorded`` is what a rebuild knows of
     the objects' SHA-256s from the index it replaces: an object that no longer has its
     recorded SHA-256 is quarantined as changed.
+
+    ``recent_only`` (the index step of each crawl) lists only the store's recent days
+    (:func:`listing`), so a run's cost does not grow with the archive; the whole store is
+    listed when the last whole listing is older than ``FULL_LISTING_EVERY``.
     """
     run = IndexRun()
-    listed = [obj for obj in store.list(f"warcs/{outlet.name}/") if obj.key.endswith(".warc.gz")]
+    listed = listing(idx, outlet.name, store, recent_only=recent_only)
     run.listed = {obj.key for obj in listed}
     held = {entry.key: entry for entry in qx.entries(idx.db, outlet.name)}
-    done = idx.indexed_keys(outlet.name)
+    done = idx.indexed_keys(outlet.name, run.listed)
     todo = [obj for obj in listed if obj.key not in done or _resized(held.get(obj.key), obj)]
-    for number, obj in enumerate(todo, 1):
+    total, done_bytes = sum(obj.size for obj in todo), 0
+    for obj in todo:
         before = held.get(obj.key)
         expected = (recorded or {}).get(obj.key) or (before.recorded_sha256 if before else None)
         try:
@@ -105,9 +113,53 @@ def index_objects(
             run.unreadable.append(str(exc))
             continue
         _take(idx, outlet, obj.key, read, expected, run)
+        done_bytes += obj.size
         if progress is not None:
-            progress(number, len(todo), obj.key)
+            progress(done_bytes, total, obj.key)
     return run
+
+
+FULL_LISTING_EVERY = timedelta(hours=24)
+RECENT_DAYS = 2
+"""Days before the newest indexed object's that a recent listing covers too (a crawl stored the
+day after it began, a spool stored late)."""
+
+
+def listing(idx: Index, outlet: str, store: ObjectStore, *, recent_only: bool = False) -> list[StoredObject]:
+    """The outlet's WARC objects in the store: all of them, or those of the recent days.
+
+    Objects are keyed by the day their crawl began (``warcs/<outlet>/YYYY/MM/DD/``), so a
+    recent listing asks for the days from ``RECENT_DAYS`` before the newest object the index
+    holds up to today: a few requests, whatever the archive's size. An object dated earlier
+    (a spool stored days late) waits for the next whole listing, at most a day.
+    """
+    row = idx.db.execute("SELECT key FROM warc_objects WHERE outlet = ? ORDER BY key DESC LIMIT 1", [outlet]).fetchone()
+    newest = row[0] if row else None
+    row = idx.db.execute("SELECT listed_at FROM store_listings WHERE outlet = ?", [outlet]).fetchone()
+    now = datetime.now(UTC)
+    since = _day_of(newest)
+    whole_due = row is None or now - datetime.fromisoformat(row[0].replace("Z", "+00:00")) > FULL_LISTING_EVERY
+    if not recent_only or whole_due or since is None:
+        found = [obj for obj in store.list(f"warcs/{outlet}/") if obj.key.endswith(".warc.gz")]
+        with idx.db.conn:
+            idx.db.execute(
+                "INSERT OR REPLACE INTO store_listings (outlet, listed_at) VALUES (?, ?)", [outlet, utc_iso(now)]
+            )
+        return found
+    day, found = min(since - timedelta(days=RECENT_DAYS), now.date()), []
+    while day <= now.date() + timedelta(days=1):  # a crawl host's clock a little ahead
+        found += [obj for obj in store.list(f"warcs/{outlet}/{day:%Y/%m/%d}/") if obj.key.endswith(".warc.gz")]
+        day += timedelta(days=1)
+    return found
+
+
+def _day_of(key: str | None) -> date | None:
+    """The crawl day in an object key ``warcs/<outlet>/YYYY/MM/DD/<file>``."""
+    parts = (key or "").split("/")
+    try:
+        return date(int(parts[2]), int(parts[3]), int(parts[4])) if len(parts) >= 6 else None
+    except ValueError:
+        return None
 
 
 def read_object(store: ObjectStore, key: str) -> ObjectRead:
@@ -167,6 +219,7 @@ def _take(idx: Index, outlet: Outlet, key: str, read: ObjectRead, expected: str 
             run.quarantined.append(qx.put(idx.db, entry))
     run.indexed += 1
     run.captures += captures
+    run.touched.update(a for a in (outlet.article_id(r.target_uri) for r in read.records if r.target_uri) if a)
     if problem is not None:
         log.error("quarantined outlet=%s %s", outlet.name, run.quarantined[-1].line())
     elif key in run.released:

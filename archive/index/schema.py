@@ -196,10 +196,42 @@ def _migration_5(db: sqlite_utils.Database) -> None:
     db.table("quarantine").create_index(["outlet"], if_not_exists=True)
 
 
+def _migration_6(db: sqlite_utils.Database) -> None:
+    """Months of archive: what a run needs is found without walking the archive.
+
+    - ``detect_queue``: the article captures detect has not settled yet, filled by the index
+      step and drained by detect, so a run reads its new captures, not every capture;
+    - ``articles.next_due``: the first revisit moment after the article was last fetched
+      (archive.revisit), with the schedule it was computed under in ``revisit_schedules``, so
+      the plan step reads the due articles, not every article;
+    - ``changes.detected_at``: when detect recorded the change, so the alert stage reads the
+      changes made since its last run, not every change;
+    - ``warc_objects`` by outlet and key, and ``store_listings``: when the index step last listed
+      the whole store (it lists only the recent days in between, archive.index.objects).
+    """
+    db.table("detect_queue").create(
+        {"record_id": str, "outlet": str, "fetched_at": str}, pk="record_id", not_null={"outlet", "fetched_at"}
+    )
+    db.table("detect_queue").create_index(["outlet", "fetched_at", "record_id"])
+    db.execute(
+        "INSERT INTO detect_queue (record_id, outlet, fetched_at) "
+        "SELECT c.record_id, c.outlet, c.fetched_at FROM captures c LEFT JOIN detected d ON d.record_id = c.record_id "
+        "WHERE c.article_id IS NOT NULL AND d.record_id IS NULL"
+    )
+    db.table("articles").add_column("next_due", str)
+    db.table("articles").create_index(["outlet", "next_due"])
+    db.table("revisit_schedules").create({"outlet": str, "schedule": str}, pk="outlet")
+    db.table("changes").add_column("detected_at", str)
+    db.table("changes").create_index(["outlet", "detected_at"])
+    db.table("warc_objects").create_index(["outlet", "key"])
+    db.table("store_listings").create({"outlet": str, "listed_at": str}, pk="outlet")
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _migration_1,
     _migration_2,
     _migration_3,
     _migration_4,
     _migration_5,
+    _migration_6,
 )

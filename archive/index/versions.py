@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlite_utils
@@ -88,7 +89,9 @@ def latest_version(db: sqlite_utils.Database, outlet: str, article_id: str) -> V
 
 
 def add_version(db: sqlite_utils.Database, version: Version) -> None:
-    db.table("versions").insert(version_row(version))
+    row = version_row(version)
+    columns = ", ".join(row)
+    db.execute(f"INSERT INTO versions ({columns}) VALUES ({', '.join('?' * len(row))})", list(row.values()))  # noqa: S608 (the dataclass's fields)
 
 
 def add_change(db: sqlite_utils.Database, change: Change) -> bool:
@@ -98,6 +101,7 @@ def add_change(db: sqlite_utils.Database, change: Change) -> bool:
         return False
     row = asdict(change)
     row["change_key"] = change.key
+    row["detected_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     row["declared"] = int(change.declared)
     row["details"] = json.dumps(dict(change.details), sort_keys=True)
     db.table("changes").insert(row)
@@ -105,26 +109,25 @@ def add_change(db: sqlite_utils.Database, change: Change) -> bool:
 
 
 def pending_captures(db: sqlite_utils.Database, outlet: str) -> Iterator[dict[str, Any]]:
-    """Article captures detect has not looked at yet, in the order they were fetched."""
+    """Article captures detect has not looked at yet, in the order they were fetched.
+
+    Read from the queue the index step fills (``detect_queue``), so a run reads its new
+    captures, however many the archive holds.
+    """
     yield from db.query(
-        "SELECT c.* FROM captures c LEFT JOIN detected d ON d.record_id = c.record_id "
-        "WHERE c.outlet = ? AND c.article_id IS NOT NULL AND d.record_id IS NULL "
-        "ORDER BY c.fetched_at, c.record_id",
+        "SELECT c.* FROM detect_queue q JOIN captures c ON c.record_id = q.record_id "
+        "WHERE q.outlet = ? ORDER BY q.fetched_at, q.record_id",
         [outlet],
     )
 
 
 def mark_detected(db: sqlite_utils.Database, capture: dict[str, Any], outcome: str, version: int | None) -> None:
-    db.table("detected").upsert(
-        {
-            "record_id": capture["record_id"],
-            "outlet": capture["outlet"],
-            "article_id": capture["article_id"],
-            "version": version,
-            "outcome": outcome,
-        },
-        pk="record_id",
+    """Record what detect made of a capture, and take it off the queue."""
+    db.execute(
+        "INSERT OR REPLACE INTO detected (record_id, outlet, article_id, version, outcome) VALUES (?, ?, ?, ?, ?)",
+        [capture["record_id"], capture["outlet"], capture["article_id"], version, outcome],
     )
+    db.execute("DELETE FROM detect_queue WHERE record_id = ?", [capture["record_id"]])
 
 
 def detected_version(db: sqlite_utils.Database, record_id: str) -> int | None:
@@ -151,19 +154,10 @@ def set_host_state(
     since_record: str | None = None,
     redirect_to: str | None = None,
 ) -> None:
-    db.table("host_state").upsert(
-        {
-            "outlet": outlet,
-            "article_id": article_id,
-            "host": host,
-            "state": state,
-            "version": version,
-            "record_id": record_id,
-            "since": since,
-            "since_record": since_record,
-            "redirect_to": redirect_to,
-        },
-        pk=("outlet", "article_id", "host"),
+    db.execute(
+        "INSERT OR REPLACE INTO host_state (outlet, article_id, host, state, version, record_id, since, since_record, "
+        "redirect_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [outlet, article_id, host, state, version, record_id, since, since_record, redirect_to],
     )
 
 
@@ -282,6 +276,32 @@ def changes(
     return rows
 
 
+def changes_detected_since(db: sqlite_utils.Database, outlet: str, since: str | None) -> list[dict[str, Any]]:
+    """Changes detect recorded at or after ``since`` (all of them when None), oldest first, ``details`` decoded.
+
+    Read through the ``(outlet, detected_at)`` index: the alert stage's cost follows the
+    changes of its run, not the outlet's history.
+    """
+    if since is None:
+        rows = db.query("SELECT * FROM changes WHERE outlet = ? ORDER BY to_time, id", [outlet])
+    else:
+        rows = db.query(
+            "SELECT * FROM changes WHERE outlet = ? AND detected_at >= ? ORDER BY detected_at, id", [outlet, since]
+        )
+    found = [dict(row) for row in rows]
+    for row in found:
+        row["details"] = json.loads(row["details"] or "{}")
+        row["declared"] = bool(row["declared"])
+    return sorted(found, key=lambda row: (row["to_time"], row["id"]))
+
+
+def change_keys(db: sqlite_utils.Database, outlet: str) -> list[str]:
+    """Every change key of the outlet: a channel's history on its first sight (once per channel)."""
+    return [
+        row[0] for row in db.execute("SELECT change_key FROM changes WHERE outlet = ? ORDER BY to_time, id", [outlet])
+    ]
+
+
 def search(
     db: sqlite_utils.Database, query: str, *, outlet: str | None = None, limit: int = 50
 ) -> list[dict[str, Any]]:
@@ -306,3 +326,8 @@ def clear_derived(db: sqlite_utils.Database, outlet: str, *, keep_noise: bool = 
         if keep_noise and table.startswith("noise_"):
             continue
         db.execute(f"DELETE FROM {table} WHERE outlet = ?", [outlet])  # noqa: S608 (fixed table names)
+    db.execute(
+        "INSERT OR IGNORE INTO detect_queue (record_id, outlet, fetched_at) "
+        "SELECT record_id, outlet, fetched_at FROM captures WHERE outlet = ? AND article_id IS NOT NULL",
+        [outlet],
+    )

@@ -181,7 +181,7 @@ def send_domain_alerts(
             deliver_to_channel(
                 channel,
                 (outlet.name, f"{channel.name}:domains"),
-                [key for key, _, _ in events],
+                lambda: [key for key, _, _ in events],
                 events,
                 deliveries,
                 counts,

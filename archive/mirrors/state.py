@@ -42,6 +42,10 @@ class Transition:
         return f"domain:{self.outlet}:{self.host}:{self.row_id}"
 
 
+def _shown(state: str, target: str | None) -> str:
+    return state + (f" to {target}" if target else "")
+
+
 def mirrors_db_path(data_dir: Path) -> Path:
     return data_dir / "mirrors.sqlite"
 
@@ -80,6 +84,9 @@ class MirrorState:
                 not_null={"outlet", "host", "checked_at", "state"},
             )
             self.db.table("domains").create_index(["outlet", "host", "id"])
+        if "domain_states" not in self.db.table_names():
+            with self.db.conn:
+                self._create_summaries()
         if "candidates" not in self.db.table_names():
             self.db.table("candidates").create(
                 {
@@ -92,6 +99,76 @@ class MirrorState:
                 },
                 pk=("outlet", "host"),
             )
+
+    def _create_summaries(self) -> None:
+        """Each host's state now and the transitions, kept as observations are recorded, so that
+        readers (every probe run's alerts, ``status``, ``mirrors``) read a row per host and a row
+        per change, not every observation ever made. Filled once from the history when added."""
+        self.db.table("domain_states").create(
+            {
+                "outlet": str,
+                "host": str,
+                "first_id": int,
+                "state": str,
+                "redirect_to": str,
+                "since": str,
+                "checked_at": str,
+                "detail": str,
+                "tls_expires": str,
+                "last_success": str,
+                "last_error": str,
+            },
+            pk=("outlet", "host"),
+        )
+        self.db.table("domain_transitions").create(
+            {"id": int, "outlet": str, "host": str, "before": str, "after": str, "at": str, "detail": str},
+            pk="id",
+        )
+        self.db.table("domain_transitions").create_index(["outlet", "id"])
+        for row in self.db.query("SELECT * FROM domains ORDER BY id"):
+            self._summarise(row)
+
+    def _summarise(self, row: dict[str, Any]) -> None:
+        """Fold one new observation into its host's state, and record a transition when it is one."""
+        outlet, host = row["outlet"], row["host"]
+        now = self.db.execute(
+            "SELECT state, redirect_to, since, first_id, last_success, last_error FROM domain_states "
+            "WHERE outlet = ? AND host = ?",
+            [outlet, host],
+        ).fetchone()
+        state, target = row["state"], row["redirect_to"]
+        if now is None or (now[0], now[1]) != (state, target):
+            self.db.execute(
+                "INSERT INTO domain_transitions (id, outlet, host, before, after, at, detail) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    row["id"],
+                    outlet,
+                    host,
+                    _shown(now[0], now[1]) if now else None,
+                    _shown(state, target),
+                    row["checked_at"],
+                    row["detail"] or "",
+                ],
+            )
+        serving = state == "serving"
+        self.db.execute(
+            "INSERT OR REPLACE INTO domain_states (outlet, host, first_id, state, redirect_to, since, checked_at, "
+            "detail, tls_expires, last_success, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                outlet,
+                host,
+                now[3] if now else row["id"],
+                state,
+                target,
+                now[2] if now and now[0] == state else row["checked_at"],
+                row["checked_at"],
+                row["detail"],
+                row["tls_expires"],
+                row["checked_at"] if serving else (now[4] if now else None),
+                (now[5] if now else None) if serving else f"{row['checked_at']} {row['detail']}",
+            ],
+        )
 
     def close(self) -> None:
         self.db.close()
@@ -107,75 +184,38 @@ class MirrorState:
     def record_probe(self, result: ProbeResult, source: str = "probe") -> int:
         with self.db.conn:
             table = self.db.table("domains")
-            table.insert(
-                {
-                    "outlet": result.outlet,
-                    "host": result.host,
-                    "checked_at": result.checked_at,
-                    "state": result.state,
-                    "detail": result.detail,
-                    "http_status": result.http_status,
-                    "redirect_to": result.redirect_to,
-                    "chain": json.dumps(list(result.chain)),
-                    "addresses": json.dumps(list(result.addresses)),
-                    "tls_expires": result.tls_expires,
-                    "source": source,
-                }
-            )
-            return int(table.last_pk or 0)
+            row = {
+                "outlet": result.outlet,
+                "host": result.host,
+                "checked_at": result.checked_at,
+                "state": result.state,
+                "detail": result.detail,
+                "http_status": result.http_status,
+                "redirect_to": result.redirect_to,
+                "chain": json.dumps(list(result.chain)),
+                "addresses": json.dumps(list(result.addresses)),
+                "tls_expires": result.tls_expires,
+                "source": source,
+            }
+            table.insert(row)
+            row_id = int(table.last_pk or 0)
+            self._summarise(row | {"id": row_id})
+            return row_id
 
     def transitions(self, outlet: str) -> list[Transition]:
         """Every change of state (or of redirect target) of every host of the outlet, oldest first."""
-        found: list[Transition] = []
-        last: dict[str, tuple[str, str | None]] = {}
-        rows = self.db.query("SELECT * FROM domains WHERE outlet = ? ORDER BY id", [outlet])
-        for row in rows:
-            seen = (row["state"], row["redirect_to"])
-            before = last.get(row["host"])
-            if before != seen:
-                after = row["state"] + (f" to {row['redirect_to']}" if row["redirect_to"] else "")
-                was = None if before is None else before[0] + (f" to {before[1]}" if before[1] else "")
-                found.append(
-                    Transition(outlet, row["host"], was, after, row["checked_at"], row["detail"] or "", row["id"])
-                )
-            last[row["host"]] = seen
-        return found
+        rows = self.db.query("SELECT * FROM domain_transitions WHERE outlet = ? ORDER BY id", [outlet])
+        return [Transition(outlet, r["host"], r["before"], r["after"], r["at"], r["detail"], r["id"]) for r in rows]
 
     def current(self, outlet: str) -> list[dict[str, Any]]:
-        """Per host: state, since when, last success, last error (for ``edittrail mirrors``)."""
-        out = []
-        hosts = [
-            r[0]
-            for r in self.db.execute(
-                "SELECT host FROM domains WHERE outlet = ? GROUP BY host ORDER BY min(id)", [outlet]
-            )  # first probed first: the config's failover order
-        ]
-        for host in hosts:
-            rows = list(
-                self.db.query("SELECT * FROM domains WHERE outlet = ? AND host = ? ORDER BY id", [outlet, host])
-            )
-            latest = rows[-1]
-            since = latest["checked_at"]
-            for row in reversed(rows):
-                if row["state"] != latest["state"]:
-                    break
-                since = row["checked_at"]
-            ok = [r for r in rows if r["state"] == "serving"]
-            bad = [r for r in rows if r["state"] != "serving"]
-            out.append(
-                {
-                    "host": host,
-                    "state": latest["state"],
-                    "since": since,
-                    "checked_at": latest["checked_at"],
-                    "detail": latest["detail"],
-                    "redirect_to": latest["redirect_to"],
-                    "tls_expires": latest["tls_expires"],
-                    "last_success": ok[-1]["checked_at"] if ok else None,
-                    "last_error": f"{bad[-1]['checked_at']} {bad[-1]['detail']}" if bad else None,
-                }
-            )
-        return out
+        """Per host: state, since when, last success, last error (for ``edittrail mirrors``); the
+        hosts first probed first: the config's failover order."""
+        rows = self.db.query(
+            "SELECT host, state, since, checked_at, detail, redirect_to, tls_expires, last_success, last_error "
+            "FROM domain_states WHERE outlet = ? ORDER BY first_id",
+            [outlet],
+        )
+        return [dict(row) for row in rows]
 
     def healthy_hosts(self, outlet: str) -> set[str]:
         return {row["host"] for row in self.current(outlet) if row["state"] == "serving"}

@@ -42,17 +42,32 @@ def _remove_stale_uploads(directory: Path) -> None:
             continue
 
 
+PATHS_REMEMBERED = 4096
+
+
 class LocalStore:
     """Objects are files below ``root``; keys are relative POSIX paths."""
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         self.url = f"file://{self.root}"
+        self._paths: dict[str, Path] = {}
 
     def _path(self, key: str) -> Path:
+        """The key's file, refused when it resolves outside the store (``..``, a symlink out).
+
+        Resolving costs a system call per path component, and detect reads many records of one
+        object, so each key's answer is kept (a few thousand keys at most: one per WARC object).
+        """
+        known = self._paths.get(key)
+        if known is not None:
+            return known
         path = (self.root / key).resolve()
         if self.root not in path.parents:
             raise StoreError(f"{self.url}: key {key!r} escapes the store directory")
+        if len(self._paths) >= PATHS_REMEMBERED:
+            self._paths.clear()
+        self._paths[key] = path
         return path
 
     def put(self, path: Path, key: str) -> StoredObject:
@@ -118,9 +133,12 @@ class LocalStore:
         return data
 
     def list(self, prefix: str = "") -> Iterator[StoredObject]:
-        if not self.root.exists():
+        """The objects whose key starts with ``prefix``, in key order; only the prefix's directory
+        is walked (a day's WARCs are listed without reading the whole archive's tree)."""
+        base = self.root / prefix.rpartition("/")[0] if "/" in prefix else self.root
+        if ".." in Path(prefix).parts or not base.is_dir():
             return
-        for path in sorted(self.root.rglob("*")):
+        for path in sorted(base.rglob("*")):
             if not path.is_file() or path.name.startswith(".upload-"):
                 continue
             key = path.relative_to(self.root).as_posix()

@@ -73,12 +73,16 @@ def test_deliveries_count_attempts_and_remember_success(tmp_path):
 def test_a_channel_seen_for_the_first_time_skips_the_history_once(tmp_path):
     deliveries = Deliveries(tmp_path / "alerts.sqlite")
     deliveries.record("k0", "old", "demo", ok=True)
-    assert deliveries.first_sight("demo", "new", ["k1", "k2", "k1"]) == 2
+    assert deliveries.first_sight("demo", "new", lambda: ["k1", "k2", "k1"]) == 2
     assert deliveries.status("k1", "new") == deliveries.status("k2", "new") == "skipped"
     assert not deliveries.sent("k1", "new") and deliveries.failed("demo") == []
-    assert deliveries.first_sight("demo", "new", ["k1", "k2", "k3"]) is None
+
+    def history_read_again() -> list[str]:
+        raise AssertionError("a channel seen before must not read the history")
+
+    assert deliveries.first_sight("demo", "new", history_read_again) is None
     assert deliveries.status("k3", "new") is None
-    assert deliveries.first_sight("other", "new", ["k3"]) == 1  # channels are per outlet
+    assert deliveries.first_sight("other", "new", lambda: ["k3"]) == 1  # channels are per outlet
     deliveries.close()
 
 
@@ -90,8 +94,8 @@ def test_a_change_naming_several_fields_reaches_a_channel_for_any_of_them():
 
 def test_a_rebuilt_history_is_skipped_on_every_channel_in_use_but_what_was_sent_stays_sent(tmp_path):
     deliveries = Deliveries(tmp_path / "alerts.sqlite")
-    deliveries.first_sight("demo", "a", [])
-    deliveries.first_sight("demo", "b", [])
+    deliveries.first_sight("demo", "a", list)
+    deliveries.first_sight("demo", "b", list)
     deliveries.record("k1", "a", "demo", ok=True)
     assert deliveries.skip_history("demo", ["k1", "k2"], "rebuilt") == 3
     assert deliveries.status("k1", "a") == "sent"

@@ -3,11 +3,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from archive.config import Revisit
 from archive.config.tables import MAX_DURATION
-from archive.revisit import due_articles, is_due, last_due_moment
+from archive.revisit import is_due, last_due_moment, next_due_moment
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 DEFAULT = Revisit()
@@ -39,13 +41,23 @@ def test_due_only_when_a_moment_passed_since_the_last_fetch():
     assert not is_due(T0, T0 + timedelta(minutes=70), now, DEFAULT)  # fetched after the 1 h moment
 
 
-def test_due_articles_most_overdue_first_and_capped():
-    schedule = Revisit(offsets=("1h",), then_every="1d", max_per_run=2)
-    rows = [
-        {"first_seen": "2026-11-01T00:00:00Z", "last_seen": f"2026-11-0{d}T00:00:00Z", "canonical_url": f"u{d}"}
-        for d in (5, 2, 3)
-    ]
-    assert due_articles(rows, datetime(2026, 11, 9, tzinfo=UTC), schedule) == ["u2", "u3"]
+@settings(max_examples=400, deadline=None)
+@given(
+    offsets=st.lists(st.integers(0, 30 * 86400), max_size=6).map(sorted),
+    every=st.integers(1, 30 * 86400),
+    since_first=st.integers(0, 400 * 86400),
+    since_last=st.integers(0, 60 * 86400),
+)
+def test_the_stored_next_due_moment_says_exactly_what_is_due_says(offsets, every, since_first, since_last):
+    """The plan step reads ``next_due <= now`` from the index instead of judging each article:
+    the two must agree for every schedule, article age and last fetch."""
+    schedule = Revisit(offsets=[f"{o}s" for o in offsets], then_every=f"{every}s")
+    first = T0
+    last = first + timedelta(seconds=since_first)
+    moment = next_due_moment(first, last, schedule)
+    assert moment > last
+    for now in (last, moment - timedelta(seconds=1), moment, moment + timedelta(seconds=since_last)):
+        assert is_due(first, last, now, schedule) == (moment <= now)
 
 
 def test_revisit_config_rejects_unordered_offsets():

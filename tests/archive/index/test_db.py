@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.config import load_config
+from archive.config import Revisit, load_config
 from archive.errors import ArchiveIndexError
 from archive.index import Index
 from archive.index.schema import MIGRATIONS
@@ -143,3 +143,83 @@ def test_swap_outlet_refuses_a_rebuild_that_lacks_objects_indexed_meanwhile(tmp_
         assert len(list(idx.captures("presstv"))) == 2  # nothing changed
         assert idx.swap_outlet(rebuilt, "presstv", ignore={"b"}) == set()
         assert len(list(idx.captures("presstv"))) == 1
+
+
+def queued(idx: Index) -> list[str]:
+    return [row[0] for row in idx.db.execute("SELECT record_id FROM detect_queue ORDER BY fetched_at, record_id")]
+
+
+def test_the_index_step_queues_new_article_captures_and_marking_them_detected_drains_the_queue(tmp_path):
+    from archive.index import versions as vx
+
+    hub = "https://www.presstv.ir/Section/Iran"
+    with Index(tmp_path / "i.sqlite") as idx:
+        idx.add_warc(
+            OUTLET, "k", [record(1, A, when=1), record(2, hub, when=2), record(3, B, when=3)], size=1, sha256=None
+        )
+        assert queued(idx) == ["<urn:uuid:1>", "<urn:uuid:3>"]  # the hub page is not an article
+        (first, _) = list(vx.pending_captures(idx.db, "presstv"))
+        vx.mark_detected(idx.db, first, "live", 1)
+        assert [c["record_id"] for c in vx.pending_captures(idx.db, "presstv")] == ["<urn:uuid:3>"]
+        idx.add_warc(OUTLET, "k", [record(1, A, when=1), record(3, B, when=3)], size=1, sha256=None)  # again
+        assert queued(idx) == ["<urn:uuid:3>"], "a capture detect settled is not queued again"
+        vx.clear_derived(idx.db, "presstv")  # redetect: everything is pending again
+        assert queued(idx) == ["<urn:uuid:1>", "<urn:uuid:3>"]
+
+
+def test_due_articles_come_from_the_stored_moments_earliest_first_and_capped(tmp_path):
+    outlet = OUTLET.model_copy(update={"revisit": Revisit(offsets=("1h",), then_every="1d", max_per_run=2)})
+    urls = [f"https://www.presstv.ir/Detail/2026/11/18/77725{n}/x" for n in range(4)]
+    with Index(tmp_path / "i.sqlite") as idx:
+        for n, url in enumerate(urls):  # captured at 08:00, 08:10, 08:20, 08:30
+            idx.add_warc(outlet, f"k{n}", [record(n + 1, url, when=10 * n)], size=1, sha256=None)
+        due_at = dict(idx.db.execute("SELECT article_id, next_due FROM articles"))
+        assert due_at["777250"] == "2026-11-20T09:00:00Z"  # first_seen + 1 h
+        assert idx.due_articles(outlet, datetime(2026, 11, 20, 8, 59, tzinfo=UTC)) == []
+        assert idx.due_articles(outlet, datetime(2026, 11, 20, 9, 15, tzinfo=UTC)) == urls[:2]
+
+
+def test_a_changed_revisit_schedule_recomputes_the_due_moments_once(tmp_path):
+    with Index(tmp_path / "i.sqlite") as idx:
+        idx.add_warc(OUTLET, "k", [record(1, A)], size=1, sha256=None)
+        assert idx.follow_schedule(OUTLET) == 0  # computed under this schedule when indexed
+        hourly = OUTLET.model_copy(update={"revisit": Revisit(offsets=(), then_every="1h")})
+        assert idx.follow_schedule(hourly) == 1
+        assert idx.follow_schedule(hourly) == 0
+        assert idx.db.execute("SELECT next_due FROM articles").fetchone()[0] == "2026-11-20T09:00:00Z"
+
+
+def test_an_index_of_the_previous_release_keeps_its_rows_and_queues_what_detect_had_not_seen(tmp_path):
+    """Upgrading keeps the archive: version 5's captures, articles and detect state survive,
+    captures detect had not settled are queued, and the due moments are filled on first use."""
+    path = tmp_path / "i.sqlite"
+    conn = sqlite3.connect(path)
+    import sqlite_utils
+
+    db = sqlite_utils.Database(conn)
+    for number, migration in enumerate(MIGRATIONS[:5], start=1):
+        migration(db)
+        conn.execute(f"PRAGMA user_version = {number}")
+    for n, url in ((1, A), (2, B)):
+        conn.execute(
+            "INSERT INTO captures (record_id, outlet, url, urlkey, host, fetched_at, status, record_type, warc, "
+            "offset, length, article_id) VALUES (?, 'presstv', ?, ?, 'h', ?, 200, 'response', 'k', 0, 1, '777255')",
+            [f"r{n}", url, url, f"2026-11-20T08:0{n}:00Z"],
+        )
+    conn.execute(
+        "INSERT INTO articles (outlet, article_id, canonical_url, first_seen, last_seen, hosts, captures, "
+        "last_status) VALUES ('presstv', '777255', ?, '2026-11-20T08:01:00Z', '2026-11-20T08:02:00Z', 'h', 2, 200)",
+        [A],
+    )
+    conn.execute(
+        "INSERT INTO detected (record_id, outlet, article_id, version, outcome) "
+        "VALUES ('r1', 'presstv', '777255', 1, 'live')"
+    )
+    conn.commit()
+    conn.close()
+    with Index(path) as idx:
+        assert idx.schema_version() == len(MIGRATIONS)
+        assert sorted(r["record_id"] for r in idx.captures("presstv")) == ["r1", "r2"]
+        assert queued(idx) == ["r2"]
+        assert idx.follow_schedule(OUTLET) == 1
+        assert idx.due_articles(OUTLET, datetime(2026, 11, 20, 8, 30, tzinfo=UTC)) == [A]  # the +15 min moment

@@ -79,6 +79,58 @@ def test_current_state_says_since_when_and_the_last_success_and_error(config):
     assert current["last_error"].startswith("2026-11-01T02:00:00Z unreachable")
 
 
+HISTORY = [
+    (HOSTS[0], SERVING, "2026-11-01T00:00:00Z", None),
+    (HOSTS[1], SERVING, "2026-11-01T00:00:01Z", None),
+    (HOSTS[0], REDIRECT, "2026-11-01T01:00:00Z", "a.example"),
+    (HOSTS[1], UNREACHABLE, "2026-11-01T01:00:01Z", None),
+    (HOSTS[0], REDIRECT, "2026-11-01T02:00:00Z", "b.example"),
+    (HOSTS[1], UNREACHABLE, "2026-11-01T02:00:01Z", None),
+    (HOSTS[1], SERVING, "2026-11-01T03:00:01Z", None),
+]
+
+
+def test_a_history_from_the_previous_release_is_summarised_once_and_reads_as_it_did(tmp_path):
+    """mirrors.sqlite before issue 12 held only the observations; opening it adds each host's state
+    and the transitions, computed from them once, and they read as if recorded one by one."""
+    import sqlite3
+
+    from archive.mirrors.state import MirrorState
+
+    with MirrorState(tmp_path / "recorded.sqlite") as recorded:
+        for host, s, at, to in HISTORY:
+            recorded.record_probe(row(host, s, at, to))
+        expected = (recorded.current("demo"), recorded.transitions("demo"))
+        rows = [dict(r) for r in recorded.db.query("SELECT * FROM domains ORDER BY id")]
+    old = sqlite3.connect(tmp_path / "old.sqlite")
+    old.execute(
+        "CREATE TABLE domains (id INTEGER PRIMARY KEY, outlet TEXT NOT NULL, host TEXT NOT NULL, checked_at TEXT NOT "
+        "NULL, state TEXT NOT NULL, detail TEXT, http_status INTEGER, redirect_to TEXT, chain TEXT, addresses TEXT, "
+        "tls_expires TEXT, source TEXT)"
+    )
+    old.executemany(
+        "INSERT INTO domains VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [tuple(r.values()) for r in rows]
+    )
+    old.commit()
+    old.close()
+    with MirrorState(tmp_path / "old.sqlite") as upgraded:
+        assert (upgraded.current("demo"), upgraded.transitions("demo")) == expected
+    current, transitions = expected
+    assert [(c["host"], c["state"], c["since"]) for c in current] == [
+        (HOSTS[0], REDIRECT, "2026-11-01T01:00:00Z"),
+        (HOSTS[1], SERVING, "2026-11-01T03:00:01Z"),
+    ]
+    assert current[1]["last_error"].startswith("2026-11-01T02:00:01Z unreachable")
+    assert [(t.host, t.before, t.after) for t in transitions] == [
+        (HOSTS[0], None, SERVING),
+        (HOSTS[1], None, SERVING),
+        (HOSTS[0], SERVING, "redirect to a.example"),
+        (HOSTS[1], SERVING, UNREACHABLE),
+        (HOSTS[0], "redirect to a.example", "redirect to b.example"),
+        (HOSTS[1], UNREACHABLE, SERVING),
+    ]
+
+
 def test_accepting_an_unknown_host_is_refused_and_a_candidate_is_accepted(config):
     with mirror_state(config) as state:
         assert state.add_candidate("demo", "presstv.news", "2026-11-01T00:00:00Z", "footer")

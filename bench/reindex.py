@@ -1,0 +1,153 @@
+"""Reindex speed against cdxj-indexer on the same WARC files.
+
+The WARCs are the simulated outlet's article pages written by edittrail's own writer as
+``CRAWLS`` crawls of all four demo hosts, straight into a ``file://`` store (the second
+crawl's pages are the first's, as an unedited site gives). Three things run over them,
+alternating, for ``ROUNDS`` rounds:
+
+- ``cdxj-indexer -s`` (its ``main``, in this process): the field's index of WARCs, sorted CDXJ
+  to /dev/null;
+- edittrail's **index step** (``pipeline.index`` into a fresh index file): read each object
+  once, verify every record's block and payload digests, hash the object (SHA-256), and
+  write the captures and articles to SQLite;
+- edittrail's **reindex** (``pipeline.reindex``: index + detect into a file aside, then the
+  swap): what an operator's ``edittrail reindex`` does, detection included.
+
+Both run in this process, so neither pays for starting an interpreter; figures are MB of WARC
+per second, and each ratio is the median of the per-round ratios.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import secrets
+import shutil
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from archive import pipeline
+from archive.config import Config, load_config
+from archive.storage import warc_object_key
+from archive.warc import HttpRequestData, HttpResponseData, WarcWriter
+from bench.warc_write import payloads
+from tests.support import HOSTS, write_config
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = ROOT / "data" / "bench"
+GENERATOR = 1
+"""Bump when the WARCs written here change, so a cached set is rebuilt."""
+
+
+def build(directory: Path, pages: int, crawls: int) -> tuple[Config, list[Path]]:
+    """``crawls`` crawls of ``pages`` article pages on every demo host, stored; cached by size."""
+    marker = directory / "complete"
+    config = load_config(write_config(directory, port=38765)) if marker.exists() else None
+    if config is None:
+        shutil.rmtree(directory, ignore_errors=True)
+        directory.mkdir(parents=True)
+        config = load_config(write_config(directory, port=38765))
+        _write_crawls(config, directory, payloads(pages), crawls)
+        marker.touch()
+    store = directory / "data" / "store"
+    return config, sorted(store.rglob("*.warc.gz"))
+
+
+def _write_crawls(config: Config, directory: Path, pages: list[tuple[str, bytes]], crawls: int) -> None:
+    store = directory / "data" / "store"
+    for crawl in range(crawls):
+        moment = datetime(2026, 11, 20, 8, tzinfo=UTC) + timedelta(hours=3 * crawl)
+        with WarcWriter(directory / "spool", f"demo-{secrets.token_hex(4)}", max_size=100_000_000) as writer:
+            for second, (url, body) in enumerate(pages):
+                path = url.split("www.presstv.ir", 1)[1]
+                for host in HOSTS:
+                    page = f"http://{host}:38765{path}"
+                    head = (("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body))))
+                    writer.write_exchange(
+                        HttpRequestData("GET", page, (("Host", f"{host}:38765"),)),
+                        HttpResponseData(200, "OK", head, body),
+                        fetched_at=moment + timedelta(seconds=second),
+                    )
+        for closed in writer.closed_files:
+            target = store / warc_object_key("demo", closed.name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            closed.rename(target)
+
+
+def _fresh(config: Config) -> None:
+    """No index and no rebuild aside: each run starts from the WARCs alone."""
+    for path in config.index_path.parent.glob(config.index_path.name + "*"):
+        path.unlink()
+
+
+def _cdxj(files: list[Path]) -> float:
+    from cdxj_indexer.main import main as cdxj_main
+
+    start = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()):
+        cdxj_main([*map(str, files), "-s", "-o", os.devnull])
+    return time.perf_counter() - start
+
+
+def _index(config: Config) -> tuple[float, int]:
+    _fresh(config)
+    start = time.perf_counter()
+    result = pipeline.index(config, "demo")
+    return time.perf_counter() - start, int(result["captures_added"])
+
+
+def _reindex(config: Config) -> tuple[float, dict[str, Any]]:
+    _fresh(config)
+    start = time.perf_counter()
+    result = pipeline.reindex(config, "demo")
+    return time.perf_counter() - start, result
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    pages, crawls, rounds = (100, 2, 2) if quick else (1000, 2, 3)
+    config, files = build(CACHE / f"reindex-{pages}x{crawls}-g{GENERATOR}", pages, crawls)
+    megabytes = sum(f.stat().st_size for f in files) / 1e6
+    seconds: dict[str, list[float]] = {"cdxj-indexer": [], "index": [], "reindex": []}
+    captures = 0
+    detected: dict[str, Any] = {}
+    for _ in range(rounds):
+        seconds["cdxj-indexer"].append(_cdxj(files))
+        index_s, captures = _index(config)
+        seconds["index"].append(index_s)
+        reindex_s, result = _reindex(config)
+        seconds["reindex"].append(reindex_s)
+        detected = result["detect"]
+    ratios = {
+        name: statistics.median(c / s for c, s in zip(seconds["cdxj-indexer"], seconds[name], strict=True))
+        for name in ("index", "reindex")
+    }
+    return {
+        "warc_mb": megabytes,
+        "files": len(files),
+        "captures": captures,
+        "rounds": rounds,
+        "seconds": seconds,
+        "mb_s": {name: megabytes / statistics.median(values) for name, values in seconds.items()},
+        "vs_cdxj": ratios,
+        "detect": {k: v for k, v in detected.items() if isinstance(v, int)},
+    }
+
+
+def table(result: dict[str, Any]) -> str:
+    mb_s, ratios = result["mb_s"], result["vs_cdxj"]
+    per_capture = statistics.median(result["seconds"]["reindex"]) / max(result["captures"], 1) * 1000
+    return "\n".join(
+        [
+            f"Reindex vs cdxj-indexer: {result['warc_mb']:.1f} MB of WARC in {result['files']} file(s), "
+            f"{result['captures']:,} captures; in process, median of {result['rounds']} alternating rounds",
+            f"{'':24} {'MB/s':>8} {'vs cdxj-indexer':>16}",
+            f"{'cdxj-indexer -s':24} {mb_s['cdxj-indexer']:>8.1f} {'1.00x':>16}",
+            f"{'edittrail index step':24} {mb_s['index']:>8.1f} {ratios['index']:>15.2f}x   (target >= 1.0)",
+            f"{'edittrail reindex':24} {mb_s['reindex']:>8.1f} {ratios['reindex']:>15.2f}x   (target >= 0.5; "
+            f"index + detect, {per_capture:.2f} ms per capture)",
+        ]
+    )
