@@ -18,15 +18,15 @@ from archive.warc.reader import (
     recover_open_file,
     scan_records,
 )
-from archive.warc.recovery import SpoolRecovery, recover_spool
-from archive.warc.writer import (
+from archive.warc.records import (
     ORIG_TRANSFER_ENCODING,
     REVISIT_PROFILE,
     WARC_VERSION,
     RevisitOf,
-    WarcWriter,
     payload_digest,
 )
+from archive.warc.recovery import SpoolRecovery, recover_spool
+from archive.warc.writer import WarcWriter
 
 __all__ = [
     "ORIG_TRANSFER_ENCODING",

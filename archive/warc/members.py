@@ -5,15 +5,38 @@ index are those of its member in the file. We decompress with zlib ourselves ins
 using warcio's ArchiveIterator because warcio tolerates a stream that ends inside a
 member (it prints to stderr and carries on), which would let a truncated WARC be indexed
 as if it were complete. Memory stays bounded: input is read in chunks and each zlib call
-produces at most `MAX_OUTPUT` bytes.
+produces at most `MAX_OUTPUT` bytes. zlib-ng inflates when it is installed (1.5 to 2x
+as fast as zlib), stock zlib otherwise; both read any gzip member.
 """
 
 from __future__ import annotations
 
 import zlib
-from typing import BinaryIO
+from collections.abc import Callable
+from typing import BinaryIO, Protocol, cast
 
 from archive.warc.errors import WarcReadError, WarcTruncatedError
+
+
+class _Inflater(Protocol):
+    @property
+    def eof(self) -> bool: ...
+    @property
+    def unused_data(self) -> bytes: ...
+    @property
+    def unconsumed_tail(self) -> bytes: ...
+    def decompress(self, data: bytes, max_length: int = ..., /) -> bytes: ...
+
+
+_decompressobj: Callable[[int], _Inflater] = zlib.decompressobj
+_INFLATE_ERRORS: tuple[type[Exception], ...] = (zlib.error,)
+try:
+    from zlib_ng import zlib_ng
+except ImportError:  # a dependency; without it stock zlib inflates
+    pass
+else:
+    _decompressobj = zlib_ng.decompressobj
+    _INFLATE_ERRORS = (zlib.error, cast(type[Exception], zlib_ng.error))  # its stub types the class as an instance
 
 CHUNK = 64 * 1024
 MAX_OUTPUT = 256 * 1024
@@ -81,7 +104,7 @@ class GzipMember:
         self.length: int | None = None
         self.broken = False
         self._source = source
-        self._inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        self._inflater = _decompressobj(zlib.MAX_WBITS | 16)
         self._fed = 0
         self._buf = b""
         self._pos = 0
@@ -96,6 +119,20 @@ class GzipMember:
         self._pos = end
         return data
 
+    def buffered_head(self, limit: int | None = None) -> list[bytes] | None:
+        """The lines (each with its LF) from here through the first empty CRLF line, when the
+        buffer holds them all within `limit` bytes; else None, and a parser reads line by line.
+
+        Nothing is consumed: the parser reads what it used. One find and one split instead of
+        a `readline` call per header line, which was the reader's largest cost.
+        """
+        if self._pos == len(self._buf):
+            self._fill()
+        end = self._buf.find(b"\r\n\r\n", self._pos)
+        if end < 0 or (limit is not None and end + 4 - self._pos > limit):
+            return None
+        return [line + b"\n" for line in self._buf[self._pos : end + 3].split(b"\n")]
+
     def readline(self, size: int | None = None) -> bytes:
         """One line including its newline, or up to `size` bytes.
 
@@ -103,6 +140,11 @@ class GzipMember:
         rather than being buffered without bound.
         """
         limit = size if size is not None and size >= 0 else None
+        buf, pos = self._buf, self._pos
+        newline = buf.find(b"\n", pos)
+        if newline >= 0 and (limit is None or newline - pos < limit):  # the usual case: the line is buffered
+            self._pos = newline + 1
+            return buf[pos : newline + 1]
         scanned = 0  # bytes after _pos already searched; _fill() may move _pos to 0
         while True:
             newline = self._buf.find(b"\n", self._pos + scanned)
@@ -136,7 +178,7 @@ class GzipMember:
                 self._fed += len(data)
             try:
                 out = inflater.decompress(data, MAX_OUTPUT)
-            except zlib.error as exc:
+            except _INFLATE_ERRORS as exc:
                 self.broken = True
                 raise WarcReadError(
                     self._source.name,

@@ -9,10 +9,11 @@ the compressed member, so a range read of `offset, length` from the object store
 
 from __future__ import annotations
 
-import base64
+import functools
 import hashlib
 import io
 import logging
+import operator
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,20 +21,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from warcio.statusandheaders import (
-    StatusAndHeaders,
-    StatusAndHeadersParser,
-    StatusAndHeadersParserException,
-)
-
 from archive.warc.errors import WarcNothingToRecoverError, WarcReadError, WarcTruncatedError
+from archive.warc.heads import Head, HeadLineError, parse_head
 from archive.warc.members import CHUNK, GzipMember, GzipMembers
+from archive.warc.records import b32
 
 log = logging.getLogger(__name__)
 
 OPEN_SUFFIX = ".open"
-_WARC_PARSER = StatusAndHeadersParser(["WARC/1.1", "WARC/1.0", "WARC/0.18", "WARC/0.17"])
-_HTTP_PARSER = StatusAndHeadersParser([], verify=False)
+_WARC_VERSIONS = ("WARC/1.1", "WARC/1.0", "WARC/0.18", "WARC/0.17")
 _HTTP_RECORD_TYPES = ("response", "request", "revisit")
 _RECORD_END = b"\r\n\r\n"
 
@@ -204,26 +200,27 @@ def _read_record(member: GzipMember, name: str, *, verify_digests: bool, payload
     """Parse one member as one record, read to its end; keep the payload if asked."""
     where = member.offset
     try:
-        warc = _WARC_PARSER.parse(member)
+        warc = _parse_head(member, _WARC_VERSIONS)
     except EOFError:
         raise WarcReadError(name, where, "empty gzip member, no WARC record in it") from None
-    except StatusAndHeadersParserException as exc:
+    except HeadLineError as exc:
         raise WarcReadError(
             name,
             where,
             f"not a WARC record, first line {exc.statusline!r}: not a WARC file?",
         ) from None
-    record_type = _required(warc, "WARC-Type", name, where)
-    record_id = _required(warc, "WARC-Record-ID", name, where)
-    date = _parse_date(_required(warc, "WARC-Date", name, where), name, where)
-    length = _content_length(_required(warc, "Content-Length", name, where), name, where)
-    uri = warc.get_header("WARC-Target-URI")
-    digests = _Digests(warc) if verify_digests else None
+    fields = warc.first()
+    record_type = _required(fields, "WARC-Type", name, where)
+    record_id = _required(fields, "WARC-Record-ID", name, where)
+    date = _parse_date(_required(fields, "WARC-Date", name, where), name, where)
+    length = _content_length(_required(fields, "Content-Length", name, where), name, where)
+    uri = fields.get("warc-target-uri")
+    digests = _Digests(fields) if verify_digests else None
     block = _Block(member, length, digests)
 
     http = None
     if record_type in _HTTP_RECORD_TYPES and length > 0 and (uri or "").startswith(("http:", "https:")):
-        http = _HTTP_PARSER.parse(block)
+        http = _parse_head(block)
     block.in_payload = True
     while chunk := block.read(CHUNK):
         if payload is not None:
@@ -257,7 +254,7 @@ def _read_record(member: GzipMember, name: str, *, verify_digests: bool, payload
         http_headers = list(http.headers)
         if record_type != "request":
             status = _status(http.statusline)
-        mime = (http.get_header("Content-Type") or "").split(";", 1)[0].strip().lower() or None
+        mime = (http.get("Content-Type") or "").split(";", 1)[0].strip().lower() or None
     assert member.length is not None  # read to the end above
     info = WarcRecordInfo(
         record_type=record_type,
@@ -268,13 +265,13 @@ def _read_record(member: GzipMember, name: str, *, verify_digests: bool, payload
         length=member.length,
         status=status,
         mime=mime,
-        payload_digest=warc.get_header("WARC-Payload-Digest"),
-        ip_address=warc.get_header("WARC-IP-Address"),
-        concurrent_to=warc.get_header("WARC-Concurrent-To"),
-        refers_to=warc.get_header("WARC-Refers-To"),
-        refers_to_uri=warc.get_header("WARC-Refers-To-Target-URI"),
-        refers_to_date=_optional_date(warc.get_header("WARC-Refers-To-Date"), name, where),
-        profile=warc.get_header("WARC-Profile"),
+        payload_digest=fields.get("warc-payload-digest"),
+        ip_address=fields.get("warc-ip-address"),
+        concurrent_to=fields.get("warc-concurrent-to"),
+        refers_to=fields.get("warc-refers-to"),
+        refers_to_uri=fields.get("warc-refers-to-target-uri"),
+        refers_to_date=_optional_date(fields.get("warc-refers-to-date"), name, where),
+        profile=fields.get("warc-profile"),
     )
     return LoadedRecord(info, http_headers, b"".join(payload or ()), start_line)
 
@@ -282,14 +279,17 @@ def _read_record(member: GzipMember, name: str, *, verify_digests: bool, payload
 class _Digests:
     """Recomputes a record's block and payload digests as its bytes pass by."""
 
-    def __init__(self, warc: StatusAndHeaders) -> None:
+    def __init__(self, fields: dict[str, str]) -> None:
         self.expected: dict[str, str] = {}
         self.hashes: dict[str, hashlib._Hash] = {}
         for kind in ("Block", "Payload"):
-            value = warc.get_header(f"WARC-{kind}-Digest")
+            value = fields.get(f"warc-{kind.lower()}-digest")
             if value:
                 algorithm = value.partition(":")[0].lower()
-                if algorithm in hashlib.algorithms_available:
+                if algorithm == "sha1":  # what WARC writers use; hashlib.new is slower
+                    self.expected[kind] = value
+                    self.hashes[kind] = hashlib.sha1(usedforsecurity=False)
+                elif algorithm in hashlib.algorithms_available:
                     self.expected[kind] = value
                     self.hashes[kind] = hashlib.new(algorithm)
 
@@ -304,7 +304,7 @@ class _Digests:
                 continue  # a revisit's payload digest describes the record it refers to
             digest = self.hashes[kind].digest()
             value = expected.partition(":")[2]
-            if value.upper() != base64.b32encode(digest).decode() and value.lower() != digest.hex():
+            if value.upper() != b32(digest) and value.lower() != digest.hex():
                 raise WarcReadError(
                     name,
                     where,
@@ -312,6 +312,17 @@ class _Digests:
                     "its content; the record was altered or damaged; restore the file "
                     "from the object store or a backup",
                 )
+
+
+def _parse_head(source: GzipMember | _Block, protocols: tuple[str, ...] = ()) -> Head:
+    """parse_head over the buffered lines when the whole head is buffered, else line by line."""
+    lines = source.buffered_head()
+    if lines is None:
+        return parse_head(source.readline, protocols)
+    rest = iter(lines)
+    head = parse_head(functools.partial(next, rest, b""), protocols)
+    source.read(sum(map(len, lines[: len(lines) - operator.length_hint(rest)])))
+    return head
 
 
 class _Block:
@@ -327,6 +338,9 @@ class _Block:
         size = self.remaining if size < 0 else min(size, self.remaining)
         return self._passed(self._member.read(size)) if size else b""
 
+    def buffered_head(self) -> list[bytes] | None:
+        return self._member.buffered_head(self.remaining)
+
     def readline(self, size: int | None = None) -> bytes:
         size = self.remaining if size is None or size < 0 else min(size, self.remaining)
         return self._passed(self._member.readline(size)) if size else b""
@@ -338,8 +352,8 @@ class _Block:
         return data
 
 
-def _required(warc: StatusAndHeaders, header: str, name: str, where: int) -> str:
-    value = warc.get_header(header)
+def _required(fields: dict[str, str], header: str, name: str, where: int) -> str:
+    value = fields.get(header.lower())
     if value is None or not value.strip():
         raise WarcReadError(name, where, f"the record has no {header} header: not a valid WARC record")
     return str(value)

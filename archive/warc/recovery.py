@@ -58,7 +58,7 @@ def create_locked(path: Path) -> BinaryIO:
     two steps leaves an empty, unlocked `*.new` file that `recover_spool` removes.
     """
     staging = path.with_name(f"{path.name}.{os.getpid()}{STAGING_SUFFIX}")
-    out = staging.open("xb")
+    out = staging.open("xb", buffering=0)  # unbuffered: the writer sends whole exchanges
     try:
         fcntl.flock(out.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         os.link(staging, path)
