@@ -108,10 +108,7 @@ def changes(
     """Changes newest first, filtered by kind, declared/silent and time (ISO 8601 UTC, inclusive)."""
     if kind is not None and kind not in CHANGE_KINDS:
         raise BadSearchError(f"kind {kind!r} is not one of {', '.join(CHANGE_KINDS)}")
-    rows = vx.changes(db, outlet=outlet, kind=kind, since=since)
-    if declared is not None:
-        rows = [r for r in rows if r["declared"] == declared]
-    return rows[:limit]
+    return vx.changes(db, outlet=outlet, kind=kind, since=since, declared=declared, limit=limit)
 
 
 def search(db: sqlite_utils.Database, outlet: str, query: str, *, limit: int = SEARCH_LIMIT) -> list[dict[str, Any]]:

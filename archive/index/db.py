@@ -35,7 +35,15 @@ log = logging.getLogger(__name__)
 
 CAPTURE_RECORD_TYPES = frozenset({"response", "revisit"})
 # Every table with an outlet column; all of them are rebuilt by reindex.
-ALL_OUTLET_TABLES = ("captures", "articles", "warc_objects", "quarantine", "detect_queue", *DERIVED_TABLES)
+ALL_OUTLET_TABLES = (
+    "captures",
+    "articles",
+    "warc_objects",
+    "quarantine",
+    "detect_queue",
+    "tallies",
+    *DERIVED_TABLES,
+)
 ASIDE = "aside"
 """The schema name a rebuilt index is attached under while its rows are swapped in."""
 
@@ -107,9 +115,12 @@ INSERT_CAPTURE = (
     f"VALUES ({', '.join('?' * len(CAPTURE_COLUMNS))})"
 )
 _capture_values = attrgetter(*CAPTURE_COLUMNS)
+NO_STATUS = -1
+"""A capture without an HTTP status (a revisit of a record that had none), as ``tallies`` counts it."""
 KEY_CHUNK = 500
 """Keys looked up per statement (SQLite allows 32766 parameters; small chunks keep statements cheap)."""
 BUSY_TIMEOUT_SECONDS = 30
+WRITER_CACHE_KIB = 64 * 1024
 _PLAIN_BEGIN = frozenset({"BEGIN", "BEGIN TRANSACTION", "BEGIN DEFERRED", "BEGIN DEFERRED TRANSACTION"})
 
 
@@ -162,6 +173,13 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
       that has read first cannot upgrade to a writer once another connection has committed,
       and SQLite fails it at once, without waiting: the classic "database is locked" under WAL.
 
+    - The writer syncs at checkpoints, not at every commit (``synchronous = normal``, safe
+      under WAL: a power cut can lose the last transactions, never corrupt the file), and keeps
+      ``WRITER_CACHE_KIB`` of pages: the index is rebuilt from the WARCs, and a lost commit is
+      redone by the next run (its objects are listed again, its captures queued again), while a
+      sync per commit and a small cache made each crawl batch's writes cost more as the archive
+      grew.
+
     The writer's ``with conn:`` block is one such transaction (``WriteConnection``).
     Readers open the file read-only (``mode=ro``); the directory must stay writable for them,
     since WAL readers share the ``-shm`` index beside the database.
@@ -174,6 +192,8 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
     if not readonly:
         conn.execute("PRAGMA journal_mode = wal")
+        conn.execute("PRAGMA synchronous = normal")
+        conn.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
     return conn
 
 
@@ -231,7 +251,14 @@ class Index:
         return found
 
     def add_warc(
-        self, outlet: Outlet, key: str, records: Iterable[WarcRecordInfo], *, size: int, sha256: str | None
+        self,
+        outlet: Outlet,
+        key: str,
+        records: Iterable[WarcRecordInfo],
+        *,
+        size: int,
+        sha256: str | None,
+        touched: set[str] | None = None,
     ) -> int:
         """Index every capture of one stored WARC in a single transaction; returns its captures.
 
@@ -247,10 +274,15 @@ class Index:
             self.db.execute(
                 "DELETE FROM detect_queue WHERE record_id IN (SELECT record_id FROM captures WHERE warc = ?)", [key]
             )
+            self._tally(key, -1)
             self.db.execute("DELETE FROM captures WHERE warc = ?", [key])
             self.db.conn.executemany(INSERT_CAPTURE, map(_capture_values, captures))
+            self._tally(key, +1)
             self._queue_for_detect(key)
-            self._refresh_articles(outlet, {c.article_id for c in captures if c.article_id} | (before - {None}))
+            articles = {c.article_id for c in captures if c.article_id}
+            self._refresh_articles(outlet, articles | (before - {None}))
+            if touched is not None:  # the caller's tally of the articles this run touched
+                touched |= articles
             self.db.table("warc_objects").upsert(
                 {
                     "key": key,
@@ -265,6 +297,23 @@ class Index:
             )
         log.info("indexed outlet=%s warc=%s captures=%d", outlet.name, key, len(captures))
         return len(captures)
+
+    def _tally(self, key: str, sign: int) -> None:
+        """Add (or take away) one object's captures to the per-host, per-status counts."""
+        rows = self.db.execute(
+            f"SELECT outlet, host, coalesce(status, {NO_STATUS}), count(*) FROM captures WHERE warc = ? "  # noqa: S608
+            f"GROUP BY outlet, host, coalesce(status, {NO_STATUS})",
+            [key],
+        ).fetchall()
+        self.db.conn.executemany(
+            "INSERT INTO tallies (outlet, host, status, captures) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (outlet, host, status) DO UPDATE SET captures = captures + excluded.captures",
+            [(outlet, host, status, sign * n) for outlet, host, status, n in rows],
+        )
+        self.db.conn.executemany(
+            "DELETE FROM tallies WHERE outlet = ? AND host = ? AND status = ? AND captures <= 0",
+            [(outlet, host, status) for outlet, host, status, _ in rows],
+        )
 
     def _queue_for_detect(self, key: str) -> None:
         """The object's article captures detect has not settled, queued for it (archive.detect)."""
@@ -303,7 +352,6 @@ class Index:
                     _next_due(first, last, outlet.revisit),
                 ],
             )
-        self._record_schedule(outlet)
 
     def _record_schedule(self, outlet: Outlet) -> None:
         self.db.execute(
@@ -316,7 +364,9 @@ class Index:
 
         The moments are stored when articles are captured; a schedule edited in the config
         makes them stale, and this (run by the plan step before it reads the due articles) is
-        the one time the outlet's articles are all walked for it.
+        the one time the outlet's articles are all walked for it. Only this records the schedule
+        as applied: the index step computes the moments of the articles it touches, which says
+        nothing of the others (an index upgraded to migration 6 has none yet).
         """
         row = self.db.execute("SELECT schedule FROM revisit_schedules WHERE outlet = ?", [outlet.name]).fetchone()
         if row is not None and row[0] == schedule_key(outlet.revisit):
@@ -398,18 +448,17 @@ class Index:
     def summary(self, outlet: str) -> dict[str, Any]:
         """Counts for the end-of-run report: articles, captures per host and status, WARC objects."""
         q = self.db.execute
+        tallies = q("SELECT host, status, captures FROM tallies WHERE outlet = ? AND captures > 0", [outlet]).fetchall()
+        per_host: dict[str, int] = {}
+        per_status: dict[int, int] = {}
+        for host, status, n in tallies:
+            per_host[host] = per_host.get(host, 0) + n
+            per_status[status] = per_status.get(status, 0) + n
         return {
             "articles": q("SELECT count(*) FROM articles WHERE outlet = ?", [outlet]).fetchone()[0],
-            "captures": q("SELECT count(*) FROM captures WHERE outlet = ?", [outlet]).fetchone()[0],
-            "captures_per_host": dict(
-                q("SELECT host, count(*) FROM captures WHERE outlet = ? GROUP BY host ORDER BY host", [outlet])
-            ),
-            "status_counts": {
-                str(k): v
-                for k, v in q(
-                    "SELECT status, count(*) FROM captures WHERE outlet = ? GROUP BY status ORDER BY status", [outlet]
-                )
-            },
+            "captures": sum(per_host.values()),
+            "captures_per_host": dict(sorted(per_host.items())),
+            "status_counts": {str(None if k == NO_STATUS else k): v for k, v in sorted(per_status.items())},
             "warc_objects": [
                 {"key": k, "size": s, "records": r}
                 for k, s, r in q("SELECT key, size, records FROM warc_objects WHERE outlet = ? ORDER BY key", [outlet])

@@ -195,7 +195,7 @@ def _take(idx: Index, outlet: Outlet, key: str, read: ObjectRead, expected: str 
     now = utc_iso(datetime.now(UTC))
     with idx.db.conn:
         sha256 = expected if problem and expected else read.sha256  # a changed object keeps the recorded one
-        captures = idx.add_warc(outlet, key, read.records, size=read.size, sha256=sha256)
+        captures = idx.add_warc(outlet, key, read.records, size=read.size, sha256=sha256, touched=run.touched)
         if problem is None:
             if qx.release(idx.db, key):
                 run.released.append(key)
@@ -219,7 +219,6 @@ def _take(idx: Index, outlet: Outlet, key: str, read: ObjectRead, expected: str 
             run.quarantined.append(qx.put(idx.db, entry))
     run.indexed += 1
     run.captures += captures
-    run.touched.update(a for a in (outlet.article_id(r.target_uri) for r in read.records if r.target_uri) if a)
     if problem is not None:
         log.error("quarantined outlet=%s %s", outlet.name, run.quarantined[-1].line())
     elif key in run.released:

@@ -207,7 +207,9 @@ def _migration_6(db: sqlite_utils.Database) -> None:
     - ``changes.detected_at``: when detect recorded the change, so the alert stage reads the
       changes made since its last run, not every change;
     - ``warc_objects`` by outlet and key, and ``store_listings``: when the index step last listed
-      the whole store (it lists only the recent days in between, archive.index.objects).
+      the whole store (it lists only the recent days in between, archive.index.objects);
+    - ``tallies``: captures per (outlet, host, status), kept by the index step, so the outlet's
+      page and the run's summary count without counting every capture.
     """
     db.table("detect_queue").create(
         {"record_id": str, "outlet": str, "fetched_at": str}, pk="record_id", not_null={"outlet", "fetched_at"}
@@ -225,6 +227,13 @@ def _migration_6(db: sqlite_utils.Database) -> None:
     db.table("changes").create_index(["outlet", "detected_at"])
     db.table("warc_objects").create_index(["outlet", "key"])
     db.table("store_listings").create({"outlet": str, "listed_at": str}, pk="outlet")
+    db.table("tallies").create(
+        {"outlet": str, "host": str, "status": int, "captures": int}, pk=("outlet", "host", "status")
+    )
+    db.execute(
+        "INSERT INTO tallies (outlet, host, status, captures) "
+        "SELECT outlet, host, coalesce(status, -1), count(*) FROM captures GROUP BY outlet, host, coalesce(status, -1)"
+    )
 
 
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (

@@ -256,11 +256,14 @@ def changes(
     since: str | None = None,
     kind: str | None = None,
     article_id: str | None = None,
+    declared: bool | None = None,
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Changes, newest first, filtered; ``details`` decoded."""
+    """Changes, newest first, filtered; ``details`` decoded. With ``limit``, only that many rows
+    are read (through the ``(outlet, to_time)`` index), however long the history."""
     where, params = [], []
-    for column, value in (("outlet", outlet), ("kind", kind), ("article_id", article_id)):
+    declared_flag = None if declared is None else int(declared)
+    for column, value in (("outlet", outlet), ("kind", kind), ("article_id", article_id), ("declared", declared_flag)):
         if value is not None:
             where.append(f"{column} = ?")
             params.append(value)

@@ -182,7 +182,8 @@ def test_due_articles_come_from_the_stored_moments_earliest_first_and_capped(tmp
 def test_a_changed_revisit_schedule_recomputes_the_due_moments_once(tmp_path):
     with Index(tmp_path / "i.sqlite") as idx:
         idx.add_warc(OUTLET, "k", [record(1, A)], size=1, sha256=None)
-        assert idx.follow_schedule(OUTLET) == 0  # computed under this schedule when indexed
+        assert idx.follow_schedule(OUTLET) == 1  # the first plan applies the schedule to every article
+        assert idx.follow_schedule(OUTLET) == 0
         hourly = OUTLET.model_copy(update={"revisit": Revisit(offsets=(), then_every="1h")})
         assert idx.follow_schedule(hourly) == 1
         assert idx.follow_schedule(hourly) == 0
@@ -217,9 +218,31 @@ def test_an_index_of_the_previous_release_keeps_its_rows_and_queues_what_detect_
     )
     conn.commit()
     conn.close()
+    another = "https://www.presstv.ir/Detail/2026/11/19/777256/another"
     with Index(path) as idx:
         assert idx.schema_version() == len(MIGRATIONS)
         assert sorted(r["record_id"] for r in idx.captures("presstv")) == ["r1", "r2"]
         assert queued(idx) == ["r2"]
-        assert idx.follow_schedule(OUTLET) == 1
-        assert idx.due_articles(OUTLET, datetime(2026, 11, 20, 8, 30, tzinfo=UTC)) == [A]  # the +15 min moment
+        idx.add_warc(OUTLET, "new", [record(3, another, when=40)], size=1, sha256=None)  # indexed before any plan
+        assert idx.follow_schedule(OUTLET) == 2, "the articles indexed before the upgrade get their moments too"
+        due = idx.due_articles(OUTLET, datetime(2026, 11, 20, 9, 0, tzinfo=UTC))  # both +15 min moments passed
+        assert due == [A, another]
+
+
+def test_the_tallies_count_what_the_captures_hold_through_every_replacement(tmp_path):
+    """The outlet page and the run summary read per-host, per-status tallies the index step keeps."""
+    with Index(tmp_path / "i.sqlite") as idx:
+        idx.add_warc(OUTLET, "a", [record(1, A), record(2, B, status=404), record(3, A, when=2)], size=1, sha256=None)
+        idx.add_warc(OUTLET, "b", [record(4, B, when=3)], size=1, sha256=None)
+        idx.add_warc(OUTLET, "a", [record(1, A)], size=1, sha256=None)  # the object again, smaller
+        counted = {
+            "captures_per_host": dict(idx.db.execute("SELECT host, count(*) FROM captures GROUP BY host")),
+            "status_counts": {
+                str(k): v for k, v in idx.db.execute("SELECT status, count(*) FROM captures GROUP BY status")
+            },
+        }
+        summary = idx.summary("presstv")
+        assert summary["captures_per_host"] == counted["captures_per_host"] == {"presstv.tv": 1, "www.presstv.ir": 1}
+        assert summary["status_counts"] == counted["status_counts"] == {"200": 2}
+        assert summary["captures"] == 2
+        assert idx.db.execute("SELECT count(*) FROM tallies WHERE captures <= 0").fetchone()[0] == 0

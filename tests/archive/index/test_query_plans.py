@@ -16,6 +16,7 @@ import pytest
 
 from archive import pipeline
 from archive.config import load_config
+from archive.index import Index
 from tests.archive.index.query_plans import collecting, findings
 
 REINDEX_WHOLE_OUTLET = tuple(
@@ -27,7 +28,7 @@ REINDEX_WHOLE_OUTLET = tuple(
         r"^SELECT key, sha256 FROM warc_objects WHERE outlet = ",  # what the rebuild must find again
         r"^SELECT (count\(\*\)|host, count\(\*\)|status, count\(\*\)|key, size, records) FROM \w+ WHERE outlet = ",
         r'^INSERT INTO "versions_fts"',  # the full-text index of the fresh aside file, made empty
-        r"^INSERT INTO detect_queue .* LEFT JOIN detected",  # migration 6's backfill, once per new file
+        r"^INSERT INTO (detect_queue|tallies) .* FROM captures",  # migration 6's backfills, once per new file
     )
 )
 AT_MOST_PER_REINDEX = 3
@@ -38,6 +39,8 @@ AT_MOST_PER_REINDEX = 3
 def test_a_crawl_cycle_walks_no_table_that_grows_with_the_archive(sim_config, monkeypatch):
     config = load_config(sim_config)
     pipeline.run_cycle(config, "demo")
+    with Index(config.index_path) as idx:  # the first plan applies the revisit schedule: once, not per run
+        assert idx.follow_schedule(config.outlet("demo")) > 0
     with collecting(monkeypatch) as cycle:
         second = pipeline.run_cycle(config, "demo")
 
