@@ -1,4 +1,4 @@
-"""`python -m bench --quick` runs every benchmark end to end and records every figure.
+"""`python -m bench --quick` runs the benchmarks end to end and records every figure (scale and serve have their own).
 
 No timing thresholds: the numbers depend on the machine; this only proves the benchmarks
 still run against the current code and write what docs/benchmarks.md describes.
@@ -28,24 +28,43 @@ def positive(value: object) -> bool:
 def test_quick_bench_writes_every_section_with_positive_figures():
     QUICK.unlink(missing_ok=True)
     env = {**os.environ, "EDITTRAIL_ROOT": str(ROOT)}
-    subprocess.run([sys.executable, "-m", "bench", "--quick"], cwd=ROOT, env=env, check=True, capture_output=True)
+    sections = ["warc_write", "crawl", "extract", "upload", "reindex", "cdx"]  # scale has its own smoke test
+    subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", *sections], cwd=ROOT, env=env, check=True, capture_output=True
+    )
 
     results = json.loads(QUICK.read_text())
     assert results["quick"] is True
-    assert {"warc_write", "crawl", "extract", "upload", "cdx"} <= results.keys()
+    assert set(sections) <= results.keys()
 
-    rows = results["warc_write"]["rows"]
-    assert [row["level"] for row in rows] == [1, 6, 9]
-    for row in rows:
-        figures = ("pages", "payload_mb", "warc_mb_s", "gzip_mb_s", "warc_bytes", "gzip_bytes")
-        assert all(positive(row[k]) for k in figures)
+    warc = results["warc_write"]
+    assert all(positive(warc[k]) for k in ("pages", "payload_mb", "records", "record_mb", "rounds"))
+    assert [row["level"] for row in warc["rows"]] == [1, 6, 9]
+    for row in warc["rows"]:
+        assert set(row["variants"]) == {"edittrail", "edittrail_zlib", "warcio", "zlib_records", "gzip_bodies"}
+        for figures in row["variants"].values():
+            assert all(positive(figures[k]) for k in ("cpu_s", "wall_s", "mb_s", "us_per_page", "bytes"))
+        for ratios in (row["ratios"], row["wall_ratios"]):
+            assert set(ratios) == set(row["variants"]) - {"edittrail"} and all(map(positive, ratios.values()))
+    assert set(warc["backend"]) == {"1", "6", "9"} and set(warc["backend"].values()) <= {"zlib", "zlib-ng"}
+    targets = warc["targets"]
+    assert targets["warcio"]["target"] == 1.0 and targets["zlib_records"]["target"] == 0.6
+    assert all(positive(target["ratio"]) and positive(target["wall_ratio"]) for target in targets.values())
 
     crawl = results["crawl"]
-    assert set(crawl["best_pages_s"]) == {"pipeline", "capture_off"}
+    assert set(crawl["best_pages_s"]) == {"pipeline", "capture_off", "plain_scrapy"}
     assert all(positive(v) for v in crawl["best_pages_s"].values())
-    pages = {run["pages"] for runs in crawl["rounds"].values() for run in runs}
-    assert len(pages) == 1 and positive(pages.pop()), "both variants must crawl the same pages"
-    assert math.isfinite(crawl["overhead"])
+    pages = {run["pages"] for name in ("pipeline", "capture_off") for run in crawl["rounds"][name]}
+    assert len(pages) == 1 and positive(crawled := pages.pop()), "both spider variants must crawl the same pages"
+    # plain Scrapy fetches every URL the pipeline archived (robots.txt and redirect targets included)
+    assert all(run["pages"] >= crawled for run in crawl["rounds"]["plain_scrapy"])
+    assert math.isfinite(crawl["overhead"]) and all(map(positive, crawl["vs_plain_scrapy"].values()))
+
+    reindex = results["reindex"]
+    assert all(positive(reindex[k]) for k in ("warc_mb", "files", "captures", "rounds"))
+    assert set(reindex["mb_s"]) == {"cdxj-indexer", "index", "reindex"} and all(map(positive, reindex["mb_s"].values()))
+    assert set(reindex["vs_cdxj"]) == {"index", "reindex"} and all(map(positive, reindex["vs_cdxj"].values()))
+    assert reindex["detect"]["captures"] == reindex["captures"], "the rebuild detects every capture it indexed"
 
     extract = results["extract"]
     assert positive(extract["pages"]) and positive(extract["mean_page_bytes"])
