@@ -37,6 +37,10 @@ def _public_url(value: str | None) -> str | None:
         raise click.BadParameter(str(exc)) from None
 
 
+WORKER_STARTUP_SECONDS = 60
+"""How long ``serve --workers`` waits for a worker to answer uvicorn's health check."""
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
@@ -52,24 +56,51 @@ def _public_url(value: str | None) -> str | None:
     callback=lambda _ctx, _param, value: _public_url(value),
     help="Base of the absolute links the service writes (Link headers, TimeMaps), behind a reverse proxy.",
 )
+@click.option(
+    "--access-log/--no-access-log",
+    default=False,
+    show_default=True,
+    help="Log one line per request (uvicorn's access log); off by default, it costs a tenth of a lookup's time.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Server processes sharing the port, each with its own read-only index connections (about one per core).",
+)
 @pass_context
 @fail_cleanly
-def serve(ctx: Context, host: str, port: int, public_url: str | None) -> None:
+def serve(ctx: Context, host: str, port: int, public_url: str | None, access_log: bool, workers: int) -> None:
     """Serve the archive read-only over HTTP: web pages, CDX API, Memento, article JSON, search.
 
     URLs follow pywb's scheme with one collection per outlet (/demo/cdx, /demo/timemap/link/URL,
     /demo/URL, /demo/TIMESTAMP/URL, /demo/TIMESTAMPid_/URL); the OpenAPI schema is at
     /openapi.json. A URL on any of an outlet's domains stands for the article on every domain.
 
+    Uvicorn's access log is off unless --access-log is given; --workers N runs N processes.
+
     Example: edittrail serve --host 127.0.0.1 --port 8000 --public-url https://archive.example.org
     """
+    import os
+
     import uvicorn
 
     from archive.api import create_app
+    from archive.api.workers import environment
 
-    app = create_app(ctx.config, public_url=public_url)
-    click.echo(f"serving {ctx.config.index_path} on http://{host}:{port}/  (Ctrl-C to stop)")
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    app = create_app(ctx.config, public_url=public_url)  # also checks the config before any worker starts
+    shown = f" with {workers} workers" if workers > 1 else ""
+    click.echo(f"serving {ctx.config.index_path} on http://{host}:{port}/{shown}  (Ctrl-C to stop)")
+    options: dict[str, Any] = {"host": host, "port": port, "log_level": "info", "access_log": access_log}
+    if workers == 1:
+        uvicorn.run(app, **options)
+        return
+    os.environ.update(environment(str(ctx.config.path.resolve()), public_url))
+    # A worker re-imports this command's modules before it answers uvicorn's health check: on a
+    # busy machine that takes longer than uvicorn's 5 s, and it would kill and restart it for ever.
+    options["timeout_worker_healthcheck"] = WORKER_STARTUP_SECONDS
+    uvicorn.run("archive.api.workers:app_from_environment", factory=True, workers=workers, **options)
 
 
 @click.command()

@@ -1,9 +1,10 @@
 """The read-only web service: pywb's URL scheme, one collection per outlet.
 
 ``create_app(config)`` builds the FastAPI application (``edittrail serve`` runs it with
-uvicorn; its OpenAPI schema is at ``/openapi.json``). Every request opens the index
-read-only and closes it again, so the service never holds a lock the pipeline's writer
-could wait on. Routes, in matching order:
+uvicorn; its OpenAPI schema is at ``/openapi.json``). Requests read the index through a
+read-only connection per worker thread, kept between requests and checked before each one
+(``archive.api.readers``): between requests it holds no transaction, so the service never
+holds a lock the pipeline's writer could wait on. Routes, in matching order:
 
 - ``/{outlet}/cdx``: the CDX API (``archive.api.cdx``);
 - ``/{outlet}/timemap/link/{url}``: the Memento TimeMap (``archive.api.memento``);
@@ -44,7 +45,9 @@ from fastapi.staticfiles import StaticFiles
 
 from archive.api import articles, cdx, docs, failures, memento, raw, rewrite
 from archive.api.budget import QUERY_SECONDS, REQUEST_SECONDS, Deadline
+from archive.api.direct import DirectLookups
 from archive.api.origin import checked_public_url, service_base
+from archive.api.readers import Readers
 from archive.api.templating import templates
 from archive.api.urls import archived_url
 from archive.config import Config, Outlet
@@ -66,7 +69,7 @@ APP_PAGE_HEADERS = {
 
 
 class Archive:
-    """What the routes share: the config, the outlets' stores, a read-only index per request,
+    """What the routes share: the config, the outlets' stores, the read-only index connections,
     the time budget of a query and the service's public URL (when it has one)."""
 
     def __init__(self, config: Config, *, public_url: str | None = None, query_seconds: float = QUERY_SECONDS) -> None:
@@ -74,6 +77,7 @@ class Archive:
         self.public_url = checked_public_url(public_url)
         self.query_seconds = query_seconds
         self._stores: dict[str, ObjectStore] = {}
+        self._readers = Readers(config.index_path)
 
     def outlet(self, name: str) -> Outlet:
         if name not in self.config.outlets:
@@ -88,7 +92,8 @@ class Archive:
     def index(self, deadline: Deadline | None = None) -> Iterator[Index]:
         """The index, read-only, its statements stopped past ``deadline`` (a generous one by default)."""
         deadline = deadline or Deadline(REQUEST_SECONDS, what="the request")
-        with Index(self.config.index_path, readonly=True) as idx, deadline.guard(idx.db.conn):
+        idx = self._readers.get()
+        with deadline.guard(idx.db.conn):
             yield idx
 
     def store(self, outlet: Outlet) -> ObjectStore:
@@ -158,6 +163,7 @@ def create_app(config: Config, *, public_url: str | None = None, query_seconds: 
     docs.install(app)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.add_exception_handler(EdittrailError, failures.answer)  # type: ignore[arg-type]
+    app.add_middleware(DirectLookups, handlers={cdx_api: cdx_answer, timemap: timemap})
 
     app.add_api_route("/{outlet}/cdx", cdx_api, methods=["GET"], tags=["CDX"])
     app.add_api_route("/{outlet}/timemap/link/{url:path}", timemap, methods=["GET"], tags=["Memento"])
@@ -189,6 +195,12 @@ def cdx_api(
     output: str = Query("cdxj", description="cdxj (default), json (NDJSON), text, or link"),
 ) -> Response:
     """Wayback/pywb CDX server query over one outlet's captures."""
+    return cdx_answer(request, outlet)
+
+
+def cdx_answer(request: Request, outlet: str) -> Response:
+    """The CDX query's answer; reads and checks the query parameters itself (``cdx.build_query``),
+    so that ``archive.api.direct`` can call it without FastAPI's parameter solving."""
     archive = archive_of(request)
     chosen = archive.outlet(outlet)
     params: dict[str, list[str]] = {}

@@ -25,7 +25,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import re2  # type: ignore[import-untyped]  # google-re2 ships no type hints
@@ -144,6 +144,9 @@ def pad_timestamp(value: str, *, upper: bool, name: str) -> str:
 
 def timestamp_of(fetched_at: str) -> str:
     """``2026-11-25T10:55:00Z`` → ``20261125105500``."""
+    t = fetched_at
+    if len(t) == 20 and t[4] == t[7] == "-" and t[10] == "T" and t[13] == t[16] == ":":  # the index's form
+        return t[0:4] + t[5:7] + t[8:10] + t[11:13] + t[14:16] + t[17:19]
     return re.sub(r"\D", "", fetched_at)[:14]
 
 
@@ -154,9 +157,14 @@ def iso_of(timestamp: str) -> str:
 
 
 def datetime_of(timestamp: str, *, name: str = "timestamp") -> datetime:
-    """A 14-digit timestamp as an aware UTC datetime (CdxQueryError when it is no date)."""
+    """A 14-digit timestamp as an aware UTC datetime (CdxQueryError when it is no date).
+
+    Built from the digits, not by ``strptime``, which was a fifth of a TimeMap's time (one per memento)."""
+    t = timestamp
     try:
-        return datetime.strptime(timestamp + "+0000", "%Y%m%d%H%M%S%z")
+        if len(t) != len(_PAD_DOWN) or not t.isascii() or not t.isdigit():
+            raise ValueError(t)
+        return datetime(int(t[0:4]), int(t[4:6]), int(t[6:8]), int(t[8:10]), int(t[10:12]), int(t[12:14]), tzinfo=UTC)
     except ValueError:
         raise CdxQueryError(f"{name}={timestamp!r} is not a valid date and time") from None
 

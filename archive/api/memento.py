@@ -27,7 +27,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -83,9 +83,18 @@ def parse_accept_datetime(value: str) -> datetime:
         raise BadDatetimeError(f"Accept-Datetime {value!r} is not a valid date") from None
 
 
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def http_date(moment: datetime) -> str:
-    """RFC 1123 in GMT: ``Thu, 31 May 2007 20:35:00 GMT``."""
-    return format_datetime(moment.astimezone(UTC), usegmt=True)
+    """RFC 1123 in GMT: ``Thu, 31 May 2007 20:35:00 GMT`` (``email.utils.format_datetime``'s
+    output, written directly: a TimeMap writes one per memento)."""
+    m = moment.astimezone(UTC)
+    return (
+        f"{_DAYS[m.weekday()]}, {m.day:02d} {_MONTHS[m.month - 1]} {m.year:04d} "
+        f"{m.hour:02d}:{m.minute:02d}:{m.second:02d} GMT"
+    )
 
 
 def uri(url: str) -> str:
