@@ -22,10 +22,8 @@ the next run, so that captures are always detected in the order they were fetche
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -36,7 +34,8 @@ from archive import noise
 from archive.changes import Change, Version
 from archive.config import Config, Outlet
 from archive.errors import EdittrailError, StoreError
-from archive.extract import Extracted, extract, html_from_record
+from archive.extract import Extracted, html_from_record
+from archive.extract.remembered import Extractors, Page, extract_once
 from archive.index import Index
 from archive.index import noise as noise_index
 from archive.index import versions as vx
@@ -51,6 +50,8 @@ log = logging.getLogger(__name__)
 GONE_STATUSES = frozenset({404, 410})
 _SHARD = re.compile(r"-s\d+$")
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+AHEAD_CHUNK = 256
+"""Captures whose pages are read and extracted ahead at a time (bounded memory: pages are held)."""
 
 
 def detect(config: Config, outlet_name: str, store: ObjectStore, progress: Progress | None = None) -> dict[str, Any]:
@@ -62,11 +63,11 @@ def detect(config: Config, outlet_name: str, store: ObjectStore, progress: Progr
     counts = dict.fromkeys(("captures", "versions", "changes", "errors", "not_articles"), 0)
     counts |= {"store_errors": 0, "deferred": 0, "noise_learned": 0}
     deferred: set[str] = set()
-    with Index(config.index_path) as idx:
+    with Index(config.index_path) as idx, Extractors() as extractors:
         batches = crawl_batches(vx.pending_captures(idx.db, outlet.name))
         pending, done = sum(map(len, batches)), 0
         for batch in batches:
-            _detect_batch(idx.db, outlet, store, batch, deferred, counts)
+            _detect_batch(idx.db, outlet, store, batch, deferred, counts, extractors)
             done += len(batch)
             if progress is not None:
                 progress(done, pending, crawl_batch(batch[0]["warc"]))
@@ -114,9 +115,10 @@ def _detect_batch(
     batch: list[dict[str, Any]],
     deferred: set[str],
     counts: dict[str, int],
+    extractors: Extractors,
 ) -> None:
     """Read the batch (outside any write transaction), learn its noise, then settle each article."""
-    seen = _read_batch(db, outlet, store, batch, deferred, counts)
+    seen = _read_batch(db, outlet, store, batch, deferred, counts, extractors)
     if not seen:
         return
     with db.conn:
@@ -142,16 +144,55 @@ def _read_batch(
     batch: list[dict[str, Any]],
     deferred: set[str],
     counts: dict[str, int],
+    extractors: Extractors,
 ) -> list[Seen]:
-    """Each capture read and extracted; an article with a capture the store cannot give now waits whole."""
+    """Each capture read and extracted; an article with a capture the store cannot give now waits whole.
+
+    A chunk at a time, its new pages are first extracted on every core (``extractors``); the
+    loop below then finds them remembered, in fetch order as before.
+    """
     seen: list[Seen] = []
-    for capture in batch:
+    for start in range(0, len(batch), AHEAD_CHUNK):
+        chunk = batch[start : start + AHEAD_CHUNK]
+        pages = _pages_ahead(db, outlet, store, chunk, deferred)
+        extractors.ahead(pages.values())
+        seen = _read_chunk(db, outlet, store, chunk, deferred, counts, seen, pages)
+    return seen
+
+
+def _pages_ahead(
+    db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, chunk: list[dict[str, Any]], deferred: set[str]
+) -> dict[str, Page]:
+    """The chunk's pages to extract, by record id, each read once; one that cannot be read now is
+    left to the loop that reports it."""
+    pages = {}
+    for capture in chunk:
+        if capture["status"] == 200 and capture["article_id"] not in deferred:
+            try:
+                pages[capture["record_id"]] = _page(db, outlet, store, capture)
+            except EdittrailError:
+                continue
+    return pages
+
+
+def _read_chunk(
+    db: sqlite_utils.Database,
+    outlet: Outlet,
+    store: ObjectStore,
+    chunk: list[dict[str, Any]],
+    deferred: set[str],
+    counts: dict[str, int],
+    seen: list[Seen],
+    pages: dict[str, Page],
+) -> list[Seen]:
+    """``seen`` with the chunk's captures added, in fetch order (``pages``: those already read)."""
+    for capture in chunk:
         article_id = capture["article_id"]
         if article_id in deferred:
             counts["deferred"] += 1
             continue
         try:
-            seen.append(_seen(db, outlet, store, capture, counts))
+            seen.append(_seen(db, outlet, store, capture, counts, pages.get(capture["record_id"])))
         except StoreError as exc:
             # Transient (a network store, a mount): retried next run, with the article's other
             # captures, or they would be detected out of order.
@@ -171,10 +212,15 @@ def _read_batch(
 
 
 def _seen(
-    db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, capture: dict[str, Any], counts: dict[str, int]
+    db: sqlite_utils.Database,
+    outlet: Outlet,
+    store: ObjectStore,
+    capture: dict[str, Any],
+    counts: dict[str, int],
+    page: Page | None = None,
 ) -> Seen:
     """What one capture shows: an article's content, a retraction, a redirect, or nothing to detect."""
-    read = _read(db, outlet, store, capture)
+    read = _read(db, outlet, store, capture, page)
     status = capture["status"]
     if status == 200:
         if read.extracted is None:
@@ -255,12 +301,14 @@ class _Stored:
     location: str = ""
 
 
-def _read(db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, capture: dict[str, Any]) -> _Stored:
+def _read(
+    db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, capture: dict[str, Any], page: Page | None = None
+) -> _Stored:
     """The extracted page (200) or the Location header (redirects); a StoreError is left to the caller."""
     status = capture["status"]
     if status == 200:
         try:
-            return _Stored(extracted=_extracted(db, outlet, store, capture))
+            return _Stored(extracted=extract_once(page or _page(db, outlet, store, capture)))
         except StoreError:
             raise
         except EdittrailError as exc:
@@ -275,38 +323,18 @@ def _read(db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, capture
 
 def _extracted(db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, capture: dict[str, Any]) -> Extracted:
     """Extract the stored record (a revisit shows what its original showed)."""
+    return extract_once(_page(db, outlet, store, capture))
+
+
+def _page(db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, capture: dict[str, Any]) -> Page:
+    """What extracting the capture takes, read from the store (a revisit from its original's record)."""
     if capture["record_type"] == "revisit":
         original = _original_capture(db, capture)
         if original is not None:
             capture = {**capture, "warc": original["warc"], "offset": original["offset"], "length": original["length"]}
     loaded = load_record(store.read_range(capture["warc"], capture["offset"], capture["length"]), name=capture["warc"])
     html, content_type = html_from_record(loaded)
-    return extract_once(outlet.extractor, html, capture["url"], content_type)
-
-
-EXTRACTIONS_REMEMBERED = 8192
-"""About a crawl's article pages on every domain (~10 KB each kept): a rebuild meets each page's
-unedited copies a crawl apart, and detect finds the original of a revisit in the crawl before."""
-_extracted_pages: OrderedDict[tuple[str, str, str | None, bytes], Extracted] = OrderedDict()
-
-
-def extract_once(name: str, html: bytes, url: str, content_type: str | None) -> Extracted:
-    """``extract``, remembered for the last pages seen: the same bytes at the same URL (a revisit
-    and its original, an unedited page fetched again in a rebuild) are extracted once.
-
-    Extraction is a pure function of (extractor, page, URL, Content-Type); the page is keyed by
-    its BLAKE2b digest, computed here, so no stored digest is trusted for it.
-    """
-    key = (name, url, content_type, hashlib.blake2b(html, digest_size=20).digest())
-    hit = _extracted_pages.get(key)
-    if hit is not None:
-        _extracted_pages.move_to_end(key)
-        return hit
-    extracted = extract(name, html, url, content_type=content_type)
-    _extracted_pages[key] = extracted
-    if len(_extracted_pages) > EXTRACTIONS_REMEMBERED:
-        _extracted_pages.popitem(last=False)
-    return extracted
+    return (outlet.extractor, html, capture["url"], content_type)
 
 
 def version_of(outlet: Outlet, capture: dict[str, Any], extracted: Extracted, model: NoiseModel = EMPTY) -> Version:

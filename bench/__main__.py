@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench import report
+
 RESULTS = Path(__file__).parent / "results"
 SECTIONS = ("warc_write", "crawl", "extract", "upload", "reindex", "cdx", "serve", "scale")
 """In run order; ``scale`` last, so its one-line verdict ends the printout."""
@@ -60,6 +62,8 @@ def main() -> None:
     print()
     print("\n\n".join(tables))
     print(f"\nresults written to {out}")
+    if not args.quick:
+        print(f"{report.write(results)} rewritten from them")
 
 
 if __name__ == "__main__":

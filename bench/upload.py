@@ -124,8 +124,8 @@ def run(quick: bool = False) -> dict[str, Any]:
 
 
 def table(result: dict[str, Any]) -> str:
-    best = result["best_mb_s"]
-    sizes = sorted(next(iter(best.values())))
+    best = {name: {int(size): v for size, v in per_size.items()} for name, per_size in result["best_mb_s"].items()}
+    sizes = sorted(next(iter(best.values())))  # int: a results file read back has them as text
     lines = [
         f"S3 upload to moto on loopback (MiB/s, best round; parts of {PART // MiB} MiB, {CONCURRENCY} threads)",
         f"{'variant':<20}" + "".join(f"{size // MiB:>9} MiB" for size in sizes),

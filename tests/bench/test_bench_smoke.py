@@ -1,7 +1,7 @@
 """`python -m bench --quick` runs the benchmarks end to end and records every figure (scale and serve have their own).
 
 No timing thresholds: the numbers depend on the machine; this only proves the benchmarks
-still run against the current code and write what docs/benchmarks.md describes.
+still run against the current code and write what docs/benchmarks.md is made from (bench/report.py).
 """
 
 from __future__ import annotations
@@ -91,3 +91,11 @@ def test_quick_bench_writes_every_section_with_positive_figures():
     assert all(positive(index[floor][k]) for floor in ("http_floor", "open_index") for k in ("p50_ms", "p99_ms"))
     assert all("USING INDEX" in plan[0] for plan in index["plans"].values()), index["plans"]
     assert set(index["plans"]) == {"cdx", "cdx_prefix", "timemap"}
+
+    from bench import report
+
+    document = report.render(results)
+    assert "## Summary: edittrail beside its peers" in document
+    assert all(f"## {name}" in document for name in sections)
+    assert "older form of this benchmark" not in document, "every section's table renders from this run"
+    assert "| WARC write (L6) | plain warcio, same records and level |" in document

@@ -1,0 +1,113 @@
+"""Extraction remembered per page, and run on every core when a batch brings many new pages.
+
+Extraction is a pure function of (extractor, page bytes, URL, Content-Type), so its result is
+kept for the pages seen last: the same bytes at the same URL (a revisit and its original, an
+unedited page fetched again in a rebuild) are extracted once. The page is keyed by its BLAKE2b
+digest, computed here, so no stored digest is trusted for it.
+
+A rebuild or a large crawl batch brings thousands of pages not seen yet; :class:`Extractors`
+extracts them ahead in worker processes (a ``forkserver``: workers start from a clean
+process that has imported the extractors, not from a fork of the caller's threads and
+connections), and the caller then finds each page remembered. Below ``PARALLEL_MIN`` pages,
+or on one core, everything runs in the calling process, as it would without this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import multiprocessing
+import os
+from collections import OrderedDict
+from collections.abc import Iterable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from types import TracebackType
+
+from archive.errors import EdittrailError
+from archive.extract import Extracted, extract
+
+log = logging.getLogger(__name__)
+
+REMEMBERED = 8192
+"""About a crawl's article pages on every domain (~10 KB each kept)."""
+PARALLEL_MIN = 64
+"""Fewer new pages than this are extracted in the calling process: starting workers costs more."""
+MAX_WORKERS = 4
+
+Page = tuple[str, bytes, str, str | None]
+"""(extractor name, page bytes, URL, Content-Type): everything an extraction depends on."""
+_Key = tuple[str, str, str | None, bytes]
+_remembered: OrderedDict[_Key, Extracted] = OrderedDict()
+
+
+def _key(page: Page) -> _Key:
+    name, html, url, content_type = page
+    return (name, url, content_type, hashlib.blake2b(html, digest_size=20).digest())
+
+
+def _remember(key: _Key, extracted: Extracted) -> None:
+    _remembered[key] = extracted
+    if len(_remembered) > REMEMBERED:
+        _remembered.popitem(last=False)
+
+
+def extract_once(page: Page) -> Extracted:
+    """``extract`` of the page, or what it gave the last time this page was seen."""
+    key = _key(page)
+    hit = _remembered.get(key)
+    if hit is not None:
+        _remembered.move_to_end(key)
+        return hit
+    name, html, url, content_type = page
+    extracted = extract(name, html, url, content_type=content_type)
+    _remember(key, extracted)
+    return extracted
+
+
+def _extract_in_worker(page: Page) -> Extracted | None:
+    """A worker's extraction; a page that cannot be extracted is left for the caller to report."""
+    name, html, url, content_type = page
+    try:
+        return extract(name, html, url, content_type=content_type)
+    except EdittrailError:
+        return None
+
+
+class Extractors:
+    """Worker processes for extracting ahead, started on first need and stopped on exit."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers if workers is not None else min(os.cpu_count() or 1, MAX_WORKERS)
+        self._pool: Executor | None = None
+
+    def __enter__(self) -> Extractors:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    def ahead(self, pages: Iterable[Page]) -> int:
+        """Extract the pages not remembered yet on the workers, and remember them; returns how many."""
+        new: dict[_Key, Page] = {}
+        for page in pages:
+            key = _key(page)
+            if key not in _remembered:
+                new.setdefault(key, page)
+        if len(new) < PARALLEL_MIN or self.workers < 2:
+            return 0
+        pool = self._started()
+        chunk = max(1, len(new) // (self.workers * 4))
+        for key, extracted in zip(new, pool.map(_extract_in_worker, new.values(), chunksize=chunk), strict=True):
+            if extracted is not None:
+                _remember(key, extracted)
+        return len(new)
+
+    def _started(self) -> Executor:
+        if self._pool is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["archive.extract"])
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+            log.info("extracting on %d worker processes", self.workers)
+        return self._pool
