@@ -79,6 +79,8 @@ class Extractors:
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers if workers is not None else min(os.cpu_count() or 1, MAX_WORKERS)
         self._pool: Executor | None = None
+        # A daemonic process (a Celery prefork worker, a multiprocessing worker) may not start children.
+        self._broken = multiprocessing.current_process().daemon
 
     def __enter__(self) -> Extractors:
         return self
@@ -95,11 +97,17 @@ class Extractors:
             key = _key(page)
             if key not in _remembered:
                 new.setdefault(key, page)
-        if len(new) < PARALLEL_MIN or self.workers < 2:
+        if len(new) < PARALLEL_MIN or self.workers < 2 or self._broken:
             return 0
-        pool = self._started()
-        chunk = max(1, len(new) // (self.workers * 4))
-        for key, extracted in zip(new, pool.map(_extract_in_worker, new.values(), chunksize=chunk), strict=True):
+        try:
+            pool = self._started()
+            chunk = max(1, len(new) // (self.workers * 4))
+            results = list(pool.map(_extract_in_worker, new.values(), chunksize=chunk))
+        except Exception as exc:  # no workers here (a daemonic process, no /dev/shm, a killed worker)
+            self._broken = True
+            log.warning("extracting in this process only: worker processes failed: %s: %s", type(exc).__name__, exc)
+            return 0
+        for key, extracted in zip(new, results, strict=True):
             if extracted is not None:
                 _remember(key, extracted)
         return len(new)

@@ -315,7 +315,7 @@ def one_row_per_record(config: Config, keys: list[str]) -> None:
     assert {r["record_id"] for r in rows} == set().union(*(record_ids(path_of(config, k).read_bytes()) for k in keys))
     with Index(config.index_path, readonly=True) as idx:
         assert idx.db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        assert idx.indexed_keys("demo") == set(keys)
+        assert idx.object_keys("demo") == set(keys) and not idx.db.execute("SELECT 1 FROM quarantine").fetchone()
     assert run_audit(config, "demo").ok
 
 
@@ -353,7 +353,7 @@ def test_an_index_step_killed_inside_its_transaction_leaves_whole_objects_only(l
     kill_when_paused(config, "index-transaction")
 
     with Index(config.index_path, readonly=True) as idx:  # the first two objects, committed; the third not at all
-        assert idx.indexed_keys("demo") == set(keys[:2])
+        assert idx.object_keys("demo") == set(keys[:2])
         assert {r["warc"] for r in indexed(config)} == set(keys[:2]) and len(indexed(config)) == 12
 
     assert pipeline.index(config, "demo")["warcs_indexed"] == 3
