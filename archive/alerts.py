@@ -31,7 +31,7 @@ from typing import Any, Protocol, cast
 import sqlite_utils
 
 from archive.config import AlertChannel, Config, Outlet
-from archive.index import Index
+from archive.index import Index, utc_iso
 from archive.index import versions as vx
 
 log = logging.getLogger(__name__)
@@ -255,7 +255,7 @@ def send_alerts(
     changes anew; the next run reads them once and sends only those never delivered.
     """
     outlet = config.outlet(outlet_name)
-    started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    started = utc_iso(datetime.now(UTC))
     deliveries = Deliveries(config.alerts_db)
     counts = {"sent": 0, "failed": 0, "already_sent": 0, "before_channel": 0}
     try:
@@ -282,7 +282,7 @@ REREAD = timedelta(minutes=10)
 
 
 def _minus(moment: str, delta: timedelta) -> str:
-    return (_parse(moment) - delta).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_iso(_parse(moment) - delta)
 
 
 def _deliver(

@@ -308,7 +308,7 @@ def _read(
     status = capture["status"]
     if status == 200:
         try:
-            return _Stored(extracted=extract_once(page or _page(db, outlet, store, capture)))
+            return _Stored(extracted=_extracted(db, outlet, store, capture, page))
         except StoreError:
             raise
         except EdittrailError as exc:
@@ -321,9 +321,11 @@ def _read(
     return _Stored()
 
 
-def _extracted(db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, capture: dict[str, Any]) -> Extracted:
-    """Extract the stored record (a revisit shows what its original showed)."""
-    return extract_once(_page(db, outlet, store, capture))
+def _extracted(
+    db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, capture: dict[str, Any], page: Page | None = None
+) -> Extracted:
+    """Extract the stored record (a revisit shows what its original showed); ``page``: already read."""
+    return extract_once(page or _page(db, outlet, store, capture))
 
 
 def _page(db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, capture: dict[str, Any]) -> Page:

@@ -22,6 +22,7 @@ from archive.errors import StoreError
 from archive.index import quarantine as qx
 from archive.index.db import Index, utc_iso
 from archive.index.quarantine import CHANGED, DAMAGED, MISSING, Quarantined, QuarantineError
+from archive.revisit import parse_utc
 from archive.storage import HashingReader, ObjectStore, StoredObject
 from archive.warc import WarcReadError, WarcRecordInfo, scan_records
 
@@ -138,7 +139,7 @@ def listing(idx: Index, outlet: str, store: ObjectStore, *, recent_only: bool = 
     row = idx.db.execute("SELECT listed_at FROM store_listings WHERE outlet = ?", [outlet]).fetchone()
     now = datetime.now(UTC)
     since = _day_of(newest)
-    whole_due = row is None or now - datetime.fromisoformat(row[0].replace("Z", "+00:00")) > FULL_LISTING_EVERY
+    whole_due = row is None or now - parse_utc(row[0]) > FULL_LISTING_EVERY
     if not recent_only or whole_due or since is None:
         found = [obj for obj in store.list(f"warcs/{outlet}/") if obj.key.endswith(".warc.gz")]
         with idx.db.conn:
