@@ -146,6 +146,8 @@ def create_app(config: Config, *, public_url: str | None = None, query_seconds: 
     CDX, TimeMap or replay lookup.
     """
     from archive.api.ui import router as ui_router
+    from archive.api.ui_article import router as article_router
+    from archive.api.ui_outlet import router as outlet_router
 
     app = FastAPI(
         title="edittrail",
@@ -173,6 +175,8 @@ def create_app(config: Config, *, public_url: str | None = None, query_seconds: 
     app.add_api_route("/{outlet}/api/changes", changes_json, methods=["GET"], tags=["Articles"])
     app.add_api_route("/{outlet}/changes.atom", atom_feed, methods=["GET"], tags=["Articles"])
     app.include_router(ui_router)
+    app.include_router(outlet_router)
+    app.include_router(article_router)
     app.add_api_route("/{outlet}/{rest:path}", replay, methods=["GET"], tags=["Memento"])
     app.add_api_route("/{outlet}/{rest:path}", replay, methods=["HEAD"], include_in_schema=False)
     return app

@@ -7,17 +7,15 @@ filters, and (in ``archive.api.app``) the framed view of an archived page.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from archive.api import articles
-from archive.api.app import APP_PAGE_HEADERS, archive_of, links_for, since_param
+from archive.api.app import APP_PAGE_HEADERS, archive_of, since_param
 from archive.api.templating import templates
-from archive.changes import CHANGE_KINDS, classify
-from archive.index import versions as vx
+from archive.changes import CHANGE_KINDS
 
 router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
 MAX_VERSION = 2**31
@@ -39,17 +37,6 @@ def home(request: Request) -> Response:
     return page(request, "home.html", {})
 
 
-@router.get("/{outlet}/")
-@router.get("/{outlet}")
-def outlet_home(request: Request, outlet: str) -> Response:
-    archive = archive_of(request)
-    chosen = archive.outlet(outlet)
-    with archive.index() as idx:
-        recent = articles.changes(idx.db, chosen.name, limit=20)
-        counts = idx.summary(chosen.name)
-    return page(request, "outlet.html", {"outlet": chosen, "recent": recent, "counts": counts})
-
-
 @router.get("/{outlet}/search")
 def search_page(request: Request, outlet: str, q: str = "") -> Response:
     archive = archive_of(request)
@@ -66,47 +53,6 @@ def search_page(request: Request, outlet: str, q: str = "") -> Response:
                 except articles.BadSearchError:
                     error = str(exc)
     return page(request, "search.html", {"outlet": chosen, "q": q, "hits": hits, "error": error})
-
-
-@router.get("/{outlet}/article/{article_id}")
-def article_page(request: Request, outlet: str, article_id: str) -> Response:
-    archive = archive_of(request)
-    chosen = archive.outlet(outlet)
-    with archive.index() as idx:
-        found = articles.article(idx.db, chosen, article_id, links_for(request, chosen))
-    if found is None:
-        raise HTTPException(404, f"no article {article_id!r} in collection {outlet}")
-    return page(request, "article.html", {"outlet": chosen, "a": found})
-
-
-@router.get("/{outlet}/article/{article_id}/compare")
-def compare_page(
-    request: Request,
-    outlet: str,
-    article_id: str,
-    a: int = Query(1, ge=1, le=MAX_VERSION),
-    b: int = Query(2, ge=1, le=MAX_VERSION),
-) -> Response:
-    """Two versions side by side: the older with deletions marked, the newer with insertions."""
-    archive = archive_of(request)
-    chosen = archive.outlet(outlet)
-    with archive.index() as idx:
-        before = vx.version_number(idx.db, chosen.name, article_id, a)
-        after = vx.version_number(idx.db, chosen.name, article_id, b)
-    if before is None or after is None:
-        raise HTTPException(404, f"article {article_id} has no version {a if before is None else b}")
-    sides = [
-        {
-            "kind": c.kind,
-            "summary": c.summary,
-            "left": re.sub(r"<ins>.*?</ins>", "", c.diff_html, flags=re.S),
-            "right": re.sub(r"<del>.*?</del>", "", c.diff_html, flags=re.S),
-        }
-        for c in classify(before, after)
-    ]
-    return page(
-        request, "compare.html", {"outlet": chosen, "article_id": article_id, "a": before, "b": after, "sides": sides}
-    )
 
 
 @router.get("/{outlet}/changes")
