@@ -41,6 +41,9 @@ _FIELD_KIND = {
     "section": "section",
     "byline": "byline",
 }
+FIELD_OF_KIND: dict[str, str] = {kind: name for name, kind in _FIELD_KIND.items()}
+"""Content change kind → the Version field holding it: the one table the change cards, the compare
+page and ``edittrail diff --field`` read (``date`` → ``published``, ``caption`` → ``captions``, ...)."""
 SLUG_MISMATCH_THRESHOLD = 0.5
 
 

@@ -9,7 +9,8 @@ holds a lock the pipeline's writer could wait on. Routes, in matching order:
 - ``/{outlet}/cdx``: the CDX API (``archive.api.cdx``);
 - ``/{outlet}/timemap/link/{url}``: the Memento TimeMap (``archive.api.memento``);
 - ``/{outlet}/api/articles/{id}``, ``/{outlet}/api/search``, ``/{outlet}/api/changes``: JSON;
-- ``/{outlet}/changes.atom``: the outlet's Atom feed of changes, as the alert step wrote it;
+- ``/{outlet}/changes.atom``, ``/{outlet}/article/{id}/changes.atom``: Atom feeds of changes,
+  each entry linking to the archived version and the diff page in this service;
 - the web pages (``archive.api.ui``);
 - ``/{outlet}/{timestamp}id_/{url}``: the archived response (``archive.api.raw``);
 - ``/{outlet}/{timestamp}/{url}``: a memento: the archived page framed in a sandboxed iframe;
@@ -40,8 +41,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, HTTPException, Query, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from archive.api import articles, cdx, docs, failures, memento, raw, rewrite
 from archive.api.budget import QUERY_SECONDS, REQUEST_SECONDS, Deadline
@@ -50,6 +53,7 @@ from archive.api.origin import checked_public_url, service_base
 from archive.api.readers import Readers
 from archive.api.templating import templates
 from archive.api.urls import archived_url
+from archive.change_rows import utc_bound
 from archive.config import Config, Outlet
 from archive.errors import EdittrailError
 from archive.index import Index
@@ -174,11 +178,17 @@ def create_app(config: Config, *, public_url: str | None = None, query_seconds: 
     app.add_api_route("/{outlet}/api/search", search_json, methods=["GET"], tags=["Articles"])
     app.add_api_route("/{outlet}/api/changes", changes_json, methods=["GET"], tags=["Articles"])
     app.add_api_route("/{outlet}/changes.atom", atom_feed, methods=["GET"], tags=["Articles"])
+    app.add_api_route(
+        "/{outlet}/article/{article_id}/changes.atom", article_atom_feed, methods=["GET"], tags=["Articles"]
+    )
     app.include_router(ui_router)
     app.include_router(outlet_router)
     app.include_router(article_router)
     app.add_api_route("/{outlet}/{rest:path}", replay, methods=["GET"], tags=["Memento"])
     app.add_api_route("/{outlet}/{rest:path}", replay, methods=["HEAD"], include_in_schema=False)
+    app.state.page_routes = failures.PageRoutes([*ui_router.routes, *outlet_router.routes, *article_router.routes])
+    app.add_exception_handler(StarletteHTTPException, failures.http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, failures.invalid_request)  # type: ignore[arg-type]
     return app
 
 
@@ -343,7 +353,7 @@ def article_json(request: Request, outlet: str, article_id: str) -> dict[str, An
     archive = archive_of(request)
     chosen = archive.outlet(outlet)
     with archive.index() as idx:
-        found = articles.article(idx.db, chosen, article_id, links_for(request, chosen))
+        found = articles.article(idx.db, chosen, article_id, links_for(request, chosen), cards=False)
     if found is None:
         raise HTTPException(404, f"no article {article_id!r} in collection {outlet}")
     return found
@@ -380,34 +390,56 @@ def changes_json(
     chosen = archive.outlet(outlet)
     with archive.index() as idx:
         rows = articles.changes(
-            idx.db, chosen.name, kind=kind, declared=declared, since=since_param(since), limit=limit
+            idx.db, chosen.name, kind=kind, declared=declared, since=utc_bound("since", since), limit=limit, cards=False
         )
     return {"changes": rows}
 
 
-def since_param(value: str | None) -> str | None:
-    """An ISO 8601 date or time as the index's UTC text (a date alone is its midnight)."""
-    if not value:
-        return None
-    from datetime import UTC, datetime
-
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise articles.BadSearchError(f"since={value!r} is not an ISO 8601 date or time, e.g. 2026-11-20") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+FEED_ENTRIES = 200
+"""How many of the newest changes a feed served by the service lists."""
 
 
 def atom_feed(request: Request, outlet: str) -> Response:
-    """The outlet's Atom feed of changes (written by the alert step)."""
+    """The outlet's Atom feed of changes, newest first: each entry links to the archived version
+    and to the two versions compared, in this service."""
+    return _feed(request, outlet, None)
+
+
+def article_atom_feed(request: Request, outlet: str, article_id: str) -> Response:
+    """One article's Atom feed of changes: subscribe to learn when it is edited again."""
+    return _feed(request, outlet, article_id)
+
+
+def _feed(request: Request, outlet: str, article_id: str | None) -> Response:
+    from archive.alerts import FeedLinks, feed_xml
+
     archive = archive_of(request)
     chosen = archive.outlet(outlet)
-    path = archive.config.feed_path(chosen.name)
-    if not path.exists():
-        raise HTTPException(404, f"no feed for {outlet} yet: the alert step writes it after a crawl")
-    return FileResponse(path, media_type="application/atom+xml")
+    with archive.index() as idx:
+        if article_id is not None and not articles.known(idx.db, chosen.name, article_id):
+            raise HTTPException(404, f"no article {article_id!r} in collection {outlet}")
+        rows = articles.changes(idx.db, chosen.name, article_id=article_id, limit=FEED_ENTRIES)
+    base = service_base(request.scope, archive.public_url)
+    home = f"{base}/{chosen.name}/" + (f"article/{article_id}" if article_id else "")
+    links = FeedLinks(
+        feed=f"{base}{request.url.path}",
+        home=home,
+        memento=lambda row: f"{base}{row['memento']}" if row["memento"] else None,
+        compare=lambda row: f"{base}{row['compare']}" if row["compare"] else None,
+    )
+    oldest_first = list(reversed(rows))
+    shown = [{**row, "summary": row["card"].summary, "diff_text": row["card"].diff_text} for row in oldest_first]
+    about = {row["article_id"]: {"headline": row["card"].headline, "url": row["card"].url} for row in rows}
+    name = chosen.title or chosen.name
+    body = feed_xml(
+        chosen,
+        shown,
+        about,
+        links=links,
+        feed_id=f"urn:edittrail:{chosen.name}:changes" + (f":article:{article_id}" if article_id else ""),
+        title=f"{name}: changes of article {article_id}" if article_id else None,
+    )
+    return Response(body, media_type="application/atom+xml")
 
 
 def _version() -> str:

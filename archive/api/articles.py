@@ -15,8 +15,10 @@ from typing import Any
 import sqlite_utils
 
 from archive.api.cdx import timestamp_of
-from archive.api.memento import RAW, Links
-from archive.changes import CHANGE_KINDS, Version
+from archive.api.compare import compare_query
+from archive.api.memento import RAW, Links, uri
+from archive.change_rows import MAX_LIMIT, ChangeFilter, query_changes, rows_of
+from archive.changes import Version
 from archive.config import Outlet
 from archive.errors import EdittrailError
 from archive.index import noise as noise_index
@@ -32,9 +34,12 @@ class BadSearchError(EdittrailError):
     """A search the full-text index cannot run (HTTP 400)."""
 
 
-def article(db: sqlite_utils.Database, outlet: Outlet, article_id: str, links: Links) -> dict[str, Any] | None:
+def article(
+    db: sqlite_utils.Database, outlet: Outlet, article_id: str, links: Links, *, cards: bool = True
+) -> dict[str, Any] | None:
     """The article's row, its captures on every domain (oldest first, each with its version and
-    memento URLs), its versions and its changes (newest first); None when the index has no such article."""
+    memento URLs), its versions and its changes (newest first, with their cards when ``cards``:
+    see :func:`changes`); None when the index has no such article."""
     rows = list(db.query("SELECT * FROM articles WHERE outlet = ? AND article_id = ?", [outlet.name, article_id]))
     if not rows:
         return None
@@ -74,9 +79,15 @@ def article(db: sqlite_utils.Database, outlet: Outlet, article_id: str, links: L
         "current_version": state["current_version"],
         "captures": captures,
         "versions": versions,
-        "changes": vx.changes(db, outlet=outlet.name, article_id=article_id),
+        "changes": changes(db, outlet.name, article_id=article_id, limit=MAX_LIMIT, cards=cards),
         "noise": _noise_for(db, outlet.name, vx.versions_of(db, outlet.name, article_id)),
     }
+
+
+def known(db: sqlite_utils.Database, outlet: str, article_id: str) -> bool:
+    """Whether the index has the article (by its primary key)."""
+    found = db.execute("SELECT 1 FROM articles WHERE outlet = ? AND article_id = ?", [outlet, article_id]).fetchone()
+    return found is not None
 
 
 def _noise_for(db: sqlite_utils.Database, outlet: str, versions: list[Version]) -> list[dict[str, Any]]:
@@ -104,11 +115,38 @@ def changes(
     declared: bool | None = None,
     since: str | None = None,
     limit: int = 200,
+    offset: int = 0,
+    section: str | None = None,
+    host: str | None = None,
+    until: str | None = None,
+    keyword: str | None = None,
+    article_id: str | None = None,
+    cards: bool = True,
+    scan: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Changes newest first, filtered by kind, declared/silent and time (ISO 8601 UTC, inclusive)."""
-    if kind is not None and kind not in CHANGE_KINDS:
-        raise BadSearchError(f"kind {kind!r} is not one of {', '.join(CHANGE_KINDS)}")
-    return vx.changes(db, outlet=outlet, kind=kind, since=since, declared=declared, limit=limit)
+    """Changes newest first, filtered (``since``/``until``: ISO 8601 UTC, inclusive) and paged in SQL.
+
+    Each row is the stored change with the article's URL (``article_url``), its current headline
+    (``current_headline``) and the shown capture's URL (``to_url``), plus what a page shows of it:
+    ``card``, the :class:`archive.change_rows.ChangeRow` (the edit from the versions, no markup),
+    ``memento`` and ``compare``, the paths of the archived version and of the two versions side by side.
+    A card reads two versions and diffs them: without ``cards`` (the JSON API) no card is built.
+    ``scan`` bounds the unindexed filters' search (``archive.change_rows.query_changes``).
+    """
+    filters = ChangeFilter(
+        kind=kind, section=section, declared=declared, host=host, since=since, until=until, keyword=keyword
+    )
+    rows = query_changes(db, outlet, filters, limit=limit, offset=offset, article_id=article_id, scan=scan)
+    if cards:
+        for row, card in zip(rows, rows_of(db, outlet, rows), strict=True):
+            row["card"] = card
+    for row in rows:
+        shown = row.get("to_url") or ""
+        row["memento"] = f"/{outlet}/{timestamp_of(row['to_time'])}/{uri(shown)}" if shown else None
+        both = row["from_version"] is not None and row["to_version"] is not None
+        compared = compare_query(row["from_version"], row["to_version"]) if both else ""
+        row["compare"] = f"/{outlet}/article/{row['article_id']}/{compared}" if both else None
+    return rows
 
 
 def search(db: sqlite_utils.Database, outlet: str, query: str, *, limit: int = SEARCH_LIMIT) -> list[dict[str, Any]]:

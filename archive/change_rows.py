@@ -1,0 +1,598 @@
+"""Changes as rows a person can read: the web's change cards and the CSV / JSON Lines exports.
+
+A stored change carries its summary and diff in ``[-removed-]{+added+}`` markup, fine for a
+terminal but not for a reader or a spreadsheet. Each row here is rebuilt from the two
+versions the change joins (``changes.from_version`` / ``to_version``): the edit as
+:class:`Block` s of old/new pairs with the changed words marked, a plain-text summary and the
+diff as ``- ``/``+ `` lines. The web page (``archive.api.ui``), its exports and the CLI's
+``edittrail changes --format csv|jsonl`` all read :func:`change_rows`, so they agree.
+
+The CSV is made safe for spreadsheets: a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab
+or a carriage return (archived text can; every ``diff_text`` starts with ``- `` or ``+ ``) is
+written with a leading ``'``, as OWASP advises against formula injection, so a spreadsheet shows
+it as text. The JSON Lines keep every value raw, for programs.
+
+The query filters and pages in SQL (``LIMIT``/``OFFSET`` over the ``(outlet, to_time)``
+index, newest first); the versions of the page's rows are then read by their unique key.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime, timedelta
+from difflib import SequenceMatcher
+from typing import Any, TextIO
+
+import sqlite_utils
+
+from archive.changes import CHANGE_KINDS, FIELD_OF_KIND, Version
+from archive.diff import paragraph_steps
+from archive.errors import EdittrailError
+from archive.index import versions as vx
+from archive.normalize import normalize_text
+
+MAX_LIMIT = 5000
+SCAN_LIMIT = 20000
+"""How many of the newest changes (within the date bounds) a web page's filter on kind, section,
+declared, host or keyword searches: those filters have no index, and a filter that matches
+nothing would otherwise walk the outlet's every change. The page says so (:func:`scan_reached`)."""
+SUMMARY_CHARS = 300
+"""How much of an old or new text a plain summary quotes before cutting it with "…"."""
+WORD_DIFF_WORDS = 3000
+"""The most words (old and new together) one paragraph or line of a card is marked word by word;
+a longer edit is shown as replaced, whole, and the card says so (a word diff grows faster than the text)."""
+CARD_WORDS = 12000
+"""The most words a card's edit aligns and marks in all, over all its fields: beyond it the rest is
+shown as replaced, so one card costs a bounded time however long the article."""
+WHOLE_NOTE = "too long to mark word by word: shown as replaced"
+
+
+class BadFilterError(EdittrailError):
+    """A filter or page the change rows cannot be read with; the message names the parameter."""
+
+
+@dataclass(frozen=True)
+class ChangeFilter:
+    """Which changes to list; None means any. ``since``/``until`` are ISO 8601 UTC texts
+    (``2026-11-20T00:00:00Z``) bounding the capture that showed the change, both inclusive;
+    ``keyword`` matches, case-insensitively, the current headline or the change's text."""
+
+    kind: str | None = None
+    section: str | None = None
+    declared: bool | None = None
+    host: str | None = None
+    since: str | None = None
+    until: str | None = None
+    keyword: str | None = None
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of words of one side of an edit; ``mark`` is ``del``, ``ins`` or empty (unchanged)."""
+
+    text: str
+    mark: str = ""
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One line of an edit: ``context`` (the same on both sides), ``changed`` (old → new),
+    ``removed`` (only ``old``), ``added`` (only ``new``) or ``gap`` (unchanged text left out)."""
+
+    role: str
+    old: tuple[Segment, ...] = ()
+    new: tuple[Segment, ...] = ()
+    whole: bool = False
+    """Left unmarked, shown as replaced: too long to mark word by word within the card's budget."""
+
+
+@dataclass(frozen=True)
+class Block:
+    """The edit of one field: a headline or date is one ``changed`` pair, a body its changed
+    paragraphs with a paragraph of context either side."""
+
+    field: str
+    pairs: tuple[Pair, ...]
+    paragraphs: bool = False
+    """Whether the pairs are paragraphs (shown one under the other) or one line (old → new)."""
+    note: str = ""
+    """Said under the field when the edit was too long to mark word by word (``WHOLE_NOTE``)."""
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    """One change as the exports write it, with its edit for the web page (not exported)."""
+
+    outlet: str
+    article_id: str
+    url: str
+    headline: str
+    kind: str
+    declared: bool
+    hosts: tuple[str, ...]
+    section: str
+    from_version: int | None
+    to_version: int | None
+    from_time: str | None
+    to_time: str
+    detected_at: str | None
+    summary: str
+    diff_text: str
+    to_record: str
+    to_url: str
+    """The URL of the capture that showed the change (the memento's URL, on its host)."""
+    edit: tuple[Block, ...] = ()
+
+
+FIELDS: tuple[str, ...] = tuple(f.name for f in fields(ChangeRow) if f.name not in ("edit", "to_record", "to_url"))
+"""The exported columns, in order."""
+
+_PARAGRAPH_FIELDS = {"body", "captions", "images"}
+_LABEL = {"published": "date", "captions": "caption", "images": "image"}
+
+
+def change_rows(
+    db: sqlite_utils.Database,
+    outlet: str,
+    filters: ChangeFilter,
+    *,
+    limit: int,
+    offset: int = 0,
+    scan: int | None = None,
+) -> list[ChangeRow]:
+    """The outlet's changes matching ``filters``, newest first, ``limit`` of them after ``offset``
+    (among the newest ``scan`` changes in the date bounds when given: see :func:`query_changes`)."""
+    return rows_of(db, outlet, query_changes(db, outlet, filters, limit=limit, offset=offset, scan=scan))
+
+
+def rows_of(db: sqlite_utils.Database, outlet: str, changes: Iterable[dict[str, Any]]) -> list[ChangeRow]:
+    """The rows of ``query_changes`` rows, each version read once by its key."""
+    cache: dict[tuple[str, int], Version | None] = {}
+
+    def version(article_id: str, number: int | None) -> Version | None:
+        if number is None:
+            return None
+        if (article_id, number) not in cache:
+            cache[article_id, number] = vx.version_number(db, outlet, article_id, number)
+        return cache[article_id, number]
+
+    return [
+        row_of(c, version(c["article_id"], c["from_version"]), version(c["article_id"], c["to_version"]))
+        for c in changes
+    ]
+
+
+_PRECISION = re.compile(r"^\d{4}-?\d{2}-?\d{2}(?:[T ](\d{2})(?::?(\d{2}))?(?::?(\d{2}))?)?")
+
+
+def utc_bound(name: str, value: str | None, *, upper: bool = False) -> str | None:
+    """A user-given time bound (the web's and the CLI's ``since``/``until``) as the index's UTC text.
+
+    Given with ``upper``, the bound includes the whole unit it is given to: ``until=2026-11-20``
+    that day, ``until=2026-11-20T14:05`` that minute (to ``14:05:59``). A time without a zone
+    is UTC. A value that is not ISO 8601, or that falls outside years 1 to 9999 once in UTC, is a
+    :class:`BadFilterError` naming ``name``."""
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        if upper:
+            moment += _unit(text) - timedelta(seconds=1)
+        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        raise BadFilterError(
+            f"{name}={value!r} is not an ISO 8601 date or time, e.g. 2026-11-20 or 2026-11-20T14:00Z"
+        ) from None
+    except OverflowError:
+        raise BadFilterError(f"{name}={value!r} falls outside the years 1 to 9999 in UTC") from None
+
+
+def _unit(text: str) -> timedelta:
+    """The precision ``text`` is given to: a day, an hour, a minute, or a second (or finer)."""
+    match = _PRECISION.match(text)
+    if match is None or match[1] is None:
+        return timedelta(days=1)
+    if match[2] is None:
+        return timedelta(hours=1)
+    return timedelta(minutes=1) if match[3] is None else timedelta(seconds=1)
+
+
+def check_filter(filters: ChangeFilter) -> None:
+    """Raise :class:`BadFilterError` naming the parameter when a filter cannot match by construction."""
+    if filters.kind is not None and filters.kind not in CHANGE_KINDS:
+        raise BadFilterError(f"kind={filters.kind!r} is not one of {', '.join(CHANGE_KINDS)}")
+    if filters.since and filters.until and filters.since > filters.until:
+        raise BadFilterError(f"since={filters.since} is after until={filters.until}: nothing can match")
+    if filters.keyword is not None and len(filters.keyword) > 200:
+        raise BadFilterError("keyword must be at most 200 characters")
+
+
+def query_changes(
+    db: sqlite_utils.Database,
+    outlet: str,
+    filters: ChangeFilter,
+    *,
+    limit: int,
+    offset: int = 0,
+    article_id: str | None = None,
+    scan: int | None = None,
+) -> list[dict[str, Any]]:
+    """The change rows (with the article's URL, its current headline and the shown capture's URL),
+    filtered and paged in SQL, of one article when ``article_id`` is given; ``details`` decoded.
+
+    With ``scan``, the filters without an index (everything but the outlet, the article and the
+    dates) look only at the newest ``scan`` changes within the dates: the web's bound on the work
+    of one page (the CLI's export reads them all)."""
+    check_filter(filters)
+    if not 1 <= limit <= MAX_LIMIT:
+        raise BadFilterError(f"limit must be from 1 to {MAX_LIMIT}")
+    if offset < 0:
+        raise BadFilterError("offset must be 0 or more")
+    where: list[str] = ["c.outlet = ?"]
+    params: list[Any] = [outlet]
+    for column, value in (("c.article_id", article_id), ("c.kind", filters.kind), ("c.section", filters.section)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if filters.declared is not None:
+        where.append("c.declared = ?")
+        params.append(int(filters.declared))
+    if filters.since:
+        where.append("c.to_time >= ?")
+        params.append(filters.since)
+    if filters.until:
+        where.append("c.to_time <= ?")
+        params.append(filters.until)
+    if filters.host:
+        where.append(
+            "(c.host = ? OR EXISTS (SELECT 1 FROM json_each(c.details, '$.served_by') s "
+            "WHERE json_extract(s.value, '$.host') = ?) OR EXISTS (SELECT 1 FROM json_each(c.details, '$.hosts') h "
+            "WHERE h.value = ?))"
+        )
+        params += [filters.host] * 3
+    if filters.keyword:
+        pattern = "%" + filters.keyword.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append(
+            "(cur.headline LIKE ? ESCAPE '\\' OR c.summary LIKE ? ESCAPE '\\' OR c.diff_text LIKE ? ESCAPE '\\')"
+        )
+        params += [pattern] * 3
+    sql = (
+        (  # noqa: S608 (fixed clauses; every value is a parameter)
+            "SELECT c.*, a.canonical_url AS article_url, cur.headline AS current_headline, cap.url AS to_url "
+            "FROM changes c "
+            "LEFT JOIN articles a ON a.outlet = c.outlet AND a.article_id = c.article_id "
+            "LEFT JOIN article_state st ON st.outlet = c.outlet AND st.article_id = c.article_id "
+            "LEFT JOIN versions cur ON cur.outlet = c.outlet AND cur.article_id = c.article_id AND cur.version = "
+            "COALESCE(st.current_version, (SELECT max(m.version) FROM versions m "
+            "WHERE m.outlet = c.outlet AND m.article_id = c.article_id)) "
+            "LEFT JOIN captures cap ON cap.record_id = c.to_record "
+            "WHERE "
+        )
+        + " AND ".join(where)
+        + " ORDER BY c.to_time DESC, c.id DESC LIMIT ? OFFSET ?"
+    )
+    if scan is not None and article_id is None and _unindexed(filters):
+        newest, bounds = _newest(filters)
+        sql = sql.replace("FROM changes c ", f"FROM ({newest} LIMIT {int(scan)}) c ", 1)
+        params = [outlet, *bounds, *params]
+    found = [dict(row) for row in db.query(sql, [*params, limit, offset])]
+    for row in found:
+        row["details"] = json.loads(row["details"] or "{}")
+        row["declared"] = bool(row["declared"])
+    return found
+
+
+def _unindexed(filters: ChangeFilter) -> bool:
+    f = filters
+    return any(v is not None for v in (f.kind, f.section, f.declared, f.host)) or bool(f.keyword)
+
+
+def _newest(filters: ChangeFilter) -> tuple[str, list[str]]:
+    """The outlet's changes within the dates, newest first, as the ``(outlet, to_time)`` index reads them."""
+    sql, bounds = "SELECT * FROM changes WHERE outlet = ?", list[str]()
+    if filters.since:
+        sql, bounds = sql + " AND to_time >= ?", [*bounds, filters.since]
+    if filters.until:
+        sql, bounds = sql + " AND to_time <= ?", [*bounds, filters.until]
+    return sql + " ORDER BY to_time DESC, id DESC", bounds
+
+
+def scan_reached(db: sqlite_utils.Database, outlet: str, filters: ChangeFilter, scan: int) -> bool:
+    """Whether a ``scan``-bounded query left older changes within the dates unsearched."""
+    if not _unindexed(filters):
+        return False
+    newest, bounds = _newest(filters)
+    sql = f"SELECT count(*) FROM ({newest} LIMIT ?)"  # noqa: S608 (fixed clauses; values are parameters)
+    found = db.execute(sql, [outlet, *bounds, scan + 1]).fetchone()[0]
+    return bool(found > scan)
+
+
+def row_of(change: dict[str, Any], before: Version | None, after: Version | None) -> ChangeRow:
+    """The row of one change (a ``query_changes`` row) given the versions it joins."""
+    edit = edit_of(change, before, after)
+    return ChangeRow(
+        outlet=change["outlet"],
+        article_id=change["article_id"],
+        url=change.get("article_url") or (after.url if after else "") or "",
+        headline=change.get("current_headline") or (after.headline if after else "") or "",
+        kind=change["kind"],
+        declared=bool(change["declared"]),
+        hosts=hosts_of(change),
+        section=change.get("section") or "",
+        from_version=change.get("from_version"),
+        to_version=change.get("to_version"),
+        from_time=change.get("from_time"),
+        to_time=change["to_time"],
+        detected_at=change.get("detected_at"),
+        summary=plain_summary(change, before, after, edit),
+        diff_text=diff_lines(edit),
+        to_record=change["to_record"],
+        to_url=change.get("to_url") or "",
+        edit=edit,
+    )
+
+
+def hosts_of(change: dict[str, Any]) -> tuple[str, ...]:
+    """The hosts that showed the change: where it was seen, the ones that caught up with it,
+    and for a divergence the two domains that disagree."""
+    details = change.get("details") or {}
+    named = [*details.get("hosts", []), change.get("host") or "", *(s["host"] for s in details.get("served_by", []))]
+    return tuple(dict.fromkeys(h for h in named if h))
+
+
+class _Budget:
+    """The words a card may still align and mark word by word (``CARD_WORDS``)."""
+
+    def __init__(self, words: int = CARD_WORDS) -> None:
+        self.words = words
+
+    def take(self, words: int, *, most: int = WORD_DIFF_WORDS) -> bool:
+        """Whether ``words`` more may be marked (then they are counted), else leave them whole."""
+        if words > min(most, self.words):
+            return False
+        self.words -= words
+        return True
+
+
+def edit_of(change: dict[str, Any], before: Version | None, after: Version | None) -> tuple[Block, ...]:
+    """The edit as blocks, from the versions; empty for a change of fate (retraction, redirect, ...).
+    Its cost is bounded per card (``CARD_WORDS``, ``WORD_DIFF_WORDS``): longer edits are shown whole."""
+    kind, details = change["kind"], change.get("details") or {}
+    budget = _Budget()
+    if kind == "slug_mismatch":
+        pair = _line_pair(str(details.get("slug", "")), str(details.get("headline", "")), budget)
+        return (Block("slug → headline", (pair,), note=WHOLE_NOTE if _whole(pair) else ""),)
+    if before is None or after is None:
+        return ()
+    if kind == "mirror_divergence":
+        kinds = [k for k in details.get("kinds", []) if k in FIELD_OF_KIND]
+        return tuple(b for k in kinds for b in _field_blocks(FIELD_OF_KIND[k], before, after, budget))
+    if kind not in FIELD_OF_KIND:
+        return ()
+    names = [FIELD_OF_KIND[kind]]
+    if kind == "image" and "caption" in details.get("fields", []):
+        names.append("captions")
+    if kind == "body" and "lead" in details.get("fields", []):  # a lead rewritten with the first paragraph
+        names.insert(0, "lead")
+    return tuple(b for name in names for b in _field_blocks(name, before, after, budget))
+
+
+def _field_blocks(name: str, before: Version, after: Version, budget: _Budget) -> list[Block]:
+    label = _LABEL.get(name, name)
+    if name in _PARAGRAPH_FIELDS:
+        pairs = paragraph_pairs(_items(before, name), _items(after, name), budget=budget)
+        note = WHOLE_NOTE if any(_whole(p) for p in pairs) else ""
+        return [Block(label, pairs, paragraphs=True, note=note)] if pairs else []
+    old, new = _shown(before, name), _shown(after, name)
+    if normalize_text(old) == normalize_text(new):
+        return []
+    pair = _line_pair(old, new, budget)
+    return [Block(label, (pair,), note=WHOLE_NOTE if _whole(pair) else "")]
+
+
+def _shown(version: Version, name: str) -> str:
+    """A field's text as a reader compares it: a date as ``2026-11-26 21:57 UTC`` (so a word diff
+    marks the day or the time that moved), anything else as stored."""
+    value = str(getattr(version, name) or "")
+    if name != "published" or not value:
+        return value
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    if moment.tzinfo is None:
+        return moment.strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _items(version: Version, name: str) -> list[str]:
+    return [p for p in getattr(version, name) if normalize_text(p)]
+
+
+def _whole(pair: Pair) -> bool:
+    return pair.whole
+
+
+def _line_pair(old: str, new: str, budget: _Budget | None = None) -> Pair:
+    if not old.strip():
+        return Pair("added", new=(Segment(new, "ins"),))
+    if not new.strip():
+        return Pair("removed", old=(Segment(old, "del"),))
+    if not (budget or _Budget()).take(len(old.split()) + len(new.split())):
+        return Pair("changed", (Segment(old, "del"),), (Segment(new, "ins"),), whole=True)
+    left, right = word_segments(old, new)
+    return Pair("changed", left, right)
+
+
+def word_segments(old: str, new: str) -> tuple[tuple[Segment, ...], tuple[Segment, ...]]:
+    """Both sides of a text edit as runs of words, the removed ones marked ``del`` on the old side
+    and the added ones ``ins`` on the new side (words compared in their normalized form)."""
+    a, b = old.split(), new.split()
+    matcher = SequenceMatcher(None, [normalize_text(w) for w in a], [normalize_text(w) for w in b], autojunk=False)
+    left: list[Segment] = []
+    right: list[Segment] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            left.append(Segment(" ".join(a[i1:i2])))
+            right.append(Segment(" ".join(b[j1:j2])))
+            continue
+        if i2 > i1:
+            left.append(Segment(" ".join(a[i1:i2]), "del"))
+        if j2 > j1:
+            right.append(Segment(" ".join(b[j1:j2]), "ins"))
+    return tuple(left), tuple(right)
+
+
+def paragraph_pairs(before: Sequence[str], after: Sequence[str], *, budget: _Budget | None = None) -> tuple[Pair, ...]:
+    """The changed paragraphs only, each stretch with one unchanged paragraph of context either
+    side, and a ``gap`` where unchanged paragraphs are left out.
+
+    Paragraphs are aligned and paired by ``archive.diff.paragraph_steps`` (as detection counts
+    them). That pairing compares words, so when the paragraphs between the common first and last
+    ones hold more words than the card's budget, the stretch is shown as replaced instead: the old
+    paragraphs removed, the new ones added, and the block's note says so."""
+    budget = budget or _Budget()
+    same = [normalize_text(p) for p in before], [normalize_text(p) for p in after]
+    head = 0
+    while head < min(len(before), len(after)) and same[0][head] == same[1][head]:
+        head += 1
+    tail = 0
+    while tail < min(len(before), len(after)) - head and same[0][-1 - tail] == same[1][-1 - tail]:
+        tail += 1
+    old_mid, new_mid = before[head : len(before) - tail], after[head : len(after) - tail]
+    words = sum(len(p.split()) for p in (*old_mid, *new_mid))
+    if budget.take(words, most=budget.words):
+        steps = [(mark, text, diff.before if diff else "") for mark, text, diff in paragraph_steps(before, after)]
+    else:
+        steps = [("=", p, "") for p in after[:head]]
+        steps += [("!", p, "") for p in old_mid] + [("!+", p, "") for p in new_mid]
+        steps += [("=", p, "") for p in after[len(after) - tail :]]
+    return _with_context([_step_pair(mark, text, old, budget) for mark, text, old in steps])
+
+
+def _step_pair(mark: str, text: str, old: str, budget: _Budget) -> Pair:
+    """One ``paragraph_steps`` step as a pair (``!``, ``!+``: removed, added, left unpaired as too long)."""
+    if mark == "=":
+        return Pair("context", (Segment(text),), (Segment(text),))
+    if mark in ("+", "!+"):
+        return Pair("added", new=(Segment(text, "ins"),), whole=mark == "!+")
+    if mark in ("-", "!"):
+        return Pair("removed", old=(Segment(text, "del"),), whole=mark == "!")
+    return _line_pair(old, text, budget)
+
+
+def _with_context(pairs: Sequence[Pair]) -> tuple[Pair, ...]:
+    """The changed pairs with one unchanged pair either side of each stretch, a ``gap`` for the rest."""
+    changed = [n for n, p in enumerate(pairs) if p.role != "context"]
+    if not changed:
+        return ()
+    near = {m for n in changed for m in (n - 1, n, n + 1)}
+    out: list[Pair] = []
+    for n, pair in enumerate(pairs):
+        if n in near:
+            out.append(pair)
+        elif not out or out[-1].role != "gap":
+            out.append(Pair("gap"))
+    return tuple(out)
+
+
+def _text(segments: Iterable[Segment]) -> str:
+    return " ".join(s.text for s in segments)
+
+
+def diff_lines(edit: Sequence[Block]) -> str:
+    """The edit as plain text: ``- `` old, ``+ `` new, two spaces for context, ``…`` for a gap;
+    each block headed by its field when there are several, and its note in brackets."""
+    lines: list[str] = []
+    for block in edit:
+        if len(edit) > 1:
+            lines.append(f"{block.field}:")
+        if block.note:
+            lines.append(f"[{block.note}]")
+        for pair in block.pairs:
+            if pair.role == "gap":
+                lines.append("  …")
+            elif pair.role == "context":
+                lines.append(f"  {_text(pair.new)}")
+            else:
+                lines += [f"- {_text(pair.old)}"] if pair.old else []
+                lines += [f"+ {_text(pair.new)}"] if pair.new else []
+    return "\n".join(lines)
+
+
+def plain_summary(
+    change: dict[str, Any], before: Version | None, after: Version | None, edit: Sequence[Block] | None = None
+) -> str:
+    """One line without markup: what changed, declared or silent, and how (old → new, or counts);
+    ``edit`` is the change's :func:`edit_of` when already built (it is then not built again)."""
+    kind, details = change["kind"], change.get("details") or {}
+    if kind not in FIELD_OF_KIND or before is None or after is None:
+        return cut(str(change.get("summary") or kind), SUMMARY_CHARS * 2)
+    label = "declared" if change["declared"] else "silent"
+    what = " and ".join(details.get("fields") or [kind])
+    if details.get("revert") or details.get("reapplied"):
+        verb = "returned to" if details.get("revert") else "re-applied"
+        heading = f"{what} {verb} version {after.version} ({label})"
+    else:
+        heading = f"{what} changed ({label})"
+    name = FIELD_OF_KIND[kind]
+    if name in _PARAGRAPH_FIELDS:
+        edit = edit_of(change, before, after) if edit is None else edit
+        pairs = [p for b in edit if b.field == _LABEL.get(name, name) for p in b.pairs]
+        counts = {role: sum(1 for p in pairs if p.role == role) for role in ("added", "removed", "changed")}
+        account = ", ".join(f"{n} {'reworded' if r == 'changed' else r}" for r, n in counts.items() if n)
+        return f"{heading}: {account or 'no paragraph changed'} ({'item' if name != 'body' else 'paragraph'}s)"
+    old, new = _shown(before, name), _shown(after, name)
+    return f"{heading}: “{cut(old, SUMMARY_CHARS)}” → “{cut(new, SUMMARY_CHARS)}”"
+
+
+def cut(text: str, chars: int) -> str:
+    """``text`` on one line, cut at a word to at most ``chars`` characters, ending in "…" when cut."""
+    text = " ".join(text.split())
+    if len(text) <= chars:
+        return text
+    head = text[: chars - 1]
+    return (head.rsplit(" ", 1)[0] if " " in head else head) + "…"
+
+
+def _exported(row: ChangeRow) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in FIELDS}
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A CSV cell a spreadsheet will not run: text starting with ``= + - @``, a tab or a carriage
+    return gets a leading ``'`` (OWASP's advice against CSV injection); anything else as is."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def write_csv(rows: Iterable[ChangeRow], out: TextIO) -> None:
+    """The rows as CSV with a header row: hosts joined by a space, declared as true/false,
+    absent values empty, and every cell made spreadsheet-safe (:func:`spreadsheet_safe`: a
+    ``diff_text`` starting ``- `` reads ``'- ``). ``out`` should be opened with ``newline=""`` and UTF-8."""
+    writer = csv.writer(out)
+    writer.writerow(FIELDS)
+    for row in rows:
+        values = _exported(row)
+        values["hosts"] = " ".join(row.hosts)
+        values["declared"] = "true" if row.declared else "false"
+        writer.writerow([spreadsheet_safe("" if values[name] is None else values[name]) for name in FIELDS])
+
+
+def write_jsonl(rows: Iterable[ChangeRow], out: TextIO) -> None:
+    """The rows as JSON Lines: one object a line, hosts a list, non-ASCII text kept as is."""
+    for row in rows:
+        values = _exported(row)
+        values["hosts"] = list(row.hosts)
+        out.write(json.dumps(values, ensure_ascii=False) + "\n")
