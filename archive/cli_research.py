@@ -106,7 +106,10 @@ def serve(ctx: Context, host: str, port: int, public_url: str | None, access_log
 @click.command()
 @click.option("--outlet", required=True, help="Outlet name from outlets.toml.")
 @click.option(
-    "--article", "articles", type=URL, multiple=True, help="Only this article (URL on any domain; repeatable)."
+    "--article",
+    "articles",
+    multiple=True,
+    help="Only this article: a URL on any domain, OUTLET/ID as `changes` prints it, or an id (repeatable).",
 )
 @click.option("--from", "from_", default=None, help="Only captures at or after this UTC time (ISO 8601 or timestamp).")
 @click.option("--to", default=None, help="Only captures at or before this UTC time.")
@@ -117,20 +120,41 @@ def serve(ctx: Context, host: str, port: int, public_url: str | None, access_log
     type=click.Path(file_okay=False, path_type=Path),
     help="New (or empty) directory for the package.",
 )
+@click.option(
+    "--sign",
+    "sign_key",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Sign the WACZ with this private key (PEM; make one with `edittrail keygen KEYFILE`).",
+)
 @pass_context
 @fail_cleanly
 def export(
-    ctx: Context, outlet: str, articles: tuple[str, ...], from_: str | None, to: str | None, out_dir: Path
+    ctx: Context,
+    outlet: str,
+    articles: tuple[str, ...],
+    from_: str | None,
+    to: str | None,
+    out_dir: Path,
+    sign_key: Path | None,
 ) -> None:
     """Write a self-contained evidence package: WARC records, sorted CDXJ, WACZ, SHA-256 manifest.
 
     Every record of the selected captures is copied byte for byte, with the original behind
-    each revisit, each response's request and each source WARC's warcinfo record.
+    each revisit, each response's request and each source WARC's warcinfo record. With
+    --sign, the WACZ carries a WACZ-spec signature that `edittrail verify` checks.
 
-    Example: edittrail export --outlet demo --from 2026-11-20 --to 2026-11-25 --out evidence/
+    Example: edittrail export --outlet demo --from 2026-11-20 --to 2026-11-25 --out evidence/ --sign key.pem
     """
+    from archive.cli_articles import article_urls
+    from archive.evidence.keys import KeyFileError, load_signing_key
     from archive.export import export as run_export
 
+    try:
+        key = load_signing_key(sign_key) if sign_key is not None else None
+    except KeyFileError as exc:
+        raise click.BadParameter(str(exc), param_hint="--sign") from None
+    articles = tuple(article_urls(ctx.config, articles, outlet))
     since = parse_moment(from_, "--from") if from_ else None
     until = parse_moment(to, "--to") if to else None
     bar: dict[str, Any] = {}  # click's ProgressBar, opened once the total is known
@@ -152,6 +176,7 @@ def export(
             until=until,
             progress=progress,
             on_total=on_total,
+            sign_key=key,
         )
     finally:
         if "bar" in bar:
@@ -162,12 +187,14 @@ def export(
     )
     for name in report.files:
         click.echo(f"  {name}")
+    if report.signed_by:
+        click.echo(f"signed {report.wacz} with key {report.signed_by}; check with: edittrail verify {out_dir}")
     click.echo(f"verify with: cd {out_dir} && sha256sum -c manifest-sha256.txt")
 
 
 @click.command()
 @click.argument("url", type=URL)
-@click.option("--outlet", default=None, help="Outlet, when the URL belongs to several.")
+@click.option("--outlet", default=None, help="Outlet, when the URL belongs to several (or for a bare article id).")
 @click.option("--at", "at", default=None, help="UTC time (ISO 8601 or timestamp); default: now.")
 @click.option(
     "--format",
@@ -189,12 +216,14 @@ def export(
 def show(ctx: Context, url: str, outlet: str | None, at: str | None, fmt: str, output: Path | None) -> None:
     """Print what a URL showed at a time: the last capture at or before it, on any mirror.
 
+    URL may also name an article as OUTLET/ID (as `changes` prints it) or by its id.
     For an article, the version live then (text), the archived page (html), or the raw
     WARC record with the original behind a revisit (warc, gzip members: write them to a
     .warc.gz file with --output or a redirect; they are not written to a terminal).
 
     Example: edittrail show http://www.presstv.ir:8765/Detail/2026/11/18/777255/x --at 2026-11-20T08:00Z
     """
+    from archive.cli_articles import show_target
     from archive.show import show_capture
 
     target = output if output is not None and str(output) != "-" else None
@@ -204,6 +233,7 @@ def show(ctx: Context, url: str, outlet: str | None, at: str | None, fmt: str, o
             "use --output FILE.warc.gz or redirect it (> FILE.warc.gz, | warcio ...)"
         )
     moment = parse_moment(at, "--at") if at else datetime.now(UTC)
+    url, outlet = show_target(ctx.config, url, outlet)
     result = show_capture(ctx.config, url, moment, fmt, outlet)
     if target is not None:
         data = result if isinstance(result, bytes) else (result + "\n").encode("utf-8")

@@ -13,7 +13,8 @@ The directory it writes is laid out as a pywb collection and holds a WACZ of the
 archive/<source WARC name>   the records taken from that stored WARC, in their order there
 indexes/index.cdxj           sorted CDXJ (cdxj-indexer, as pywb and the WACZ use)
 pages/pages.jsonl            one page per article capture, for ReplayWeb.page
-<outlet>.wacz                WACZ 1.1.1 (the ``wacz`` package) of the WARCs and pages
+<outlet>.wacz                WACZ 1.1.1 (the ``wacz`` package) of the WARCs and pages; signed with
+                             ``sign_key`` (``archive/evidence/``), its datapackage-digest.json has signedData
 export.json                  what was selected, and where each record came from
 manifest-sha256.txt          SHA-256 of every file above (``sha256sum -c manifest-sha256.txt``)
 ```
@@ -34,7 +35,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from archive.config import Config, Outlet
 from archive.errors import ConfigError, EdittrailError
@@ -42,6 +43,9 @@ from archive.index import Index, utc_iso
 from archive.retrieve import retrieve
 from archive.storage import ObjectStore
 from archive.warc import WarcReadError, iter_records
+
+if TYPE_CHECKING:
+    from archive.evidence.keys import SigningKey
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +81,7 @@ class ExportReport:
     warcinfos: int = 0
     files: list[str] = field(default_factory=list)
     wacz: str = ""
+    signed_by: str = ""  # key id of the WACZ's signature, when signed
 
     @property
     def records(self) -> int:
@@ -123,8 +128,10 @@ def export(
     store: ObjectStore | None = None,
     progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
+    sign_key: SigningKey | None = None,
 ) -> ExportReport:
-    """Write the evidence package for the selection into ``out_dir`` (new or empty)."""
+    """Write the evidence package for the selection into ``out_dir`` (new or empty); with
+    ``sign_key``, the WACZ is signed (before the SHA-256 manifest, which then covers the signed file)."""
     from archive.pipeline import store_for
 
     outlet = config.outlet(outlet_name)
@@ -152,6 +159,10 @@ def export(
         wacz = out_dir / f"{outlet.name}.wacz"
         _write_wacz(wacz, warcs, pages, outlet, len(selected))
         report.wacz = wacz.name
+        if sign_key is not None:
+            from archive.evidence.sign import sign_wacz
+
+            report.signed_by = sign_wacz(wacz, sign_key).key_id
         description = {
             "outlet": outlet.name,
             "created": utc_iso(datetime.now(UTC)),
@@ -167,6 +178,7 @@ def export(
                 "warcinfos": report.warcinfos,
             },
             "records": [asdict(r) for r in placed],
+            "signature": {"key_id": report.signed_by, "public_key": sign_key.public_key} if sign_key else None,
         }
         (out_dir / "export.json").write_text(json.dumps(description, indent=2) + "\n")
         report.files = _write_manifest(out_dir)
