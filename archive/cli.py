@@ -17,21 +17,21 @@ from pathlib import Path
 
 import click
 
-from archive import pipeline
-from archive.changes import CHANGE_KINDS, classify
-from archive.cli_context import FETCHABLE_URL, URL, Commands, Context, ProgressBar, fail_cleanly, pass_context
+from archive.cli_articles import changes, diff, versions
+from archive.cli_context import FETCHABLE_URL, Commands, Context, ProgressBar, fail_cleanly, pass_context
+from archive.cli_evidence import keygen, verify
 from archive.cli_mirrors import mirrors
 from archive.cli_ops import status
-from archive.cli_research import export, parse_moment, serve, show
-from archive.config import CONFIG_ENV, Config
-from archive.errors import ConfigError
-from archive.index import Index, utc_iso
-from archive.index import versions as vx
+from archive.cli_research import export, serve, show
 from archive.simulate.noise import NAMES as NOISE_PROFILES
 from archive.simulate.noise import describe as describe_noise
 
-MAX_LIMIT = 1_000_000
-"""The most rows a listing prints (SQLite's LIMIT takes at most 2**63 - 1)."""
+# The heavy modules (pipeline, index, config, web, Airflow) are imported inside the commands
+# that use them: `edittrail --help` then starts in a fraction of a second
+# (tests/test_cli_imports.py keeps it so).
+
+CONFIG_ENV = "EDITTRAIL_CONFIG"
+"""The variable naming outlets.toml (archive.config.CONFIG_ENV, repeated here to keep --help light)."""
 MAX_SIMULATED_ARTICLES = 2000
 """The simulated outlet numbers its articles down from today's id; this many always fit."""
 
@@ -86,6 +86,8 @@ def crawl(ctx: Context, outlet: str, run_id: str | None, urls: tuple[str, ...]) 
 
     Example: edittrail crawl --outlet demo --url http://www.presstv.ir:8765/Detail/2026/11/20/777400/x
     """
+    from archive import pipeline
+
     result = pipeline.run_cycle(ctx.config, outlet, run_id, urls)
     click.echo(json.dumps(result, indent=2))
 
@@ -105,6 +107,8 @@ def reindex(ctx: Context, outlet: str, drop_missing: bool) -> None:
 
     Example: edittrail reindex --outlet demo
     """
+    from archive import pipeline
+
     with ProgressBar("indexing WARCs", unit="MB") as bar, ProgressBar("detecting edits", unit="captures") as seen:
         result = pipeline.reindex(
             ctx.config, outlet, progress=bar.update, drop_missing=drop_missing, detect_progress=seen.update
@@ -122,6 +126,8 @@ def redetect(ctx: Context, outlet: str) -> None:
 
     Example: edittrail redetect --outlet demo
     """
+    from archive import pipeline
+
     ctx.config.outlet(outlet)
     click.echo(f"redetecting {outlet}: learning its noise from every capture, then detecting again ...", err=True)
     click.echo(json.dumps(pipeline.redetect(ctx.config, outlet), indent=2))
@@ -182,6 +188,8 @@ def summary(ctx: Context, outlet: str, as_json: bool) -> None:
 
     Example: edittrail summary --outlet demo
     """
+    from archive.index import Index
+
     config = ctx.config
     config.outlet(outlet)
     with Index(config.index_path, readonly=True) as idx:
@@ -255,121 +263,6 @@ def simulate(ctx: Context, outlet: str, port: int | None, timeline: Path | None,
             stop.wait()
 
 
-def resolve_article(config: Config, idx: Index, url: str, outlet: str | None) -> tuple[str, str]:
-    """(outlet, article id) of a URL on any mirror and with any slug; --outlet settles ties."""
-    names = [outlet] if outlet else list(config.outlets)
-    found = [(n, aid) for n in names if (aid := config.outlet(n).article_id(url)) is not None]
-    if not found:
-        raise ConfigError(
-            f"{url} is not an article URL of {'outlet ' + outlet if outlet else 'any outlet'} in {config.path}"
-        )
-    known = [(n, aid) for n, aid in found if vx.latest_version(idx.db, n, aid) is not None]
-    if len(known) > 1:
-        raise ConfigError(
-            f"{url} is an article of several outlets ({', '.join(n for n, _ in known)}); choose one with --outlet"
-        )
-    if not known:
-        raise ConfigError(f"article {found[0][1]} ({url}) has no archived version yet")
-    return known[0]
-
-
-@cli.command()
-@click.argument("url", type=URL)
-@click.option("--outlet", default=None, help="Outlet, when the URL belongs to several.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@pass_context
-@fail_cleanly
-def versions(ctx: Context, url: str, outlet: str | None, as_json: bool) -> None:
-    """List every archived version of an article (a URL on any mirror, any slug).
-
-    Example: edittrail versions http://www.presstv.ir:8765/Detail/2026/11/18/777255/x
-    """
-    config = ctx.config
-    with Index(config.index_path, readonly=True) as idx:
-        name, article_id = resolve_article(config, idx, url, outlet)
-        rows = vx.versions_of(idx.db, name, article_id)
-    if as_json:
-        click.echo(json.dumps([asdict(v) for v in rows], indent=2, default=list))
-        return
-    click.echo(f"{name} article {article_id}: {len(rows)} version(s)")
-    click.echo(f"{'ver':>3}  {'captured (UTC)':<20}  {'host':<20}  {'last update':<12}  headline")
-    for v in rows:
-        click.echo(f"{v.version:>3}  {v.fetched_at:<20}  {v.host:<20}  {(v.last_update or '-')[:10]:<12}  {v.headline}")
-
-
-@cli.command()
-@click.argument("url", type=URL)
-@click.option(
-    "--from",
-    "from_",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Older version number (default: the one before --to).",
-)
-@click.option("--to", type=click.IntRange(min=1), default=None, help="Newer version number (default: the latest).")
-@click.option("--outlet", default=None, help="Outlet, when the URL belongs to several.")
-@pass_context
-@fail_cleanly
-def diff(ctx: Context, url: str, from_: int | None, to: int | None, outlet: str | None) -> None:
-    """Word-level diff of two versions of an article, field by field.
-
-    Example: edittrail diff http://www.presstv.ir:8765/Detail/2026/11/18/777255/x --from 1 --to 2
-    """
-    config = ctx.config
-    with Index(config.index_path, readonly=True) as idx:
-        name, article_id = resolve_article(config, idx, url, outlet)
-        all_versions = vx.versions_of(idx.db, name, article_id)
-    numbers = [v.version for v in all_versions]
-    to = to or numbers[-1]
-    from_ = from_ or (to - 1)
-    picked = {v.version: v for v in all_versions}
-    if from_ not in picked or to not in picked:
-        raise ConfigError(f"article {article_id} has versions {numbers}; --from/--to must name two of them")
-    changes = classify(picked[from_], picked[to])
-    if not changes:
-        click.echo(f"versions {from_} and {to} have the same content")
-    for change in changes:
-        click.echo(f"== {change.summary}")
-        click.echo(change.diff_text)
-        click.echo("")
-
-
-@cli.command()
-@click.option("--outlet", default=None, help="Only this outlet.")
-@click.option("--since", default=None, help="Only changes captured at or after this UTC time (ISO 8601 or timestamp).")
-@click.option("--kind", type=click.Choice(CHANGE_KINDS), default=None, help="Only this kind of change.")
-@click.option(
-    "--limit",
-    type=click.IntRange(1, MAX_LIMIT),
-    default=100,
-    show_default=True,
-    help="At most this many, newest first.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
-@pass_context
-@fail_cleanly
-def changes(ctx: Context, outlet: str | None, since: str | None, kind: str | None, limit: int, as_json: bool) -> None:
-    """Detected changes, newest first: kind, declared or silent, article, summary.
-
-    Example: edittrail changes --outlet demo --kind headline --since 2026-11-01
-    """
-    config = ctx.config
-    if outlet:
-        config.outlet(outlet)
-    since_iso = utc_iso(parse_moment(since, "--since")) if since else None
-    with Index(config.index_path, readonly=True) as idx:
-        rows = vx.changes(idx.db, outlet=outlet, since=since_iso, kind=kind, limit=limit)
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    for row in rows:
-        flag = "declared" if row["declared"] else "silent"
-        click.echo(
-            f"{row['to_time']}  {row['outlet']}/{row['article_id']}  {row['kind']:<13} {flag:<8}  {row['summary']}"
-        )
-    click.echo(f"{len(rows)} change(s)")
-
-
 @cli.command()
 @pass_context
 @fail_cleanly
@@ -383,11 +276,16 @@ def demo(ctx: Context) -> None:
     run_demo(ctx.config, click.echo)
 
 
+cli.add_command(versions)
+cli.add_command(diff)
+cli.add_command(changes)
 cli.add_command(mirrors)
 cli.add_command(serve)
 cli.add_command(export)
 cli.add_command(show)
 cli.add_command(status)
+cli.add_command(keygen)
+cli.add_command(verify)
 
 
 def main() -> None:

@@ -15,13 +15,15 @@ import time
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import click
 
-from archive.config import Config, load_config
 from archive.errors import EdittrailError
+
+if TYPE_CHECKING:
+    from archive.config import Config
 
 
 def fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -105,6 +107,8 @@ class Context:
     @property
     def config(self) -> Config:
         if self._config is None:
+            from archive.config import load_config  # imported here: `--help` needs neither it nor its URL libraries
+
             self._config = load_config(self.config_path)
         return self._config
 

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 import click
 
 from archive.cli_context import Context, fail_cleanly, pass_context
-from archive.mirrors.state import ACCEPTED, REJECTED
 
 
 @click.group(invoke_without_command=True)
@@ -83,6 +82,8 @@ def accept(ctx: Context, domain: str, outlet: str) -> None:
 
     Example: edittrail mirrors accept presstv.news --outlet presstv
     """
+    from archive.mirrors.state import ACCEPTED
+
     _decide(ctx, outlet, domain, ACCEPTED)
 
 
@@ -96,6 +97,8 @@ def reject(ctx: Context, domain: str, outlet: str) -> None:
 
     Example: edittrail mirrors reject presstv.example --outlet presstv
     """
+    from archive.mirrors.state import REJECTED
+
     _decide(ctx, outlet, domain, REJECTED)
 
 

@@ -8,14 +8,17 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from archive.cli_context import Context, fail_cleanly, pass_context
-from archive.status import OutletStatus, RunStatus, outlet_status
+
+if TYPE_CHECKING:  # imported in the command: `edittrail --help` loads neither rich nor the index
+    from rich.console import Console
+    from rich.table import Table
+
+    from archive.status import OutletStatus, RunStatus
 
 STATE_STYLE = {"ok": "green", "running": "cyan", "failed": "bold red"}
 DOMAIN_STYLE = {"serving": "green", "redirect": "yellow"}
@@ -37,6 +40,10 @@ def status(ctx: Context, outlet: str | None, runs: int, as_json: bool) -> None:
 
     Example: edittrail status --outlet demo
     """
+    from rich.console import Console
+
+    from archive.status import outlet_status
+
     config = ctx.config
     names = [config.outlet(outlet).name] if outlet else list(config.outlets)
     found = [outlet_status(config, name, runs=runs) for name in names]
@@ -50,6 +57,9 @@ def status(ctx: Context, outlet: str | None, runs: int, as_json: bool) -> None:
 
 
 def render(console: Console, status: OutletStatus) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     console.print(Text(f"outlet {status.outlet}", style="bold underline"))
     console.print(runs_table(status.runs) if status.runs else "no crawl run yet")
     for run in status.runs:
@@ -93,6 +103,9 @@ def render(console: Console, status: OutletStatus) -> None:
 
 
 def runs_table(runs: tuple[RunStatus, ...]) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title="last runs (newest first)", title_justify="left")
     table.add_column("run", no_wrap=True, min_width=max(len(r.run_id) for r in runs))
     for column in ("state", "started (UTC)", "duration", "shards", "captures", "bytes", "HTTP status"):

@@ -6,6 +6,10 @@ caption change) and one mirror is seized; round two crawls again and the mirrors
 every domain. The demo prints the changes detected, with their diffs, what the alert
 webhook received, where the Atom feed is, and each domain's state. Nothing leaves the
 machine: the demo outlet maps every Press TV host name to 127.0.0.1.
+
+The archive is kept from one demo to the next (what `edittrail serve` and the other commands
+read), so the printout counts only what this run did: the WARC files stored and the changes
+detected since the moment the demo started, with the archive's totals named as such.
 """
 
 from __future__ import annotations
@@ -18,13 +22,14 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from archive.config import Config
 from archive.errors import CaptureError, ConfigError
-from archive.index import Index
+from archive.index import Index, utc_iso
 from archive.index import versions as vx
 from archive.pipeline import store_for
 
@@ -110,12 +115,13 @@ def run_demo(config: Config, echo: Callable[[str], None]) -> None:
     outlet = config.outlet(DEMO_OUTLET)
     port = outlet.port or 8765
     check_port_free(port)
+    started = utc_iso(datetime.now(UTC))  # what this run stores and detects is at or after it
     with SimulatedOutlet(hosts=list(outlet.domains), port=port) as sim, webhook_receiver() as (hook, received):
         env = {**os.environ, WEBHOOK_ENV: hook}
         echo(f"Simulated outlet serving {', '.join(outlet.domains)} on 127.0.0.1:{sim.port}")
         echo(f"Round 1: `airflow dags test crawl_{DEMO_OUTLET}` (AIRFLOW_HOME={os.environ.get('AIRFLOW_HOME')}) ...")
         airflow_dags_test(f"crawl_{DEMO_OUTLET}", env)
-        print_summary(config, echo)
+        print_summary(config, echo, started)
         echo("")
         echo("The outlet now edits its articles:")
         for line in edit_like_the_outlet(sim):
@@ -124,48 +130,92 @@ def run_demo(config: Config, echo: Callable[[str], None]) -> None:
         airflow_dags_test(f"crawl_{DEMO_OUTLET}", env)
         echo(f"Domain health: `airflow dags test mirrors_{DEMO_OUTLET}` ...")
         airflow_dags_test(f"mirrors_{DEMO_OUTLET}", env)
-    print_changes(config, echo, received)
+    print_changes(config, echo, received, started)
     print_domains(config, echo)
 
 
-def print_summary(config: Config, echo: Callable[[str], None]) -> None:
+def run_summary(idx: Index, since: str) -> dict[str, Any]:
+    """What the demo outlet's WARC files stored at or after ``since`` hold: articles, captures per
+    host and per HTTP status, the files themselves."""
+    objects = [
+        {"key": k, "size": n}
+        for k, n in idx.db.execute(
+            "SELECT key, size FROM warc_objects WHERE outlet = ? AND stored_at >= ? ORDER BY key", [DEMO_OUTLET, since]
+        )
+    ]
+    keys = [o["key"] for o in objects]
+    per_host: dict[str, int] = {}
+    per_status: dict[str, int] = {}
+    articles: set[str] = set()
+    for key in keys:
+        for host, status, article_id in idx.db.execute(
+            "SELECT host, status, article_id FROM captures WHERE warc = ?", [key]
+        ):
+            per_host[host] = per_host.get(host, 0) + 1
+            per_status[str(status)] = per_status.get(str(status), 0) + 1
+            if article_id:
+                articles.add(article_id)
+    return {
+        "articles": len(articles),
+        "captures": sum(per_host.values()),
+        "captures_per_host": dict(sorted(per_host.items())),
+        "status_counts": dict(sorted(per_status.items())),
+        "warc_objects": objects,
+    }
+
+
+def print_summary(config: Config, echo: Callable[[str], None], since: str) -> None:
+    """Round one's account: what this run archived, then the archive's totals if earlier runs added to them."""
     with Index(config.index_path, readonly=True) as idx:
-        data = idx.summary(DEMO_OUTLET)
+        data = run_summary(idx, since)
+        total = idx.summary(DEMO_OUTLET)
     echo("")
-    echo(f"Archived: {data['articles']} articles, {data['captures']} captures")
+    echo(f"Archived in this run: {data['articles']} articles, {data['captures']} captures")
     echo("Captures per domain:")
     for host, count in data["captures_per_host"].items():
         echo(f"  {host:<24} {count:>6}")
     echo("HTTP status of captures: " + ", ".join(f"{k}: {v}" for k, v in data["status_counts"].items()))
-    echo(f"WARC files in the store ({len(data['warc_objects'])}):")
+    echo(f"WARC files this run stored ({len(data['warc_objects'])}):")
     for obj in data["warc_objects"]:
         echo(f"  {obj['key']}  {obj['size']:>10,} bytes")
+    if total["captures"] > data["captures"]:
+        echo(
+            f"With earlier runs the archive holds {total['articles']} articles, {total['captures']} captures "
+            f"in {len(total['warc_objects'])} WARC files (uv run edittrail summary --outlet {DEMO_OUTLET})"
+        )
     echo(f"Index: {config.index_path}")
 
 
-def print_changes(config: Config, echo: Callable[[str], None], received: list[dict[str, Any]]) -> None:
+def print_changes(config: Config, echo: Callable[[str], None], received: list[dict[str, Any]], since: str) -> None:
+    """The changes this run detected (detected at or after ``since``), oldest first, with their diffs."""
     with Index(config.index_path, readonly=True) as idx:
-        rows = list(reversed(vx.changes(idx.db, outlet=DEMO_OUTLET)))
-        data = idx.summary(DEMO_OUTLET)
+        rows = vx.changes_detected_since(idx.db, DEMO_OUTLET, since)
+        earlier = idx.db.execute(
+            "SELECT count(*) FROM changes WHERE outlet = ? AND (detected_at IS NULL OR detected_at < ?)",
+            [DEMO_OUTLET, since],
+        ).fetchone()[0]
+        data = run_summary(idx, since)
     echo("")
-    echo(f"Changes detected ({len(rows)}):")
+    echo(f"Changes detected in this run ({len(rows)}):")
     for row in rows:
         flag = "declared" if row["declared"] else "silent"
-        echo(f"* article {row['article_id']} on {row['host']}: {row['kind']} ({flag})")
+        echo(f"* {DEMO_OUTLET}/{row['article_id']} on {row['host']}: {row['kind']} ({flag})")
         echo(f"  {row['summary']}")
-        for line in (row["diff_text"] or "").splitlines()[:6]:
-            echo(f"    {line[:160]}")
+        for line in change_lines(config, row)[:6]:
+            echo(f"    {line if len(line) <= 400 else line[:399] + '…'}")
+    if earlier:
+        echo(f"(and {earlier} change(s) from earlier runs: uv run edittrail changes --outlet {DEMO_OUTLET})")
     echo("")
-    echo(f"Alert webhook received {len(received)} message(s); Atom feed: {config.feed_path(DEMO_OUTLET)}")
+    echo(f"Alert webhook received {len(received)} message(s) in this run; Atom feed: {config.feed_path(DEMO_OUTLET)}")
     echo("")
     echo("Look further:")
     echo("  uv run edittrail summary --outlet demo")
     echo("  uv run edittrail changes --outlet demo")
     echo("  uv run edittrail mirrors --outlet demo")
     if rows:
-        url = next((r["url"] for r in _article_urls(config, rows[0]["article_id"])), "")
-        echo(f"  uv run edittrail versions {url}")
-        echo(f"  uv run edittrail diff {url}")
+        ref = f"{DEMO_OUTLET}/{rows[0]['article_id']}"
+        echo(f"  uv run edittrail versions {ref}")
+        echo(f"  uv run edittrail diff {ref}")
     if data["warc_objects"]:
         store = store_for(config, config.outlet(DEMO_OUTLET))
         where = getattr(store, "root", store.url)
@@ -173,6 +223,20 @@ def print_changes(config: Config, echo: Callable[[str], None], received: list[di
     echo("  uv run edittrail serve   # researchers' web UI at http://127.0.0.1:8000/demo/ (search, diffs, replay)")
     echo("  make run        # Airflow UI at http://127.0.0.1:8080 with the crawl DAGs; for crawl_demo, first")
     echo(f"                  # start the simulated outlet: uv run edittrail simulate --outlet {DEMO_OUTLET}")
+
+
+def change_lines(config: Config, row: dict[str, Any]) -> list[str]:
+    """A change's edit as `edittrail diff` shows it: the changed paragraphs only, so a body edit's
+    new words are on screen; the stored diff (the whole field) for the other kinds."""
+    from archive.terminal_diff import FIELD_OF_KIND, field_lines
+
+    if row["kind"] in FIELD_OF_KIND and row["from_version"] and row["to_version"]:
+        with Index(config.index_path, readonly=True) as idx:
+            before = vx.version_number(idx.db, row["outlet"], row["article_id"], row["from_version"])
+            after = vx.version_number(idx.db, row["outlet"], row["article_id"], row["to_version"])
+        if before is not None and after is not None:
+            return field_lines(before, after, row["kind"], context=0, color=False)
+    return (row["diff_text"] or "").splitlines()
 
 
 def print_domains(config: Config, echo: Callable[[str], None]) -> None:
@@ -184,13 +248,3 @@ def print_domains(config: Config, echo: Callable[[str], None]) -> None:
     echo("Domains (edittrail mirrors --outlet demo):")
     for row in rows:
         echo(f"  {row['host']:<20} {row['state']:<12} since {row['since']}  {(row['detail'] or '')[:80]}")
-
-
-def _article_urls(config: Config, article_id: str) -> list[dict[str, Any]]:
-    with Index(config.index_path, readonly=True) as idx:
-        return list(
-            idx.db.query(
-                "SELECT canonical_url AS url FROM articles WHERE outlet = ? AND article_id = ?",
-                [DEMO_OUTLET, article_id],
-            )
-        )

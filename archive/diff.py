@@ -120,18 +120,27 @@ def diff_text(before: str, after: str, field: str = "body") -> FieldDiff:
     return FieldDiff(field, before, after, "".join(text), "".join(html), added, removed, tuple(hunks))
 
 
-def diff_paragraphs(before: Sequence[str], after: Sequence[str]) -> ParagraphDiff:
-    """Align paragraphs (difflib over their normalized text), then pair the changed ones."""
+def paragraph_steps(before: Sequence[str], after: Sequence[str]) -> list[tuple[str, str, FieldDiff | None]]:
+    """Every non-empty paragraph in document order as ``(mark, text, word diff)``: ``=`` unchanged,
+    ``+`` added, ``-`` removed, ``~`` reworded (with its word diff); what a diff with a few
+    paragraphs of context around each change is cut from."""
     old = [p for p in before if normalize_text(p)]
     new = [p for p in after if normalize_text(p)]
     matcher = SequenceMatcher(None, [normalize_text(p) for p in old], [normalize_text(p) for p in new], autojunk=False)
     steps: list[tuple[str, str, FieldDiff | None]] = []
-    unchanged = 0
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
-            unchanged += i2 - i1
+            steps.extend(("=", text, None) for text in new[j1:j2])
         else:
             steps.extend(_pair(old[i1:i2], new[j1:j2]))
+    return steps
+
+
+def diff_paragraphs(before: Sequence[str], after: Sequence[str]) -> ParagraphDiff:
+    """Align paragraphs (difflib over their normalized text), then pair the changed ones."""
+    every = paragraph_steps(before, after)
+    unchanged = sum(1 for kind, _, _ in every if kind == "=")
+    steps = [step for step in every if step[0] != "="]
     rewordings = tuple(d for kind, _, d in steps if kind == "~" and d is not None)
     return ParagraphDiff(
         added=sum(1 for kind, _, _ in steps if kind == "+"),
