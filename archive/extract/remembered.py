@@ -51,6 +51,11 @@ def _remember(key: _Key, extracted: Extracted) -> None:
         _remembered.popitem(last=False)
 
 
+def forget() -> None:
+    """Drop every remembered extraction: a benchmark round then costs what a fresh process pays."""
+    _remembered.clear()
+
+
 def extract_once(page: Page) -> Extracted:
     """``extract`` of the page, or what it gave the last time this page was seen."""
     key = _key(page)

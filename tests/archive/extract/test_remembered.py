@@ -26,7 +26,7 @@ def pages() -> list[rem.Page]:
 
 
 def test_a_page_is_extracted_once_and_the_same_bytes_elsewhere_are_not_taken_for_it(pages, monkeypatch):
-    rem._remembered.clear()
+    rem.forget()
     calls = []
     monkeypatch.setattr(rem, "extract", lambda *a, **k: calls.append(a) or extract(*a, **k))
     name, html, url, content_type = pages[0]
@@ -39,7 +39,7 @@ def test_a_page_is_extracted_once_and_the_same_bytes_elsewhere_are_not_taken_for
 
 @pytest.mark.integration
 def test_a_large_batch_is_extracted_on_workers_exactly_as_in_the_caller(pages):
-    rem._remembered.clear()
+    rem.forget()
     with rem.Extractors(workers=2) as extractors:
         assert extractors.ahead(pages) == len(pages) >= rem.PARALLEL_MIN
         assert extractors.ahead(pages) == 0  # all remembered now
@@ -48,7 +48,7 @@ def test_a_large_batch_is_extracted_on_workers_exactly_as_in_the_caller(pages):
 
 
 def test_a_small_batch_or_one_core_extracts_in_the_caller_as_it_goes(pages):
-    rem._remembered.clear()
+    rem.forget()
     with rem.Extractors(workers=1) as extractors:
         assert extractors.ahead(pages) == 0
     with rem.Extractors(workers=2) as extractors:
