@@ -38,8 +38,14 @@ browser:
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/tmp/edittrail-apt.log 2>&1 \
 		|| echo "could not install chromium (see /tmp/edittrail-apt.log): the browser tests will be skipped"; }
 
+# axe-core (pinned in package-lock.json) for the browser tests' accessibility check, by npm ci
+# when node_modules lacks it or the lock file is newer; without npm those tests are skipped
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm is not installed: the browser accessibility tests will be skipped"; exit 0; }; \
+		npm ci --ignore-scripts --no-audit --no-fund && touch $@
+
 ## test: the whole suite (unit + integration), as CI runs it
-test: setup browser
+test: setup browser node_modules/axe-core/axe.min.js
 	$(RUN) pytest
 
 ## test-fast: unit tests only
@@ -67,4 +73,4 @@ eval: setup
 	$(RUN) python -m bench.eval
 
 clean:
-	rm -rf data .venv
+	rm -rf data .venv node_modules

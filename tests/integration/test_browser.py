@@ -138,9 +138,10 @@ def test_search_open_an_article_see_its_diff_and_view_an_archived_page(page, ser
     assert page.locator("h1").inner_text() == EDITED_HEADLINE
     change = page.locator("li.change.kind-headline").first
     assert change.locator(".badge.silent").inner_text() == "silent"
-    change.locator("summary").click()
-    assert change.locator(".diff ins").first.inner_text() == EDITED_HEADLINE
-    assert change.locator(".diff del").first.is_visible()
+    edit = change.locator(".edit-line").first  # the headline as old → new, the changed words marked
+    assert edit.locator(".new").inner_text().strip() == EDITED_HEADLINE
+    assert edit.locator(".new ins").first.is_visible()
+    assert edit.locator(".old del").first.is_visible()
     page.locator("table.timeline a.view").first.click()
     page.wait_for_selector("iframe.archived")
     assert page.locator("iframe.archived").get_attribute("sandbox") == ""
