@@ -27,6 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from archive.change_rows import rows_of
 from archive.config import Config
 from archive.errors import CaptureError, ConfigError
 from archive.index import Index, utc_iso
@@ -195,13 +196,14 @@ def print_changes(config: Config, echo: Callable[[str], None], received: list[di
             [DEMO_OUTLET, since],
         ).fetchone()[0]
         data = run_summary(idx, since)
+        readable = rows_of(idx.db, DEMO_OUTLET, rows)
     echo("")
     echo(f"Changes detected in this run ({len(rows)}):")
-    for row in rows:
-        flag = "declared" if row["declared"] else "silent"
-        echo(f"* {DEMO_OUTLET}/{row['article_id']} on {row['host']}: {row['kind']} ({flag})")
-        echo(f"  {row['summary']}")
-        for line in change_lines(config, row)[:6]:
+    for row in readable:
+        flag = "declared" if row.declared else "silent"
+        echo(f"* {DEMO_OUTLET}/{row.article_id} on {', '.join(row.hosts)}: {row.kind} ({flag})")
+        echo(f"  {row.summary}")
+        for line in row.diff_text.splitlines()[:6]:
             echo(f"    {line if len(line) <= 400 else line[:399] + '…'}")
     if earlier:
         echo(f"(and {earlier} change(s) from earlier runs: uv run edittrail changes --outlet {DEMO_OUTLET})")
@@ -223,20 +225,6 @@ def print_changes(config: Config, echo: Callable[[str], None], received: list[di
     echo("  uv run edittrail serve   # researchers' web UI at http://127.0.0.1:8000/demo/ (search, diffs, replay)")
     echo("  make run        # Airflow UI at http://127.0.0.1:8080 with the crawl DAGs; for crawl_demo, first")
     echo(f"                  # start the simulated outlet: uv run edittrail simulate --outlet {DEMO_OUTLET}")
-
-
-def change_lines(config: Config, row: dict[str, Any]) -> list[str]:
-    """A change's edit as `edittrail diff` shows it: the changed paragraphs only, so a body edit's
-    new words are on screen; the stored diff (the whole field) for the other kinds."""
-    from archive.terminal_diff import FIELD_OF_KIND, field_lines
-
-    if row["kind"] in FIELD_OF_KIND and row["from_version"] and row["to_version"]:
-        with Index(config.index_path, readonly=True) as idx:
-            before = vx.version_number(idx.db, row["outlet"], row["article_id"], row["from_version"])
-            after = vx.version_number(idx.db, row["outlet"], row["article_id"], row["to_version"])
-        if before is not None and after is not None:
-            return field_lines(before, after, row["kind"], context=0, color=False)
-    return (row["diff_text"] or "").splitlines()
 
 
 def print_domains(config: Config, echo: Callable[[str], None]) -> None:
