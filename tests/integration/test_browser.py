@@ -5,34 +5,19 @@ window, and achieves none of it."""
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from urllib.request import urlopen
 
 import pytest
 
 from archive.simulate import SimulatedOutlet
 from tests.archive.api.support import EDITED_HEADLINE, HOSTILE_ID, Built, build_archive
+from tests.integration.browser import chromium, serving, skip_without_chromium
 from tests.support import HOSTS
 
 pytestmark = pytest.mark.integration
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium)", allow_module_level=True)
+skip_without_chromium()
 
 
 class Collector:
@@ -61,12 +46,6 @@ class Collector:
         self.server.server_close()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def collector() -> Iterator[Collector]:
     c = Collector()
@@ -81,42 +60,15 @@ def built(tmp_path_factory, collector) -> Built:
 
 
 @pytest.fixture(scope="module")
-def server(built) -> Iterator[str]:
-    """``edittrail serve`` in its own process, as a researcher runs it."""
-    port = free_port()
-    command = [sys.executable, "-c", "from archive.cli import main; main()", "--config", str(built.config.path)]
-    process = subprocess.Popen(
-        [*command, "serve", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urlopen(f"{base}/openapi.json", timeout=1):
-                    break
-            except OSError:
-                if process.poll() is not None:
-                    raise AssertionError(process.stderr.read().decode() if process.stderr else "serve exited") from None
-                if time.monotonic() > deadline:
-                    pytest.fail(f"`edittrail serve` did not answer on {base} within 60s")
-                time.sleep(0.1)
+def server(built, tmp_path_factory) -> Iterator[str]:
+    with serving(built.config.path, tmp_path_factory.mktemp("serve") / "stderr.log") as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        if process.stderr:
-            process.stderr.close()
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

@@ -18,17 +18,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
-from urllib.request import urlopen
 
 import pytest
 
@@ -36,18 +31,10 @@ from archive import pipeline
 from archive.index import Index
 from archive.simulate import SimulatedOutlet
 from tests.archive.api.support import EDITED_HEADLINE, Built, build_archive, wait_past
+from tests.integration.browser import chromium, serving, skip_without_chromium
 from tests.support import HOSTS, ROOT
 
 pytestmark = pytest.mark.integration
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = ROOT / "build" / "screenshots"
 DOCS_SHOTS = ROOT / "docs" / "screenshots"
@@ -58,8 +45,7 @@ DOCS_PAGES = ("outlet", "changes", "article", "compare", "domains")
 """The pages the README's researcher guide shows: the desktop window's first screenful."""
 DOCS = os.environ.get("EDITTRAIL_DOCS_SCREENSHOTS") == "1"
 
-if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium)", allow_module_level=True)
+skip_without_chromium()
 if shutil.which("node") is None or shutil.which("npm") is None:
     pytest.skip("node/npm are not installed: no axe-core for the accessibility check", allow_module_level=True)
 
@@ -102,12 +88,6 @@ class Visit:
     requests: list[str] = field(default_factory=list)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def axe_source() -> str:
     if not AXE.exists():
@@ -142,30 +122,8 @@ def routes(built) -> set[str]:
 
 @pytest.fixture(scope="module")
 def server(built, tmp_path_factory) -> Iterator[str]:
-    """``edittrail serve`` in its own process, as a researcher runs it; its log goes to a file
-    (a pipe nobody reads would stall the server once full), shown if it does not start."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("serve") / "stderr.log"
-    command = [sys.executable, "-c", "from archive.cli import main; main()", "--config", str(built.config.path)]
-    base = f"http://127.0.0.1:{port}"
-    with log.open("wb") as stderr:
-        process = subprocess.Popen([*command, "serve", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=stderr)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urlopen(f"{base}/openapi.json", timeout=1):
-                    break
-            except OSError:
-                if process.poll() is not None:
-                    raise AssertionError(f"`edittrail serve` exited:\n{log.read_text()}") from None
-                if time.monotonic() > deadline:
-                    pytest.fail(f"`edittrail serve` did not answer on {base} within 60s:\n{log.read_text()}")
-                time.sleep(0.1)
+    with serving(built.config.path, tmp_path_factory.mktemp("serve") / "stderr.log") as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -198,12 +156,8 @@ def urls(built) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")
