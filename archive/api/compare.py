@@ -61,12 +61,17 @@ def check_order(a: int, b: int) -> None:
 
 
 def sections(before: Version, after: Version) -> list[Section]:
-    """Every kind of content change from ``before`` to ``after``, in ``classify``'s order."""
+    """Every kind of content change from ``before`` to ``after``, in ``classify``'s order.
+
+    Declared or silent is said of one edit, from a version to the next: across versions in
+    between (1 → 3), a silent headline edit and a declared body edit would both read "declared",
+    so such a comparison says neither (each change on the article page does)."""
     found = []
+    adjacent = after.version - before.version == 1
     for change in classify(before, after):
         fields = [str(f) for f in change.details.get("fields", [change.kind])]
-        label = "declared" if change.declared else "silent"
-        title = f"{' and '.join(fields).capitalize()} changed ({label})"
+        label = f" ({'declared' if change.declared else 'silent'})" if adjacent else ""
+        title = f"{' and '.join(fields).capitalize()} changed{label}"
         field = FIELD_OF_KIND.get(change.kind) if change.kind != "body" else None  # the body: ``account``
         account = ""
         if change.kind == "body":

@@ -33,6 +33,12 @@ def test_a_body_edit_is_counted_in_paragraphs_and_declared_when_last_update_move
     assert section.old is None and section.account == "1 paragraph added, 1 paragraph removed"
 
 
+def test_versions_apart_are_compared_without_declared_or_silent_which_belongs_to_one_edit():
+    later = replace(edited(headline="Russia: White Helmets accused of plot", declared=True), version=3)
+    (section,) = sections(BASE, later)
+    assert section.title == "Headline changed"
+
+
 def test_a_long_value_is_cut_at_a_word_in_the_heading():
     long = " ".join(["word"] * 100)
     (section,) = sections(BASE, edited(headline=long))
