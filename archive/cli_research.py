@@ -89,6 +89,7 @@ def serve(ctx: Context, host: str, port: int, public_url: str | None, access_log
     from archive.api import create_app
     from archive.api.workers import environment
 
+    _check_bindable(host, port)
     app = create_app(ctx.config, public_url=public_url)  # also checks the config before any worker starts
     shown = f" with {workers} workers" if workers > 1 else ""
     click.echo(f"serving {ctx.config.index_path} on http://{host}:{port}/{shown}  (Ctrl-C to stop)")
@@ -101,6 +102,30 @@ def serve(ctx: Context, host: str, port: int, public_url: str | None, access_log
     # busy machine that takes longer than uvicorn's 5 s, and it would kill and restart it for ever.
     options["timeout_worker_healthcheck"] = WORKER_STARTUP_SECONDS
     uvicorn.run("archive.api.workers:app_from_environment", factory=True, workers=workers, **options)
+
+
+def _check_bindable(host: str, port: int) -> None:
+    """Fail with what is wrong before uvicorn starts: it logs an unresolvable or foreign address,
+    or a port in use, as a traceback and exits with its own code."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        why = exc.strerror if isinstance(exc, socket.gaierror) else "not a valid host name"
+        raise click.BadParameter(
+            f"{host!r} is not an address or a name this machine resolves ({why})", param_hint="--host"
+        ) from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise click.ClickException(
+                f"cannot listen on {host}:{port}: {exc.strerror} (is another server on that port, or is {host} "
+                "not an address of this machine? try --port or --host 127.0.0.1)"
+            ) from None
 
 
 @click.command()

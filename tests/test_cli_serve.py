@@ -59,3 +59,24 @@ def test_serve_workers_starts_that_many_processes_each_building_the_app_from_the
 def test_serve_refuses_zero_workers(ran):
     result = CliRunner().invoke(cli, ["--config", str(ran["config"]), "serve", "--workers", "0"])
     assert result.exit_code == 2 and "--workers" in result.output
+
+
+@pytest.mark.parametrize(
+    ("host", "says"), [("garbage..", "not a valid host name"), ("no-such-host.invalid", "resolves")]
+)
+def test_serve_refuses_a_host_it_cannot_resolve_before_uvicorn_starts(ran, host, says):
+    result = CliRunner().invoke(cli, ["--config", str(ran["config"]), "serve", "--host", host])
+    assert result.exit_code == 2 and "--host" in result.output and says in result.output, result.output
+    assert "app" not in ran  # uvicorn never ran
+
+
+def test_serve_says_the_port_is_taken_instead_of_a_traceback(ran):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["--config", str(ran["config"]), "serve", "--port", str(port)])
+    assert result.exit_code == 1 and f"cannot listen on 127.0.0.1:{port}" in result.output, result.output
+    assert "app" not in ran

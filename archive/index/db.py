@@ -71,7 +71,8 @@ class Capture:
 
 def utc_iso(moment: datetime) -> str:
     """ISO 8601 in UTC with a ``Z``: sortable as text, the form WARC-Date uses."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    utc = moment.astimezone(UTC)
+    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S}Z"  # %Y leaves years before 1000 unpadded on glibc
 
 
 @lru_cache(maxsize=1 << 16)

@@ -8,8 +8,9 @@ import pytest
 
 from archive.config import Revisit, load_config
 from archive.errors import ArchiveIndexError
-from archive.index import Index
+from archive.index import Index, utc_iso
 from archive.index.schema import MIGRATIONS
+from archive.revisit import parse_utc
 from archive.warc import WarcRecordInfo
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -246,3 +247,18 @@ def test_the_tallies_count_what_the_captures_hold_through_every_replacement(tmp_
         assert summary["status_counts"] == counted["status_counts"] == {"200": 2}
         assert summary["captures"] == 2
         assert idx.db.execute("SELECT count(*) FROM tallies WHERE captures <= 0").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(999, 12, 31, 23, 59, 59, tzinfo=UTC),
+        datetime(2026, 12, 3, 22, 0, 1, 999_999, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC),
+    ],
+)
+def test_utc_iso_is_fixed_width_and_sorts_as_text_for_every_year(moment):
+    text = utc_iso(moment)
+    assert len(text) == 20 and text.endswith("Z")
+    assert parse_utc(text) == moment.replace(microsecond=0)
