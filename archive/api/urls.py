@@ -11,7 +11,9 @@ pywb's leniency is kept: a URL without a scheme is ``http://`` (``example.com/a`
 ``http://example.com``, and a URL percent-encoded whole (``http%3A%2F%2Fexample.com%2F``,
 as a client encodes a query value) is decoded. Any other scheme (``javascript:``, ``file:``,
 ``ftp:``) is refused: the archive holds only http(s) captures; so is a host name with
-characters no host name has.
+characters no host name has. A URL written with non-ASCII characters (an Arabic or Persian
+path, an IDN host) is encoded as the crawler stored it (percent-encoded UTF-8, punycode host:
+w3lib's ``safe_url_string``, which Scrapy applies to every request).
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ def archived_url(text: str, *, name: str = "url") -> str:
         url = unquote(url).strip()  # the whole URL was percent-encoded, as a query value is
     _check_text(url, name)
     url = _with_scheme(url, name)
+    if not url.isascii():
+        url = _as_crawled(url, name)
     _check_parts(url, name)
     return url
 
@@ -72,6 +76,15 @@ def _check_parts(url: str, name: str) -> None:
         raise BadUrlError(f"{name} {_shown(url)} is not an http(s) URL with a host name")
     if not all(c.isalnum() or c in "-._:" for c in host):
         raise BadUrlError(f"{name} {_shown(url)}: {host!r} is not a host name or an IP address")
+
+
+def _as_crawled(url: str, name: str) -> str:
+    from w3lib.url import safe_url_string
+
+    try:
+        return str(safe_url_string(url))
+    except ValueError as exc:  # an IDN label IDNA refuses
+        raise BadUrlError(f"{name} {_shown(url)} is not a valid URL ({exc})") from None
 
 
 def _with_scheme(url: str, name: str) -> str:

@@ -33,7 +33,12 @@ def outlet(tmp_path_factory):
         ("example.com/?from=http://other.example/", "http://example.com/?from=http://other.example/"),
         ("http%3A%2F%2Fwww.presstv.ir%2FDetail%2F%25D8%25AE", "http://www.presstv.ir/Detail/%D8%AE"),
         ("HTTPS%3a//www.presstv.ir/a", "https://www.presstv.ir/a"),
-        ("http://\u0645\u062b\u0627\u0644.example/", "http://\u0645\u062b\u0627\u0644.example/"),
+        ("http://\u0645\u062b\u0627\u0644.example/", "http://xn--mgbh0fb.example/"),  # as Scrapy fetched it
+        (
+            "http://www.presstv.ir/Detail/2026/1/1/1/\u062e\u0628\u0631",
+            "http://www.presstv.ir/Detail/2026/1/1/1/%D8%AE%D8%A8%D8%B1",
+        ),
+        ("http://www.presstv.ir/a?q=\u00e9t\u00e9", "http://www.presstv.ir/a?q=%C3%A9t%C3%A9"),
         (
             "http://www.presstv.ir/Detail/2026/1/1/1/%D8%AE%D8%A8%D8%B1",
             "http://www.presstv.ir/Detail/2026/1/1/1/%D8%AE%D8%A8%D8%B1",
