@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from archive.change_rows import cut
+from archive.change_edits import cut
 from archive.changes import FIELD_OF_KIND, Version, classify
 
 MAX_VALUE_CHARS = 200

@@ -10,16 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from archive.change_edits import diff_lines, paragraph_pairs, word_segments
 from archive.change_rows import (
     FIELDS,
     BadFilterError,
     ChangeFilter,
     ChangeRow,
     change_rows,
-    diff_lines,
-    paragraph_pairs,
     utc_bound,
-    word_segments,
 )
 from archive.index import Index
 from archive.simulate import SimulatedOutlet
@@ -139,7 +137,7 @@ def test_a_page_of_filtered_rows_is_read_through_the_index_not_by_walking_the_ch
 
 
 def _block(pairs):
-    from archive.change_rows import Block
+    from archive.change_edits import Block
 
     return Block("body", pairs, paragraphs=True)
 

@@ -16,12 +16,10 @@ import pytest
 from archive import pipeline
 from archive.api import articles, compare, ui, ui_article
 from archive.api.budget import QueryTimeoutError
+from archive.change_edits import WHOLE_NOTE, edit_of, paragraph_pairs
 from archive.change_rows import (
-    WHOLE_NOTE,
     BadFilterError,
     ChangeRow,
-    edit_of,
-    paragraph_pairs,
     utc_bound,
     write_csv,
     write_jsonl,
