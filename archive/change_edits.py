@@ -17,7 +17,7 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from archive.changes import FIELD_OF_KIND, Version
-from archive.diff import paragraph_steps
+from archive.diff import around_changes, paragraph_steps
 from archive.normalize import normalize_text
 
 SUMMARY_CHARS = 300
@@ -214,14 +214,7 @@ def _with_context(pairs: Sequence[Pair]) -> tuple[Pair, ...]:
     changed = [n for n, p in enumerate(pairs) if p.role != "context"]
     if not changed:
         return ()
-    near = {m for n in changed for m in (n - 1, n, n + 1)}
-    out: list[Pair] = []
-    for n, pair in enumerate(pairs):
-        if n in near:
-            out.append(pair)
-        elif not out or out[-1].role != "gap":
-            out.append(Pair("gap"))
-    return tuple(out)
+    return tuple(Pair("gap") if n is None else pairs[n] for n in around_changes(len(pairs), changed, 1))
 
 
 def _text(segments: Iterable[Segment]) -> str:

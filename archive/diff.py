@@ -136,6 +136,22 @@ def paragraph_steps(before: Sequence[str], after: Sequence[str]) -> list[tuple[s
     return steps
 
 
+def around_changes(count: int, changed: Sequence[int], context: int) -> list[int | None]:
+    """Which of ``count`` aligned items to show around the ``changed`` ones: their positions, in
+    order, within ``context`` of a change, and None once for each run left out between them.
+
+    The terminal's ``edittrail diff --context N`` and the web's change cards (one paragraph of
+    context) cut a body to its changes this same way."""
+    near = {j for i in changed for j in range(i - context, i + context + 1) if 0 <= j < count}
+    shown: list[int | None] = []
+    for i in range(count):
+        if i in near:
+            shown.append(i)
+        elif not shown or shown[-1] is not None:
+            shown.append(None)
+    return shown
+
+
 def diff_paragraphs(before: Sequence[str], after: Sequence[str]) -> ParagraphDiff:
     """Align paragraphs (difflib over their normalized text), then pair the changed ones."""
     every = paragraph_steps(before, after)

@@ -18,9 +18,8 @@ from collections.abc import Iterator, Sequence
 
 import click
 
-from archive.changes import FIELD_OF_KIND as FIELD_OF_KIND  # re-exported: the demo names it here
-from archive.changes import Version, is_declared
-from archive.diff import FieldDiff, diff_text, paragraph_steps
+from archive.changes import FIELD_OF_KIND, Version, is_declared
+from archive.diff import FieldDiff, around_changes, diff_text, paragraph_steps
 
 LIST_FIELDS = ("body", "captions", "images")
 DEFAULT_CONTEXT = 1
@@ -69,13 +68,12 @@ def paragraph_lines(before: Sequence[str], after: Sequence[str], *, context: int
     """The changed paragraphs with ``context`` unchanged ones either side, ``…`` for the rest."""
     steps = paragraph_steps(before, after)
     changed = [i for i, (mark, _, _) in enumerate(steps) if mark != "="]
-    shown = {j for i in changed for j in range(i - context, i + context + 1) if 0 <= j < len(steps)}
     lines: list[str] = []
-    for i, (mark, text, words) in enumerate(steps):
-        if i not in shown:
-            if not lines or lines[-1] != "  …":
-                lines.append("  …")
+    for i in around_changes(len(steps), changed, context):
+        if i is None:
+            lines.append("  …")
             continue
+        mark, text, words = steps[i]
         if mark == "=":
             lines.append(f"  {text}")
         elif mark == "~" and words is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from archive.diff import FieldDiff, ParagraphDiff, diff_paragraphs, diff_text, short_summary
+from archive.diff import FieldDiff, ParagraphDiff, around_changes, diff_paragraphs, diff_text, short_summary
 
 
 def test_word_diff_marks_removed_and_added_words_inline() -> None:
@@ -140,3 +140,10 @@ def test_results_are_frozen_records() -> None:
     assert isinstance(diff_paragraphs(["a"], ["b"]), ParagraphDiff)
     with pytest.raises(AttributeError):
         diff.text = "x"  # type: ignore[misc]
+
+
+def test_around_changes_keeps_the_context_of_each_change_and_one_gap_per_run_left_out():
+    assert around_changes(10, [2, 8], 1) == [None, 1, 2, 3, None, 7, 8, 9]
+    assert around_changes(5, [0], 0) == [0, None]
+    assert around_changes(5, [1, 3], 1) == [0, 1, 2, 3, 4]  # overlapping contexts: no gap
+    assert around_changes(3, [], 2) == [None]  # nothing changed: all of it left out
