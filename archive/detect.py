@@ -35,7 +35,7 @@ from archive.changes import Change, Version
 from archive.config import Config, Outlet
 from archive.errors import EdittrailError, StoreError
 from archive.extract import Extracted, html_from_record
-from archive.extract.remembered import Extractors, Page, extract_once
+from archive.extract.remembered import Ahead, Extractors, Page, extract_once
 from archive.index import Index
 from archive.index import noise as noise_index
 from archive.index import versions as vx
@@ -148,15 +148,23 @@ def _read_batch(
 ) -> list[Seen]:
     """Each capture read and extracted; an article with a capture the store cannot give now waits whole.
 
-    A chunk at a time, its new pages are first extracted on every core (``extractors``); the
-    loop below then finds them remembered, in fetch order as before.
+    A chunk at a time, its new pages are extracted on every core (``extractors``) while this
+    process reads the next chunk's pages; the loop below then finds them remembered, in fetch
+    order as before.
     """
     seen: list[Seen] = []
-    for start in range(0, len(batch), AHEAD_CHUNK):
+    previous: tuple[list[dict[str, Any]], dict[str, Page], Ahead] | None = None
+    for start in range(0, len(batch) + AHEAD_CHUNK, AHEAD_CHUNK):
         chunk = batch[start : start + AHEAD_CHUNK]
-        pages = _pages_ahead(db, outlet, store, chunk, deferred)
-        extractors.ahead(pages.values())
-        seen = _read_chunk(db, outlet, store, chunk, deferred, counts, seen, pages)
+        upcoming = None
+        if chunk:
+            pages = _pages_ahead(db, outlet, store, chunk, deferred)
+            upcoming = (chunk, pages, extractors.submit(pages.values()))
+        if previous is not None:
+            done, pages_done, extracting = previous
+            extracting.collect()
+            seen = _read_chunk(db, outlet, store, done, deferred, counts, seen, pages_done)
+        previous = upcoming
     return seen
 
 

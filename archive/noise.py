@@ -318,7 +318,7 @@ class Evidence:
     """The values seen flipping (slot, context, token): three or more in one article's copies of
     one crawl is per-request noise, which an edit (old, new) never is."""
 
-    @property
+    @cached_property
     def key(self) -> str:
         raw = "|".join((self.kind, self.field, self.pattern, str(self.slot)))
         return hashlib.sha256(raw.encode()).hexdigest()[:32]
@@ -394,10 +394,23 @@ def template_items(batch: Sequence[tuple[str, Content]]) -> Iterator[Evidence]:
 
 def pairs(observations: Mapping[str, Sequence[Content]]) -> Iterator[tuple[str, Content, Content]]:
     """Every pair of captures of one article: its copies in this batch, and each against what its
-    host showed before (the caller puts that version first in the article's list)."""
+    host showed before (the caller puts that version first in the article's list).
+
+    Copies alike in every compared field are paired once: two of them show no flip, and each
+    pairs with a third exactly as the other does (mirrors serving one page, an unedited page
+    fetched again), so the evidence is the same and the work does not grow with the mirrors.
+    """
     for article_id, contents in observations.items():
-        for a, b in combinations(contents, 2):
+        for a, b in combinations(_distinct(contents), 2):
             yield article_id, a, b
+
+
+def _distinct(contents: Sequence[Content]) -> list[Content]:
+    """The copies, the first of each set alike in every field the noise rules compare."""
+    first: dict[tuple[tuple[str, ...], ...], Content] = {}
+    for content in contents:
+        first.setdefault(tuple(tuple(field_items(content, name)) for name in SLOT_FIELDS), content)
+    return list(first.values())
 
 
 def _only_difference(model: NoiseModel, a: Content, b: Content) -> str | None:

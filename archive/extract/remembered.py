@@ -20,7 +20,7 @@ import multiprocessing
 import os
 from collections import OrderedDict
 from collections.abc import Iterable
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from types import TracebackType
 
 from archive.errors import EdittrailError
@@ -78,6 +78,38 @@ def _extract_in_worker(page: Page) -> Extracted | None:
         return None
 
 
+def _extract_all(pages: list[Page]) -> list[Extracted | None]:
+    return [_extract_in_worker(page) for page in pages]
+
+
+def _batched(pages: list[Page], size: int) -> list[list[Page]]:
+    return [pages[start : start + size] for start in range(0, len(pages), size)]
+
+
+class Ahead:
+    """Pages being extracted on the workers; :meth:`collect` waits for them and remembers them."""
+
+    def __init__(self, owner: Extractors, keys: list[_Key], futures: list[Future[list[Extracted | None]]]) -> None:
+        self._owner, self._keys, self._futures = owner, keys, futures
+
+    def collect(self) -> int:
+        """Remember every page extracted; returns how many were sent (0 when the workers failed:
+        the caller then extracts them itself, as it would without workers)."""
+        if not self._futures:
+            return 0
+        try:
+            results = [extracted for future in self._futures for extracted in future.result()]
+        except Exception as exc:  # a killed worker, a broken pool
+            self._owner._fail(exc)
+            return 0
+        finally:
+            self._futures = []
+        for key, extracted in zip(self._keys, results, strict=True):
+            if extracted is not None:
+                _remember(key, extracted)
+        return len(self._keys)
+
+
 class Extractors:
     """Worker processes for extracting ahead, started on first need and stopped on exit."""
 
@@ -97,25 +129,30 @@ class Extractors:
 
     def ahead(self, pages: Iterable[Page]) -> int:
         """Extract the pages not remembered yet on the workers, and remember them; returns how many."""
+        return self.submit(pages).collect()
+
+    def submit(self, pages: Iterable[Page]) -> Ahead:
+        """Start extracting the pages not remembered yet on the workers and return at once: the caller
+        reads the next pages meanwhile, and :meth:`Ahead.collect` remembers what came back."""
         new: dict[_Key, Page] = {}
         for page in pages:
             key = _key(page)
             if key not in _remembered:
                 new.setdefault(key, page)
         if len(new) < PARALLEL_MIN or self.workers < 2 or self._broken:
-            return 0
+            return Ahead(self, [], [])
         try:
             pool = self._started()
             chunk = max(1, len(new) // (self.workers * 4))
-            results = list(pool.map(_extract_in_worker, new.values(), chunksize=chunk))
-        except Exception as exc:  # no workers here (a daemonic process, no /dev/shm, a killed worker)
-            self._broken = True
-            log.warning("extracting in this process only: worker processes failed: %s: %s", type(exc).__name__, exc)
-            return 0
-        for key, extracted in zip(new, results, strict=True):
-            if extracted is not None:
-                _remember(key, extracted)
-        return len(new)
+            futures = [pool.submit(_extract_all, batch) for batch in _batched(list(new.values()), chunk)]
+        except Exception as exc:  # no workers here (a daemonic process, no /dev/shm)
+            self._fail(exc)
+            return Ahead(self, [], [])
+        return Ahead(self, list(new), futures)
+
+    def _fail(self, exc: BaseException) -> None:
+        self._broken = True
+        log.warning("extracting in this process only: worker processes failed: %s: %s", type(exc).__name__, exc)
 
     def _started(self) -> Executor:
         if self._pool is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Iterable
 
 import sqlite_utils
@@ -154,8 +155,26 @@ def test_images_renamed_every_fetch_beyond_any_slot_fall_back_to_their_place():
 
 
 def test_pairs_compare_every_copy_of_an_article_with_every_other():
-    copies = {"a": [version("a"), version("a"), version("a")], "b": [version("b")]}
+    copies = {"a": [version("a", body=[f"Copy {n} of the story."]) for n in range(3)], "b": [version("b")]}
     assert len(list(pairs(copies))) == 3
+
+
+def test_copies_alike_are_paired_once_and_teach_exactly_what_every_pair_teaches():
+    # Four mirrors serving one page, and a fifth showing a counter that moved: the alike copies
+    # are one copy for pairing, and the evidence is what pairing all five gives.
+    alike = [version("a", body=["Story a was read 120 times.", "It rained."], host=f"m{n}") for n in range(4)]
+    other = version("a", body=["Story a was read 985 times.", "It rained."], host="m5")
+    copies = {"a": [*alike, other]}
+    assert [(a.host, b.host) for _, a, b in pairs(copies)] == [("m0", "m5")]
+    every_pair = {
+        (e.key, e.article_id, e.values)
+        for a, b in itertools.combinations(copies["a"], 2)
+        for e in slot_flips("a", a, b)
+    }
+    paired_once = {
+        (e.key, e.article_id, e.values) for article, a, b in pairs(copies) for e in slot_flips(article, a, b)
+    }
+    assert paired_once == every_pair and every_pair
 
 
 def test_a_counter_inside_each_articles_own_text_is_learned_by_the_words_around_it():

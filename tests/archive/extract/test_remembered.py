@@ -54,3 +54,20 @@ def test_a_small_batch_or_one_core_extracts_in_the_caller_as_it_goes(pages):
     with rem.Extractors(workers=2) as extractors:
         assert extractors.ahead(pages[: rem.PARALLEL_MIN - 1]) == 0
     assert not rem._remembered
+
+
+@pytest.mark.integration
+def test_pages_submitted_are_remembered_only_when_collected_and_a_killed_worker_leaves_them_to_the_caller(pages):
+    rem.forget()
+    with rem.Extractors(workers=2) as extractors:
+        first = extractors.submit(pages)
+        assert not rem._remembered  # nothing yet: the caller reads on while the workers extract
+        assert first.collect() == len(pages) and rem._key(pages[-1]) in rem._remembered
+        rem.forget()
+        many = [(n, h, f"{u}?copy={k}", c) for k in range(10) for n, h, u, c in pages]  # longer than a kill
+        doomed = extractors.submit(many)
+        for process in list(extractors._pool._processes.values()):  # type: ignore[union-attr]
+            process.kill()
+        assert doomed.collect() == 0  # the pool broke: nothing remembered, the caller extracts
+        assert not rem._remembered
+        assert extractors.submit(pages).collect() == 0  # and the workers are not tried again
