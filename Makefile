@@ -56,7 +56,7 @@ test-fast: setup
 lint: setup
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy archive
+	$(RUN) mypy archive spiders dags
 
 ## run: Airflow (api-server on 127.0.0.1:$AIRFLOW__API__PORT, default 8080; then scheduler,
 ## dag-processor, triggerer) with the project's DAGs; secrets made once into $AIRFLOW_HOME

@@ -34,6 +34,8 @@ import sqlite_utils
 from archive.config import AlertChannel, Config, Outlet
 from archive.index import Index, utc_iso
 from archive.index import versions as vx
+from archive.migrations import Step, migrate
+from archive.moments import parse_iso
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +103,35 @@ def render_message(change: dict[str, Any], article: dict[str, Any]) -> tuple[str
     return title, "\n".join(lines)
 
 
+def _step_1(db: sqlite_utils.Database) -> None:
+    """The bookkeeping as the releases before numbered steps made it; creates only what is
+    missing, so their files are marked version 1 as they are (an older one gains ``read_up_to``)."""
+    if "deliveries" not in db.table_names():
+        db.table("deliveries").create(
+            {
+                "change_key": str,
+                "channel": str,
+                "outlet": str,
+                "status": str,
+                "attempts": int,
+                "last_error": str,
+                "updated_at": str,
+            },
+            pk=("change_key", "channel"),
+        )
+    if "channels" not in db.table_names():
+        db.table("channels").create(
+            {"outlet": str, "channel": str, "first_seen_at": str, "skipped": int},
+            pk=("outlet", "channel"),
+        )
+    if "read_up_to" not in db.table_names():
+        db.table("read_up_to").create({"outlet": str, "detected_at": str}, pk="outlet")
+
+
+STEPS: tuple[Step, ...] = (_step_1,)
+"""alerts.sqlite's schema steps (archive.migrations): never edit one that has shipped, add the next."""
+
+
 class Deliveries:
     """Which (change, channel) pairs were delivered; failures with their attempts and last error."""
 
@@ -108,26 +139,7 @@ class Deliveries:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite_utils.Database(sqlite3.connect(path, timeout=30))
         self.db.enable_wal()
-        if "deliveries" not in self.db.table_names():
-            self.db.table("deliveries").create(
-                {
-                    "change_key": str,
-                    "channel": str,
-                    "outlet": str,
-                    "status": str,
-                    "attempts": int,
-                    "last_error": str,
-                    "updated_at": str,
-                },
-                pk=("change_key", "channel"),
-            )
-        if "channels" not in self.db.table_names():
-            self.db.table("channels").create(
-                {"outlet": str, "channel": str, "first_seen_at": str, "skipped": int},
-                pk=("outlet", "channel"),
-            )
-        if "read_up_to" not in self.db.table_names():
-            self.db.table("read_up_to").create({"outlet": str, "detected_at": str}, pk="outlet")
+        migrate(self.db, path, STEPS)
 
     def read_up_to(self, outlet: str) -> str | None:
         """The newest ``detected_at`` of the changes an earlier run went through; None before the first."""
@@ -479,4 +491,4 @@ def _with_links(xml: bytes, entry_links: dict[str, list[dict[str, str]]]) -> byt
 
 
 def _parse(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parse_iso(text)

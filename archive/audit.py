@@ -21,14 +21,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, cast
 
-from archive.config import Config
+from archive.config import Config, store_for
 from archive.errors import EdittrailError, StoreError
 from archive.index import CAPTURE_RECORD_TYPES, Index
 from archive.index import quarantine as qx
 from archive.retrieve import capture_by_id, original_capture
 from archive.storage import HashingReader, ObjectStore
 from archive.storage.s3_settings import S3Credentials
-from archive.warc import WarcReadError, WarcRecordInfo, iter_records
+from archive.warc import WarcReadError, WarcRecordInfo, is_closed, iter_records, store_prefix
 
 log = logging.getLogger(__name__)
 MAX_LINES_PER_OBJECT = 5
@@ -91,8 +91,6 @@ def run_audit(
     config: Config, outlet_name: str, credentials: S3Credentials | None = None, progress: Progress | None = None
 ) -> AuditReport:
     """Audit one outlet's store against the index (read-only); what ``edittrail audit`` runs."""
-    from archive.pipeline import store_for
-
     outlet = config.outlet(outlet_name)
     with Index(config.index_path, readonly=True) as idx:
         report = audit(store_for(config, outlet, credentials), idx, outlet.name, progress)
@@ -104,7 +102,7 @@ def run_audit(
 def audit(store: ObjectStore, index: Index, outlet: str, progress: Progress | None = None) -> AuditReport:
     tally = _Tally()
     indexed = {row["key"]: row for row in _warc_objects(index, outlet)}
-    stored = {obj.key: obj.size for obj in store.list(f"warcs/{outlet}/") if obj.key.endswith(".warc.gz")}
+    stored = {obj.key: obj.size for obj in store.list(store_prefix(outlet)) if is_closed(obj.key)}
     for key in sorted(indexed.keys() - stored.keys()):
         tally.problems.append(
             f"{key}: in the index but missing from the store; restore it from a backup of the store (`edittrail "

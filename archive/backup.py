@@ -21,7 +21,7 @@ from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
-from archive.config import Config
+from archive.config import Config, store_for
 from archive.errors import ArchiveIndexError
 from archive.mirrors.state import mirrors_db_path
 from archive.storage import StoredObject
@@ -81,8 +81,6 @@ def backup_databases(
     first alert channel and the first mirror probe, and are skipped until then. Restore each
     by downloading it to its path (``edittrail backup --help`` lists them).
     """
-    from archive.pipeline import store_for
-
     outlet = config.outlet(outlet_name)
     store = store_for(config, outlet, credentials)
     moment = now or datetime.now(UTC)

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from difflib import SequenceMatcher
 from typing import Any
 
 from archive.changes import FIELD_OF_KIND, Version
 from archive.diff import around_changes, paragraph_steps
+from archive.moments import parse_iso
 from archive.normalize import normalize_text
 
 SUMMARY_CHARS = 300
@@ -125,7 +126,7 @@ def _shown(version: Version, name: str) -> str:
     if name != "published" or not value:
         return value
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = parse_iso(value)
     except ValueError:
         return value
     if moment.tzinfo is None:

@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 import sqlite_utils
@@ -117,44 +115,6 @@ def rows_of(db: sqlite_utils.Database, outlet: str, changes: Iterable[dict[str, 
         row_of(c, version(c["article_id"], c["from_version"]), version(c["article_id"], c["to_version"]))
         for c in changes
     ]
-
-
-_PRECISION = re.compile(r"^\d{4}-?\d{2}-?\d{2}(?:[T ](\d{2})(?::?(\d{2}))?(?::?(\d{2}))?)?")
-
-
-def utc_bound(name: str, value: str | None, *, upper: bool = False) -> str | None:
-    """A user-given time bound (the web's and the CLI's ``since``/``until``) as the index's UTC text.
-
-    Given with ``upper``, the bound includes the whole unit it is given to: ``until=2026-11-20``
-    that day, ``until=2026-11-20T14:05`` that minute (to ``14:05:59``). A time without a zone
-    is UTC. A value that is not ISO 8601, or that falls outside years 1 to 9999 once in UTC, is a
-    :class:`BadFilterError` naming ``name``."""
-    if not value:
-        return None
-    text = value.strip()
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        if upper:
-            moment += _unit(text) - timedelta(seconds=1)
-        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    except ValueError:
-        raise BadFilterError(
-            f"{name}={value!r} is not an ISO 8601 date or time, e.g. 2026-11-20 or 2026-11-20T14:00Z"
-        ) from None
-    except OverflowError:
-        raise BadFilterError(f"{name}={value!r} falls outside the years 1 to 9999 in UTC") from None
-
-
-def _unit(text: str) -> timedelta:
-    """The precision ``text`` is given to: a day, an hour, a minute, or a second (or finer)."""
-    match = _PRECISION.match(text)
-    if match is None or match[1] is None:
-        return timedelta(days=1)
-    if match[2] is None:
-        return timedelta(hours=1)
-    return timedelta(minutes=1) if match[3] is None else timedelta(seconds=1)
 
 
 def check_filter(filters: ChangeFilter) -> None:

@@ -20,15 +20,9 @@ from typing import Any
 from urllib.parse import unquote
 
 from archive.diff import FieldDiff, ParagraphDiff, diff_paragraphs, diff_text, short_summary, similarity
+from archive.kinds import CHANGE_KINDS as CHANGE_KINDS  # the kinds this module classifies,
+from archive.kinds import CONTENT_KINDS as CONTENT_KINDS  # named in archive.kinds for the config too
 from archive.normalize import normalize_text
-
-CONTENT_KINDS = ("headline", "lead", "body", "date", "caption", "image", "section", "byline")
-FATE_KINDS = ("retraction", "redirect", "restoration")
-EVIDENCE_KINDS = ("slug_mismatch",)
-MIRROR_KINDS = ("mirror_divergence",)
-CHANGE_KINDS = CONTENT_KINDS + FATE_KINDS + EVIDENCE_KINDS + MIRROR_KINDS
-ALERT_KINDS = (*CHANGE_KINDS, "domain")
-"""What an alert channel's ``kinds`` may name: every change kind, and ``domain`` (mirror health)."""
 
 # Version field → change kind (the version's fields are the fingerprint's fields).
 _FIELD_KIND = {

@@ -293,7 +293,7 @@ def changes(
 
     Example: edittrail changes --outlet demo --kind headline --since 2026-11-01 --format csv
     """
-    from archive.cli_research import parse_moment
+    from archive.cli_context import moment_option
     from archive.index import Index, utc_iso
     from archive.index import versions as vx
 
@@ -307,7 +307,7 @@ def changes(
     config = ctx.config
     if outlet:
         config.outlet(outlet)
-    since_iso = utc_iso(parse_moment(since, "--since")) if since else None
+    since_iso = utc_iso(moment_option(since, "--since")) if since else None
     with Index(config.index_path, readonly=True) as idx:
         if fmt != "json":
             names = [outlet] if outlet else list(config.outlets)

@@ -13,6 +13,7 @@ import re
 import sys
 import time
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit
 import click
 
 from archive.errors import EdittrailError
+from archive.moments import BadTimeError, user_moment
 
 if TYPE_CHECKING:
     from archive.config import Config
@@ -166,3 +168,11 @@ class ProgressBar:
 
 def _short(item: str | None) -> str:
     return (item or "").rsplit("/", 1)[-1][-60:]
+
+
+def moment_option(value: str, option: str) -> datetime:
+    """The time given to ``option`` (``archive.moments.user_moment``); one it cannot read is a usage error."""
+    try:
+        return user_moment(value, option)
+    except BadTimeError as exc:
+        raise click.BadParameter(str(exc)) from None

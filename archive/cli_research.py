@@ -9,22 +9,8 @@ from typing import Any
 
 import click
 
-from archive.cli_context import URL, Context, fail_cleanly, pass_context
+from archive.cli_context import URL, Context, fail_cleanly, moment_option, pass_context
 from archive.errors import ConfigError
-
-
-def parse_moment(value: str, option: str) -> datetime:
-    """ISO 8601 (a date alone is its midnight, no zone is UTC) or a 1-14 digit timestamp."""
-    from archive.api.cdx import CdxQueryError, datetime_of, pad_timestamp
-
-    text = value.strip()
-    try:
-        if text.isdigit() and len(text) <= 14:
-            return datetime_of(pad_timestamp(text, upper=False, name=option), name=option)
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    except (ValueError, OverflowError, CdxQueryError):  # OverflowError: year 1 or 9999 moved by the zone
-        raise ConfigError(f"{option} {value!r} is not an ISO 8601 time (2026-11-20T08:00Z) or a timestamp") from None
 
 
 def _public_url(value: str | None) -> str | None:
@@ -180,8 +166,8 @@ def export(
     except KeyFileError as exc:
         raise click.BadParameter(str(exc), param_hint="--sign") from None
     articles = tuple(article_urls(ctx.config, articles, outlet))
-    since = parse_moment(from_, "--from") if from_ else None
-    until = parse_moment(to, "--to") if to else None
+    since = moment_option(from_, "--from") if from_ else None
+    until = moment_option(to, "--to") if to else None
     bar: dict[str, Any] = {}  # click's ProgressBar, opened once the total is known
 
     def on_total(total: int) -> None:
@@ -257,7 +243,7 @@ def show(ctx: Context, url: str, outlet: str | None, at: str | None, fmt: str, o
             "--format warc is gzip-compressed binary, which can mess up your terminal; "
             "use --output FILE.warc.gz or redirect it (> FILE.warc.gz, | warcio ...)"
         )
-    moment = parse_moment(at, "--at") if at else datetime.now(UTC)
+    moment = moment_option(at, "--at") if at else datetime.now(UTC)
     url, outlet = show_target(ctx.config, url, outlet)
     result = show_capture(ctx.config, url, moment, fmt, outlet)
     if target is not None:

@@ -2,7 +2,7 @@
 
 Extraction runs from the stored WARC record, never from a second fetch, so any capture can be
 re-extracted later and a rebuilt index detects exactly what the first pass did. Captures are
-taken a crawl at a time (:func:`crawl_batch` of their WARC file), in the order the crawls
+taken a crawl at a time (:func:`archive.warc.crawl_batch` of their WARC file), in the order the crawls
 began, because both things detect must know come from a whole crawl:
 
 1. **noise** (:mod:`archive.noise`): the batch's copies of each article (one per domain) and
@@ -22,9 +22,9 @@ the next run, so that captures are always detected in the order they were fetche
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -36,34 +36,41 @@ from archive.config import Config, Outlet
 from archive.errors import EdittrailError, StoreError
 from archive.extract import Extracted, html_from_record
 from archive.extract.remembered import Ahead, Extractors, Page, extract_once
+from archive.fingerprint import fingerprint
 from archive.index import Index
 from archive.index import noise as noise_index
 from archive.index import versions as vx
 from archive.noise import EMPTY, NoiseModel
-from archive.normalize import fingerprint
 from archive.storage import ObjectStore
 from archive.transitions import Article, Seen, redirect_target
-from archive.warc import load_record
+from archive.warc import crawl_batch, load_record
 
 log = logging.getLogger(__name__)
 
 GONE_STATUSES = frozenset({404, 410})
-_SHARD = re.compile(r"-s\d+$")
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 AHEAD_CHUNK = 256
 """Captures whose pages are read and extracted ahead at a time (bounded memory: pages are held)."""
 
 
-def detect(config: Config, outlet_name: str, store: ObjectStore, progress: Progress | None = None) -> dict[str, Any]:
+def detect(
+    config: Config,
+    outlet_name: str,
+    store: ObjectStore,
+    progress: Progress | None = None,
+    extractors: Extractors | None = None,
+) -> dict[str, Any]:
     """Process every capture of the outlet that detect has not seen; returns counts.
 
     ``progress`` is called after each crawl batch with (captures done, captures pending, batch).
+    ``extractors``: worker processes the caller started earlier (a rebuild, before indexing);
+    by default detect starts its own when a batch brings many new pages.
     """
     outlet = config.outlet(outlet_name)
     counts = dict.fromkeys(("captures", "versions", "changes", "errors", "not_articles"), 0)
     counts |= {"store_errors": 0, "deferred": 0, "noise_learned": 0}
     deferred: set[str] = set()
-    with Index(config.index_path) as idx, Extractors() as extractors:
+    with Index(config.index_path) as idx, _workers(extractors) as extractors:
         batches = crawl_batches(vx.pending_captures(idx.db, outlet.name))
         pending, done = sum(map(len, batches)), 0
         for batch in batches:
@@ -86,6 +93,16 @@ def detect(config: Config, outlet_name: str, store: ObjectStore, progress: Progr
     return counts
 
 
+@contextlib.contextmanager
+def _workers(started: Extractors | None) -> Iterator[Extractors]:
+    """The caller's extractors (theirs to stop), or new ones stopped on leaving."""
+    if started is not None:
+        yield started
+        return
+    with Extractors() as extractors:
+        yield extractors
+
+
 def crawl_batches(captures: Iterable[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     """Captures grouped by the crawl they came from, crawls in the order they began, each in
     fetch order: a probe run overlapping a crawl must not split the crawl's batch."""
@@ -93,19 +110,6 @@ def crawl_batches(captures: Iterable[dict[str, Any]]) -> list[list[dict[str, Any
     for capture in captures:
         groups.setdefault(crawl_batch(capture["warc"]), []).append(capture)
     return list(groups.values())
-
-
-def crawl_batch(warc_key: str) -> str:
-    """The crawl (or probe run) a capture came from: its WARC file name without time and serial.
-
-    WARC files are named ``{prefix}-{YYYYMMDDHHMMSS}-{serial}.warc.gz`` with a prefix unique
-    to each run (a crawl fanned out in shards adds ``-s<n>`` to it, and its shards are one
-    batch), so grouping by it needs nothing but the WARCs: a rebuilt index batches the
-    captures exactly as the incremental runs did.
-    """
-    name = warc_key.rsplit("/", 1)[-1]
-    prefix = name.rsplit("-", 2)[0] if name.count("-") >= 2 else name
-    return _SHARD.sub("", prefix)
 
 
 def _detect_batch(

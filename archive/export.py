@@ -37,12 +37,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from archive.config import Config, Outlet
+from archive.config import Config, Outlet, store_for
 from archive.errors import ConfigError, EdittrailError
 from archive.index import Index, utc_iso
 from archive.retrieve import retrieve
 from archive.storage import ObjectStore
-from archive.warc import WarcReadError, iter_records
+from archive.warc import WARC_GLOB, WarcReadError, iter_records
 
 if TYPE_CHECKING:
     from archive.evidence.keys import SigningKey
@@ -132,8 +132,6 @@ def export(
 ) -> ExportReport:
     """Write the evidence package for the selection into ``out_dir`` (new or empty); with
     ``sign_key``, the WACZ is signed (before the SHA-256 manifest, which then covers the signed file)."""
-    from archive.pipeline import store_for
-
     outlet = config.outlet(outlet_name)
     store = store or store_for(config, outlet)
     _check_out_dir(out_dir)
@@ -153,7 +151,7 @@ def export(
         (out_dir / "archive").mkdir(parents=True, exist_ok=True)
         report = ExportReport(directory=str(out_dir), outlet=outlet.name)
         placed = _copy_records(store, out_dir, rows.values(), report, progress)
-        warcs = sorted((out_dir / "archive").glob("*.warc.gz"))
+        warcs = sorted((out_dir / "archive").glob(WARC_GLOB))
         _write_cdxj(out_dir / "indexes" / "index.cdxj", warcs)
         pages = _write_pages(out_dir / "pages" / "pages.jsonl", selected, titles, outlet)
         wacz = out_dir / f"{outlet.name}.wacz"

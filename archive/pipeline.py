@@ -18,11 +18,11 @@ import sys
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from archive.carryover import carried_over
-from archive.config import Config, Outlet
+from archive.config import Config, Outlet, store_for
 from archive.config.outlet import origin
 from archive.crawljob import CrawlJob, Seed
 from archive.errors import ArchiveIndexError, CaptureError, ConfigError, StoreError
@@ -39,9 +39,11 @@ from archive.runreports import (
     report_object_key,
     spool_unfiled_reports,
 )
-from archive.storage import ObjectStore, open_store, warc_object_key
 from archive.storage.s3_settings import S3Credentials
-from archive.warc import SpoolRecovery, recover_spool
+from archive.warc import WARC_GLOB, SpoolRecovery, WarcName, WarcNameError, recover_spool
+
+if TYPE_CHECKING:
+    from archive.extract.remembered import Extractors
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +68,6 @@ def new_run_id(now: datetime | None = None) -> str:
 def safe_run_id(run_id: str) -> str:
     """Airflow run ids hold ':' and '+'; file names and object keys should not."""
     return _UNSAFE.sub("_", run_id).strip("_") or new_run_id()
-
-
-def store_for(config: Config, outlet: Outlet, credentials: S3Credentials | None = None) -> ObjectStore:
-    """The outlet's store, reached with ``[outlets.NAME.s3]`` and, for ``s3://``, ``credentials``
-    (from an Airflow connection; None means the standard AWS chain)."""
-    return open_store(outlet.store, config.root, s3=outlet.s3_settings(credentials))
 
 
 # -- plan ---------------------------------------------------------------------------------
@@ -322,15 +318,18 @@ def store(config: Config, outlet_name: str, credentials: S3Credentials | None = 
     stored: list[str] = []
     reports: list[str] = []
     failed: list[str] = []
-    files = [*spool.glob("*.warc.gz"), *spool.glob(f"*{REPORT_SUFFIX}")] if spool.exists() else []
+    files = [*spool.glob(WARC_GLOB), *spool.glob(f"*{REPORT_SUFFIX}")] if spool.exists() else []
     for path in sorted(files):
         is_report = path.name.endswith(REPORT_SUFFIX)
         try:
-            key = report_object_key(outlet.name, path.name) if is_report else warc_object_key(outlet.name, path.name)
+            if is_report:
+                key = report_object_key(outlet.name, path.name)
+            else:
+                key = WarcName.parse(path.name).object_key(outlet.name)
             if key is None:
                 raise StoreError(f"{path.name} is not a run report name (<prefix>-<YYYYMMDDHHMMSS>{REPORT_SUFFIX})")
             obj = target.put(path, key)
-        except StoreError as exc:
+        except (StoreError, WarcNameError) as exc:
             log.error("store failed outlet=%s warc=%s: %s", outlet.name, path.name, exc)
             failed.append(path.name)
             continue
@@ -450,7 +449,10 @@ def reindex(
     with Index(config.index_path) as live:  # migrated before the rebuild, which has the newest schema
         recorded = qx.recorded_sha256s(live.db, outlet.name)
         since = {entry.key: entry.quarantined_at for entry in qx.entries(live.db, outlet.name)}
-    with aside_index(config.index_path, outlet.name) as path:
+    from archive.extract.remembered import Extractors
+
+    with aside_index(config.index_path, outlet.name) as path, Extractors() as extractors:
+        extractors.start()  # the workers boot while the index step reads
         rebuilt = index_path_at(config, path)
         with Index(path) as aside:
             run = index_objects(aside, outlet, target, recorded=recorded, progress=progress)
@@ -465,7 +467,7 @@ def reindex(
                 quarantine_missing(aside, outlet.name, recorded, missing)
             with aside.db.conn:
                 qx.keep_first_seen(aside.db, since)
-        detected = detect(rebuilt, outlet.name, credentials, detect_progress)
+        detected = detect(rebuilt, outlet.name, credentials, detect_progress, extractors)
         swap_rebuilt(config, rebuilt, outlet, credentials, recorded, ignore=missing if drop_missing else set())
     with Index(config.index_path, readonly=True) as live:
         summary = live.summary(outlet.name)
@@ -559,16 +561,21 @@ def redetect(config: Config, outlet_name: str, credentials: S3Credentials | None
 
 
 def detect(
-    config: Config, outlet_name: str, credentials: S3Credentials | None = None, progress: Progress | None = None
+    config: Config,
+    outlet_name: str,
+    credentials: S3Credentials | None = None,
+    progress: Progress | None = None,
+    extractors: Extractors | None = None,
 ) -> dict[str, Any]:
     """New versions and changes from the captures indexed since the last run (single writer).
 
-    ``progress``: (captures done, captures pending, crawl batch) after each batch.
+    ``progress``: (captures done, captures pending, crawl batch) after each batch;
+    ``extractors``: worker processes already started (see :func:`archive.detect.detect`).
     """
     from archive.detect import detect as run_detect
 
     outlet = config.outlet(outlet_name)
-    return run_detect(config, outlet.name, store_for(config, outlet, credentials), progress)
+    return run_detect(config, outlet.name, store_for(config, outlet, credentials), progress, extractors)
 
 
 def alert(config: Config, outlet_name: str) -> dict[str, Any]:

@@ -9,13 +9,9 @@ redirected articles stay on the schedule: a restoration is news too.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from archive.config import Revisit
-
-
-def parse_utc(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
 def last_due_moment(first_seen: datetime, now: datetime, schedule: Revisit) -> datetime | None:

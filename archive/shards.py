@@ -4,7 +4,7 @@ The crawl DAG maps its ``crawl`` task over the shard jobs (Airflow dynamic task 
 ``edittrail crawl`` keeps running the whole job in one process. Each shard is an ordinary
 crawl job (``archive.crawljob``) holding the seeds and article URLs of one host, with:
 
-- the WARC prefix ``<job.warc_prefix>-s<n>``: ``archive.detect.crawl_batch`` strips the
+- the WARC prefix ``<job.warc_prefix>-s<n>``: ``archive.warc.crawl_batch`` strips the
   ``-s<n>``, so the shards of one run stay one batch for detection and mirror divergence;
 - its own directory ``<run>/s<n>/`` for ``job.json``, ``report.json`` and ``crawl.log``.
 

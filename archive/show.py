@@ -13,7 +13,7 @@ from datetime import datetime
 
 from archive.api.memento import Memento, live_at, mementos
 from archive.changes import Version
-from archive.config import Config, Outlet
+from archive.config import Config, Outlet, store_for
 from archive.errors import ConfigError
 from archive.extract.content import decode_content
 from archive.index import Index, utc_iso
@@ -23,8 +23,6 @@ from archive.retrieve import retrieve, stored_records
 
 def show_capture(config: Config, url: str, moment: datetime, fmt: str, outlet: str | None = None) -> str | bytes:
     """The capture of ``url`` live at ``moment`` in format ``text``, ``html`` or ``warc``."""
-    from archive.pipeline import store_for
-
     with Index(config.index_path, readonly=True) as idx:
         chosen, found = _find(config, idx, url, outlet)
         m = live_at(found, moment)

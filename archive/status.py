@@ -13,7 +13,7 @@ domain, as the failover judged it.
 A run is one directory ``data/runs/<outlet>/<run>/``: its ``job.json``, and either its own
 ``report.json`` (``edittrail crawl``) or one per domain shard in ``s<n>/`` (the crawl DAG,
 archive.shards). Its new versions and changes are those detected from captures in the WARC
-files it wrote (``archive.detect.crawl_batch`` of the WARC key is the job's WARC prefix).
+files it wrote (``archive.warc.crawl_batch`` of the WARC key is the job's WARC prefix).
 """
 
 from __future__ import annotations
@@ -30,19 +30,19 @@ from typing import Any
 
 from archive.config import Config
 from archive.crawljob import CrawlJob, report_grace_seconds
-from archive.detect import crawl_batch
 from archive.errors import EdittrailError
 from archive.index import utc_iso
 from archive.index.quarantine import Quarantined
 from archive.runreports import domain_failures
 from archive.shards import run_jobs
+from archive.warc.names import DAMAGED_SUFFIX, OPEN_SUFFIX, SUFFIX, crawl_batch, is_closed
 
 log = logging.getLogger(__name__)
 
 ERROR_KINDS = frozenset({"fetch_error", "http_error", "not_text", "domain_dead"})
 """Outcomes that count as errors in a run report (the spider's own ``errors`` count)."""
 SAMPLE_ERRORS = 3
-SPOOL_SUFFIXES = (".warc.gz", ".warc.gz.open", ".damaged")
+SPOOL_SUFFIXES = (SUFFIX, SUFFIX + OPEN_SUFFIX, DAMAGED_SUFFIX)
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ def outlet_status(config: Config, outlet_name: str, *, runs: int = 5, now: datet
     spool_files = _spool_files(config.spool_dir(outlet.name))
     written: Counter[str] = Counter()
     for key, size in (*objects.items(), *((p.name, p.stat().st_size) for p in spool_files)):
-        written[crawl_batch(key.removesuffix(".open").removesuffix(".damaged"))] += size
+        written[crawl_batch(key)] += size
     found = [replace(r, bytes=written[r.batch]) for r in found]
     found = with_detections(config.index_path, outlet.name, found)
     status = OutletStatus(
@@ -271,10 +271,10 @@ def _spool_files(spool: Path) -> list[Path]:
 def spool_backlog(files: list[Path]) -> Backlog:
     names = [p.name for p in files]
     return Backlog(
-        files=sum(n.endswith(".warc.gz") for n in names),
+        files=sum(is_closed(n) for n in names),
         bytes=sum(p.stat().st_size for p in files),
-        open_files=sum(n.endswith(".open") for n in names),
-        damaged_files=sum(n.endswith(".damaged") for n in names),
+        open_files=sum(n.endswith(OPEN_SUFFIX) for n in names),
+        damaged_files=sum(n.endswith(DAMAGED_SUFFIX) for n in names),
     )
 
 

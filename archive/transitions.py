@@ -34,9 +34,10 @@ import sqlite_utils
 
 from archive.changes import Change, Version, classify, divergence, fate_change, slug_mismatch
 from archive.config import Outlet
+from archive.fingerprint import fingerprint
 from archive.index import versions as vx
+from archive.moments import parse_iso
 from archive.noise import NoiseModel
-from archive.normalize import fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -369,4 +370,4 @@ def _seconds(start: str, end: str) -> float:
 
 
 def _moment(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parse_iso(text)

@@ -38,6 +38,7 @@ import surt
 from archive.api import cdx, memento
 from archive.config import Config, Outlet, load_config
 from archive.index import Capture, Index, utc_iso
+from archive.warc import WarcName
 from tests.archive.api.support import api_client
 from tests.support import write_config
 
@@ -156,7 +157,7 @@ class _Captures:
 def _warc_key(crawl_number: int) -> str:
     """The WARC of the crawl (one every CRAWL) a capture belongs to."""
     crawl = datetime.fromtimestamp(crawl_number * CRAWL.total_seconds(), UTC)
-    return f"demo/{crawl:%Y/%m/%d}/demo-{crawl_number:08x}-{crawl:%Y%m%d%H%M%S}-00000.warc.gz"
+    return f"demo/{crawl:%Y/%m/%d}/{WarcName(f'demo-{crawl_number:08x}', crawl, 0)}"
 
 
 def generate(config: Config, total: int, sample_size: int) -> tuple[_Captures, float]:

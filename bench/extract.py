@@ -12,7 +12,7 @@ import time
 from datetime import date
 
 from archive.extract import extract
-from archive.normalize import fingerprint
+from archive.fingerprint import fingerprint
 from archive.simulate import SimulatedOutlet
 from tests.support import HOSTS
 

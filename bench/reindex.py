@@ -35,8 +35,7 @@ from typing import Any
 from archive import pipeline
 from archive.config import Config, load_config
 from archive.extract import remembered
-from archive.storage import warc_object_key
-from archive.warc import HttpRequestData, HttpResponseData, WarcWriter
+from archive.warc import WARC_GLOB, HttpRequestData, HttpResponseData, WarcName, WarcWriter
 from bench.warc_write import payloads
 from tests.support import HOSTS, write_config
 
@@ -57,7 +56,7 @@ def build(directory: Path, pages: int, crawls: int) -> tuple[Config, list[Path]]
         _write_crawls(config, directory, payloads(pages), crawls)
         marker.touch()
     store = directory / "data" / "store"
-    return config, sorted(store.rglob("*.warc.gz"))
+    return config, sorted(store.rglob(WARC_GLOB))
 
 
 def _write_crawls(config: Config, directory: Path, pages: list[tuple[str, bytes]], crawls: int) -> None:
@@ -76,7 +75,7 @@ def _write_crawls(config: Config, directory: Path, pages: list[tuple[str, bytes]
                         fetched_at=moment + timedelta(seconds=second),
                     )
         for closed in writer.closed_files:
-            target = store / warc_object_key("demo", closed.name)
+            target = store / WarcName.parse(closed.name).object_key("demo")
             target.parent.mkdir(parents=True, exist_ok=True)
             closed.rename(target)
 

@@ -14,7 +14,7 @@ captures table alone:
 - ``articles`` (as ``Index._refresh_articles`` computes them) and ``warc_objects`` (one per
   crawl's WARC; no bytes exist behind these, so nothing may read them).
 
-Field hashes are SHA-256 of the field text rather than ``normalize.fingerprint`` (1.5 ms per
+Field hashes are SHA-256 of the field text rather than ``archive.fingerprint.fingerprint`` (1.5 ms per
 version): detect fingerprints stored versions anew under the noise model anyway.
 
 On top of that history, two real crawls (``real_crawls``): the simulated outlet's pages
@@ -51,6 +51,7 @@ from archive.extract import extract
 from archive.index import Capture, Index, utc_iso
 from archive.index.schema import MIGRATIONS
 from archive.index.versions import version_row
+from archive.moments import parse_iso
 from archive.normalize import FIELDS
 from archive.simulate import Page, SimulatedOutlet, corpus
 from archive.warc import HttpRequestData, HttpResponseData, RevisitOf, WarcWriter, WrittenExchange
@@ -110,7 +111,7 @@ def insert_sql(table: str, columns: Sequence[str]) -> str:
 
 
 def field_hashes(content: Version) -> tuple[dict[str, str], str]:
-    """Per-field SHA-256 and the whole hash, shaped as ``normalize.fingerprint``'s (cheaper, not equal)."""
+    """Per-field SHA-256 and the whole hash, shaped as ``archive.fingerprint.fingerprint``'s (cheaper, not equal)."""
     texts = {name: getattr(content, name) for name in FIELDS}
     hashed = {
         name: hashlib.sha256(("\n".join(v) if isinstance(v, tuple) else (v or "")).encode()).hexdigest()
@@ -121,7 +122,7 @@ def field_hashes(content: Version) -> tuple[dict[str, str], str]:
 
 
 def _moment(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parse_iso(text)
 
 
 def _lead(paragraph: str) -> str:

@@ -9,21 +9,15 @@ validating the config file, nothing else (no network, no database, no connection
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pendulum
 from airflow.sdk import dag, task
 from placement import ON_INDEX_HOST
+from stages import config
 
-from archive.config import Config, Outlet, default_config_path, load_config
+from archive.config import Outlet
 
-CONFIG_FILE = default_config_path(Path(__file__).resolve().parents[1] / "outlets.toml")
 SCHEDULE = "30 4 * * *"  # daily at 04:30 UTC, between the crawls' busiest hours
-
-
-def config() -> Config:
-    """Tasks re-read the config: a worker process has not parsed this file's module state."""
-    return load_config(CONFIG_FILE)
 
 
 DOC = """
@@ -53,7 +47,7 @@ def build_maintenance_dag(outlet: Outlet) -> None:
     )
     def maintain_outlet() -> None:
         @task(execution_timeout=timedelta(hours=6), **ON_INDEX_HOST)
-        def audit() -> dict:
+        def audit() -> dict[str, int]:
             from s3_credentials import s3_credentials
 
             from archive.audit import run_audit
@@ -64,7 +58,7 @@ def build_maintenance_dag(outlet: Outlet) -> None:
             return {"objects": report.objects, "records": report.records, "rows": report.rows}
 
         @task(execution_timeout=timedelta(minutes=30), **ON_INDEX_HOST)
-        def backup() -> list[dict]:
+        def backup() -> list[dict[str, str | int | None]]:
             from s3_credentials import s3_credentials
 
             from archive.backup import backup_databases

@@ -1,28 +1,23 @@
 """One mirrors DAG per outlet in outlets.toml: probe every domain → store → index → alert.
 
-Thin on purpose: the tasks call archive.mirrors.run and archive.pipeline, the same
-functions `edittrail mirrors probe` uses. Parse-time work is reading and validating the
+Thin on purpose: the tasks call archive.mirrors.run and archive.pipeline (``stages.py``), the
+same functions `edittrail mirrors probe` uses. Parse-time work is reading and validating the
 config file, nothing else (no network, no database, no connections).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
+from typing import Any
 
 import pendulum
 from airflow.sdk import dag, task
 from placement import ON_INDEX_HOST, SINGLE_WRITER
+from stages import config, run_stage
 
-from archive.config import Config, Outlet, default_config_path, load_config
+from archive.config import Outlet
 
-CONFIG_FILE = default_config_path(Path(__file__).resolve().parents[1] / "outlets.toml")
 SCHEDULE = "17 * * * *"  # hourly, off the round hour the crawls favour
-
-
-def config() -> Config:
-    """Tasks re-read the config: a worker process has not parsed this file's module state."""
-    return load_config(CONFIG_FILE)
 
 
 DOC = """
@@ -54,31 +49,21 @@ def build_mirrors_dag(outlet: Outlet) -> None:
     )
     def watch_mirrors() -> None:
         @task(execution_timeout=timedelta(minutes=20), **ON_INDEX_HOST)
-        def probe() -> dict:
+        def probe() -> dict[str, Any]:
             from archive.mirrors.run import probe_outlet
 
             return probe_outlet(config(), outlet.name)
 
         @task(execution_timeout=timedelta(minutes=30))
-        def store(probed: dict) -> dict:
-            from s3_credentials import s3_credentials
-
-            from archive import pipeline
-
-            cfg = config()
-            return pipeline.store(cfg, outlet.name, s3_credentials(cfg, outlet.name))
+        def store(probed: object) -> dict[str, Any]:
+            return run_stage("store", outlet.name)
 
         @task(execution_timeout=timedelta(minutes=30), **SINGLE_WRITER)
-        def index(stored: dict) -> dict:
-            from s3_credentials import s3_credentials
-
-            from archive import pipeline
-
-            cfg = config()
-            return pipeline.index(cfg, outlet.name, s3_credentials(cfg, outlet.name))
+        def index(stored: object) -> dict[str, Any]:
+            return run_stage("index", outlet.name)
 
         @task(execution_timeout=timedelta(minutes=10), **ON_INDEX_HOST)
-        def alert(indexed: dict) -> dict:
+        def alert(indexed: object) -> dict[str, Any]:
             from archive.mirrors.run import send_domain_alerts
 
             return send_domain_alerts(config(), outlet.name)

@@ -1,12 +1,13 @@
 """One crawl DAG per outlet in outlets.toml: plan → crawl (one mapped task per domain shard) →
 store → index → detect → alert.
 
-Thin on purpose: the tasks call archive.pipeline, the same functions `edittrail crawl` uses
-(which crawls the job unsplit, in one process); archive.shards splits it for the mapped crawl,
-so Celery workers crawl an outlet's domains at once while plan, index, detect and alert run on
-the machine holding the SQLite files and index and detect stay the single writer
-(``placement.py``: queue and pool ``edittrail_index``). The tasks that touch the store pass S3 credentials from the
-outlet's Airflow connection (``s3_credentials.py``, looked up at run time).
+Thin on purpose: the tasks call archive.pipeline (through ``stages.py``), the same functions
+`edittrail crawl` uses (which crawls the job unsplit, in one process); archive.shards splits
+it for the mapped crawl, so Celery workers crawl an outlet's domains at once while plan,
+index, detect and alert run on the machine holding the SQLite files and index and detect stay
+the single writer (``placement.py``: queue and pool ``edittrail_index``). The tasks that touch
+the store pass S3 credentials from the outlet's Airflow connection (``s3_credentials.py``,
+looked up at run time).
 Parse-time work is reading and validating the config file, nothing else (no network, no
 database, no Variables); a broken config shows up as this file's import error, with the
 message naming the file, key and fix.
@@ -15,21 +16,14 @@ message naming the file, key and fix.
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
+from typing import Any
 
 import pendulum
 from airflow.sdk import dag, get_current_context, task
 from placement import ON_INDEX_HOST, SINGLE_WRITER
+from stages import config, run_stage
 
-from archive.config import Config, Outlet, default_config_path, load_config
-
-CONFIG_FILE = default_config_path(Path(__file__).resolve().parents[1] / "outlets.toml")
-
-
-def config() -> Config:
-    """Tasks re-read the config: a worker process has not parsed this file's module state."""
-    return load_config(CONFIG_FILE)
-
+from archive.config import Outlet
 
 DOC = """
 ### Crawl `{name}` ({title}) and report its edits
@@ -88,7 +82,7 @@ def build_crawl_dag(outlet: Outlet) -> None:
             return shard_by_domain(pipeline.plan(config(), outlet.name, run_id)["job"])
 
         @task(execution_timeout=timedelta(minutes=outlet.crawl.timeout_minutes + 5))
-        def crawl(job: str) -> dict:
+        def crawl(job: str) -> dict[str, Any]:
             from archive import pipeline
             from archive.status import log_run_report
 
@@ -97,34 +91,19 @@ def build_crawl_dag(outlet: Outlet) -> None:
             return crawled
 
         @task(execution_timeout=timedelta(minutes=60))
-        def store(crawled: list[dict]) -> dict:
-            from s3_credentials import s3_credentials
-
-            from archive import pipeline
-
-            cfg = config()
-            return pipeline.store(cfg, outlet.name, s3_credentials(cfg, outlet.name))
+        def store(crawled: object) -> dict[str, Any]:
+            return run_stage("store", outlet.name)
 
         @task(execution_timeout=timedelta(minutes=60), **SINGLE_WRITER)
-        def index(stored: dict) -> dict:
-            from s3_credentials import s3_credentials
-
-            from archive import pipeline
-
-            cfg = config()
-            return pipeline.index(cfg, outlet.name, s3_credentials(cfg, outlet.name))
+        def index(stored: object) -> dict[str, Any]:
+            return run_stage("index", outlet.name)
 
         @task(execution_timeout=timedelta(minutes=60), **SINGLE_WRITER)
-        def detect(indexed: dict) -> dict:
-            from s3_credentials import s3_credentials
-
-            from archive import pipeline
-
-            cfg = config()
-            return pipeline.detect(cfg, outlet.name, s3_credentials(cfg, outlet.name))
+        def detect(indexed: object) -> dict[str, Any]:
+            return run_stage("detect", outlet.name)
 
         @task(execution_timeout=timedelta(minutes=30), **ON_INDEX_HOST)
-        def alert(detected: dict) -> dict:
+        def alert(detected: object) -> dict[str, Any]:
             from archive import pipeline
 
             return pipeline.alert(config(), outlet.name)

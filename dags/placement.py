@@ -13,11 +13,21 @@ Not a DAG: a module the DAG files import (the DAG folder is on ``sys.path``).
 
 from __future__ import annotations
 
+from typing import TypedDict
+
+
+class Placement(TypedDict, total=False):
+    """Where a task runs: the ``queue`` and ``pool`` arguments of ``@task``."""
+
+    queue: str
+    pool: str
+
+
 INDEX_QUEUE = "edittrail_index"
 INDEX_POOL = "edittrail_index"
 
-ON_INDEX_HOST = {"queue": INDEX_QUEUE}
+ON_INDEX_HOST: Placement = {"queue": INDEX_QUEUE}
 """Reads or writes a SQLite file (plan reads the index; alerts and probes write their databases)."""
 
-SINGLE_WRITER = {"queue": INDEX_QUEUE, "pool": INDEX_POOL}
+SINGLE_WRITER: Placement = {"queue": INDEX_QUEUE, "pool": INDEX_POOL}
 """Writes the index: on its machine, and one at a time."""

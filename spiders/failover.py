@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, NoReturn
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
 from scrapy import Request
@@ -31,8 +32,13 @@ from scrapy.http import Response, TextResponse
 from twisted.internet import error as net_error
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
+from archive.config.outlet import Origin, origin
 from archive.mirrors.classify import ERROR, SEIZED, UNREACHABLE, classify_answer
-from spiders.scope import Origin, origin, origins
+from spiders.report import RunReport, run_report
+from spiders.scope import origins
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +69,8 @@ DEAD_AFTER_SERVER_ERRORS = 3
 """A 5xx fails over that one request; this many in a row (after retries) and the domain is dead."""
 
 
-def failover_domains(value: Any) -> tuple[str, ...]:
+def failover_domains(value: str | Iterable[object] | None) -> tuple[str, ...]:
+    """The setting arrives as a list (settings module) or a string (``scrapy crawl -s``): JSON or comma-separated."""
     if isinstance(value, str):
         value = json.loads(value) if value.strip().startswith("[") else value.split(",")
     return tuple(str(host).strip().lower() for host in value or () if str(host).strip())
@@ -72,26 +79,23 @@ def failover_domains(value: Any) -> tuple[str, ...]:
 class MirrorFailoverMiddleware:
     """Marks a domain dead after a failure Retry gave up on, and re-routes its requests."""
 
-    def __init__(
-        self, domains: tuple[str, ...], stats: Any, crawler: Any = None, allowed: frozenset[Origin] = frozenset()
-    ) -> None:
+    def __init__(self, domains: tuple[str, ...], report: RunReport, allowed: frozenset[Origin] = frozenset()) -> None:
         self.domains = domains
         self.allowed = allowed
-        self.stats = stats
-        self.crawler = crawler
+        self.report = report
         self.dead: dict[str, str] = {}
         self._requested: set[str] = set()
         self._server_errors: dict[str, int] = {}
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> MirrorFailoverMiddleware:
+    def from_crawler(cls, crawler: Crawler) -> MirrorFailoverMiddleware:
         settings = crawler.settings
         if not settings.getbool("EDITTRAIL_FAILOVER_ENABLED", True):
             raise NotConfigured("EDITTRAIL_FAILOVER_ENABLED is off: a dead domain's requests simply fail")
         domains = failover_domains(settings.get("EDITTRAIL_FAILOVER_DOMAINS"))
         if len(domains) < 2:
             raise NotConfigured("EDITTRAIL_FAILOVER_DOMAINS names fewer than two domains: nothing to fail over to")
-        return cls(domains, crawler.stats, crawler, origins(settings.getlist("EDITTRAIL_SCOPE_ORIGINS")))
+        return cls(domains, run_report(crawler), origins(settings.getlist("EDITTRAIL_SCOPE_ORIGINS")))
 
     def process_request(self, request: Request) -> Request | None:
         host = _host(request.url)
@@ -131,7 +135,7 @@ class MirrorFailoverMiddleware:
         return host in self.domains and (not self.allowed or origin(url) in self.allowed)
 
     def _mark_dead(self, url: str, host: str, state: str, reason: str) -> None:
-        """Once per host and crawl: stats for the run report and an outcome the spider records.
+        """Once per host and crawl: a dead domain and an outcome in the run report.
 
         ``state`` is the mirrors' vocabulary (seized, error, unreachable): the crawl's verdict is
         recorded in the domains' history as it is, not guessed back from the reason's wording.
@@ -139,12 +143,9 @@ class MirrorFailoverMiddleware:
         if host in self.dead:
             return
         self.dead[host] = reason[:300]
-        self.stats.set_value(f"edittrail/domain_dead/{host}", self.dead[host])
-        self.stats.set_value(f"edittrail/domain_state/{host}", state)
+        self.report.domain_dead(host, self.dead[host], state)
         log.warning("domain dead for the rest of this crawl host=%s: %s", host, reason)
-        spider = getattr(self.crawler, "spider", None)
-        if hasattr(spider, "record_outcome"):
-            spider.record_outcome(url, "domain_dead", f"{host} failed over to the next domain: {self.dead[host]}")
+        self.report.outcome(url, "domain_dead", f"{host} failed over to the next domain: {self.dead[host]}")
 
     def _reroute(self, request: Request, host: str) -> Request | None:
         """The same path on the next live domain not tried yet; None when none is left (the failure stands)."""
@@ -163,7 +164,7 @@ class MirrorFailoverMiddleware:
         if url in self._requested:
             log.debug("no failover for url=%s: %s was requested already", request.url, url)
             return None
-        self.stats.inc_value(f"edittrail/failover/{host}/{target}")
+        self.report.failover(host, target)
         log.info("failover from=%s to=%s url=%s", host, target, url)
         self._requested.add(url)
         meta = {**request.meta, "failover_from": [*request.meta.get("failover_from", ()), host]}

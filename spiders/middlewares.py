@@ -14,22 +14,27 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
-from scrapy.http import Response
+from scrapy.http import Headers, Response
 
 from archive.errors import ArchiveIndexError
 from archive.index import Index
+from archive.moments import parse_iso
 from archive.retrieve import original_capture
 from archive.warc import HttpRequestData, HttpResponseData, RevisitOf, WarcWriter, payload_digest
+from spiders.report import RunReport, run_report
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
 
 log = logging.getLogger(__name__)
 
 
-def _header_pairs(headers: Any) -> tuple[tuple[str, str], ...]:
+def _header_pairs(headers: Headers) -> tuple[tuple[str, str], ...]:
     """Scrapy headers as (name, value) pairs, every value of a repeated header kept."""
     pairs = []
     for name, values in headers.items():
@@ -92,7 +97,7 @@ class PreviousCaptures:
         original = row if row["record_type"] == "response" else original_capture(self.index, row)
         if original is None:
             return None
-        fetched = datetime.fromisoformat(str(original["fetched_at"]).replace("Z", "+00:00"))
+        fetched = parse_iso(str(original["fetched_at"]))
         holder = RevisitOf(original["url"], fetched, original["record_id"], original["payload_digest"])
         return int(row["status"]), holder
 
@@ -128,14 +133,14 @@ class WarcCaptureMiddleware:
     EDITTRAIL_INDEX_PATH (the SQLite index of earlier crawls; without it, no revisits).
     """
 
-    def __init__(self, writer: WarcWriter, stats: Any, previous: PreviousCaptures | None = None) -> None:
+    def __init__(self, writer: WarcWriter, report: RunReport, previous: PreviousCaptures | None = None) -> None:
         self.writer = writer
-        self.stats = stats
+        self.report = report
         self.previous = previous
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # replaceable, for reproducible tests
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> WarcCaptureMiddleware:
+    def from_crawler(cls, crawler: Crawler) -> WarcCaptureMiddleware:
         settings = crawler.settings
         if not settings.getbool("EDITTRAIL_WARC_ENABLED", True):
             raise NotConfigured("EDITTRAIL_WARC_ENABLED is off: responses are not archived")
@@ -149,7 +154,7 @@ class WarcCaptureMiddleware:
             gzip_level=settings.getint("EDITTRAIL_WARC_GZIP_LEVEL", 6),
             warcinfo=settings.getdict("EDITTRAIL_WARCINFO"),
         )
-        middleware = cls(writer, crawler.stats, open_previous_captures(settings.get("EDITTRAIL_INDEX_PATH")))
+        middleware = cls(writer, run_report(crawler), open_previous_captures(settings.get("EDITTRAIL_INDEX_PATH")))
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
@@ -164,15 +169,9 @@ class WarcCaptureMiddleware:
         if self.previous is not None:
             holder = revisit or RevisitOf(request.url, fetched, written.response_record_id, written.payload_digest)
             self.previous.remember(request.url, data.status, holder)
-        if revisit is not None:
-            self.stats.inc_value("edittrail/warc/revisits")
-        host = urlsplit(request.url).hostname or ""
-        self.stats.inc_value("edittrail/warc/exchanges")
-        self.stats.inc_value(f"edittrail/status/{host}/{response.status}")
-        self.stats.inc_value(f"edittrail/bytes/{host}", len(data.body))
         latency_ms = round(1000 * float(request.meta.get("download_latency") or 0))
-        self.stats.inc_value(f"edittrail/latency_ms/{host}", latency_ms)
-        self.stats.max_value(f"edittrail/latency_max_ms/{host}", latency_ms)
+        host = urlsplit(request.url).hostname or ""
+        self.report.exchange(host, response.status, len(data.body), latency_ms, revisit=revisit is not None)
         return response
 
     def spider_closed(self) -> None:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections import Counter
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
@@ -26,7 +26,11 @@ from twisted.python.failure import Failure
 
 from archive.config import Outlet, load_config
 from archive.crawljob import CrawlJob
+from spiders.report import RunReport, run_report
 from spiders.scope import OutOfScope, origins, refusal
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
 
 log = logging.getLogger(__name__)
 _MONTH_IN_URL = re.compile(r"(\d{4})-(\d{2})")
@@ -48,6 +52,7 @@ def scrapy_settings(outlet: Outlet, job: CrawlJob) -> dict[str, Any]:
         "DOWNLOAD_MAXSIZE": limits.max_page_size,
         "DOWNLOAD_WARNSIZE": limits.max_page_size // 2,
         "CLOSESPIDER_TIMEOUT": limits.timeout_minutes * 60,
+        "EDITTRAIL_OUTLET": outlet.name,
         "EDITTRAIL_FAILOVER_DOMAINS": list(outlet.domains),
         "EDITTRAIL_SCOPE_ORIGINS": scope_origins(outlet),
         "EDITTRAIL_WARC_DIR": str(job.warc_dir),
@@ -70,20 +75,6 @@ def scope_origins(outlet: Outlet) -> list[str]:
     return [outlet.base_url(host) for host in outlet.allowed_hosts] + (media if outlet.fetch_media else [])
 
 
-def per_host_figures(stats: dict[str, Any], per_host: dict[str, dict[str, int]]) -> dict[str, dict[str, Any]]:
-    """Responses, body bytes as received and download latency (mean, max) per host, from the crawl's stats."""
-    figures = {}
-    for host, statuses in per_host.items():
-        responses = sum(statuses.values())
-        figures[host] = {
-            "responses": responses,
-            "bytes": stats.get(f"edittrail/bytes/{host}", 0),
-            "latency_mean_ms": round(stats.get(f"edittrail/latency_ms/{host}", 0) / responses) if responses else 0,
-            "latency_max_ms": stats.get(f"edittrail/latency_max_ms/{host}", 0),
-        }
-    return figures
-
-
 class OutletSpider(Spider):
     name = "outlet"
 
@@ -96,17 +87,19 @@ class OutletSpider(Spider):
         self.allowed_domains = list(self.outlet.allowed_hosts)
         self.origins = origins(outlet.base_url(host) for host in self.outlet.domains)
         self.seen_articles: set[tuple[str, str]] = set()
-        self.outcomes: list[dict[str, Any]] = []
-        self.kinds: Counter[str] = Counter()
-        self.started_at = datetime.now(UTC)
 
     @classmethod
-    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> OutletSpider:
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.settings.setdict(scrapy_settings(spider.outlet, spider.job), priority="spider")
         return spider
 
-    async def start(self) -> Any:
+    @cached_property
+    def report(self) -> RunReport:
+        """The crawl's run report (RunReportExtension's); pages and outcomes are recorded into it."""
+        return run_report(self.crawler)
+
+    async def start(self) -> AsyncIterator[Request]:
         for seed in self.job.seeds:
             yield self._request(seed.url, seed.kind)
         for url in self.job.articles:
@@ -126,7 +119,7 @@ class OutletSpider(Spider):
     def _article_request(self, url: str) -> Request | None:
         refused = refusal(url, self.origins)
         if refused is not None:
-            self._outcome(url, *refused)
+            self.report.outcome(url, *refused)
             return None
         article_id = self.outlet.article_id(url)
         if article_id is None:
@@ -135,7 +128,7 @@ class OutletSpider(Spider):
         if key in self.seen_articles:
             return None
         if len(self.seen_articles) >= self.outlet.crawl.max_articles:
-            self.kinds["articles_over_limit"] += 1
+            self.report.page("articles_over_limit")
             return None
         self.seen_articles.add(key)
         # Articles are deduplicated above by (host, id); dont_filter lets a redirect reach its
@@ -151,129 +144,98 @@ class OutletSpider(Spider):
     # -- parsing ----------------------------------------------------------------------
 
     def parse_rss(self, response: Response) -> Iterator[Request]:
-        if not self._readable(response):
+        page = self._readable(response)
+        if page is None:
             return
-        for link in response.xpath("//item/link/text()").getall():
+        for link in page.xpath("//item/link/text()").getall():
             request = self._article_request(link.strip())
             if request is not None:
                 yield request
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
-        if not self._readable(response):
+        page = self._readable(response)
+        if page is None:
             return
-        response.selector.remove_namespaces()
-        children = response.xpath("//sitemap/loc/text()").getall()
+        page.selector.remove_namespaces()
+        children = page.xpath("//sitemap/loc/text()").getall()
         if children:
             newest = sorted(children, key=lambda u: _MONTH_IN_URL.findall(u)[-1:] or [("0", "0")], reverse=True)
             for child in newest[: self.outlet.seeds.sitemap_months]:
-                url = response.urljoin(child.strip())
+                url = page.urljoin(child.strip())
                 if self._in_scope(url):
                     yield self._request(url, "sitemap")
             return
-        for loc in response.xpath("//url/loc/text()").getall():
-            request = self._article_request(response.urljoin(loc.strip()))
+        for loc in page.xpath("//url/loc/text()").getall():
+            request = self._article_request(page.urljoin(loc.strip()))
             if request is not None:
                 yield request
 
     def parse_section(self, response: Response) -> Iterator[Request]:
-        if not self._readable(response):
+        section = self._readable(response)
+        if section is None:
             return
-        for href in response.css("a::attr(href)").getall():
-            url = response.urljoin(href)
+        for href in section.css("a::attr(href)").getall():
+            url = section.urljoin(href)
             if self.outlet.article_regex.match(urlsplit(url).path):
                 request = self._article_request(url)
                 if request is not None:
                     yield request
-        page = response.meta.get("page", 1)
-        next_href = response.css(".next > a::attr(href)").get()
+        page = section.meta.get("page", 1)
+        next_href = section.css(".next > a::attr(href)").get()
         if next_href and page < self.outlet.seeds.max_section_pages:
-            url = response.urljoin(next_href)
+            url = section.urljoin(next_href)
             if self._in_scope(url):
                 yield self._request(url, "section", page=page + 1)
 
     def parse_article(self, response: Response) -> None:
-        self.kinds["articles"] += 1
+        self.report.page("articles")
         self._note_failover(response)
         redirects = response.meta.get("redirect_urls")
         if redirects:
-            self._outcome(response.url, "redirect", f"reached through {' -> '.join(redirects)}", status=response.status)
+            self.report.outcome(
+                response.url, "redirect", f"reached through {' -> '.join(redirects)}", status=response.status
+            )
 
-    def _readable(self, response: Response) -> bool:
-        """Discovery pages must be text; a binary or undecodable one is an outcome, not a crash."""
-        self.kinds[response.meta.get("kind", "page")] += 1
+    def _readable(self, response: Response) -> TextResponse | None:
+        """The discovery page as text; None, and an outcome rather than a crash, for a binary one."""
+        self.report.page(response.meta.get("kind", "page"))
         self._note_failover(response)
         if response.meta.get("redirect_urls"):
-            self._outcome(
+            self.report.outcome(
                 response.url,
                 "redirect",
                 f"reached through {' -> '.join(response.meta['redirect_urls'])}",
                 status=response.status,
             )
         if not isinstance(response, (TextResponse, XmlResponse)):
-            self._outcome(
-                response.url, "not_text", f"{response.headers.get('Content-Type', b'?').decode()} is not a page"
-            )
-            return False
-        return True
+            content_type = response.headers.get("Content-Type", b"?")
+            self.report.outcome(response.url, "not_text", f"{(content_type or b'').decode()} is not a page")
+            return None
+        return response
 
     # -- outcomes ---------------------------------------------------------------------
 
     def _note_failover(self, response: Response) -> None:
         dead = response.meta.get("failover_from")
         if dead:
-            self._outcome(
+            self.report.outcome(
                 response.url, "failover", f"served by {urlsplit(response.url).hostname} for {', '.join(dead)}"
             )
 
     def on_error(self, failure: Failure) -> None:
-        request = failure.request  # type: ignore[attr-defined]
-        if failure.check(OutOfScope):
+        request: Request = failure.request  # type: ignore[attr-defined]  # Scrapy sets it on an errback's Failure
+        error = failure.value
+        if isinstance(error, OutOfScope):
             return  # ScopeMiddleware recorded it
-        if failure.check(HttpError):
-            status = failure.value.response.status
-            self._outcome(request.url, "http_error", f"HTTP {status} after retries", status=status)
-        elif failure.check(IgnoreRequest):
-            self._outcome(request.url, "skipped", failure.getErrorMessage())
+        if isinstance(error, HttpError):
+            status = error.response.status
+            self.report.outcome(request.url, "http_error", f"HTTP {status} after retries", status=status)
+        elif isinstance(error, IgnoreRequest):
+            self.report.outcome(request.url, "skipped", failure.getErrorMessage())
         else:
-            self._outcome(request.url, "fetch_error", f"{failure.type.__name__}: {failure.getErrorMessage()}")
-
-    def record_outcome(self, url: str, kind: str, detail: str) -> None:
-        """For middlewares (failover) whose findings belong in the run report."""
-        self._outcome(url, kind, detail)
-
-    def _outcome(self, url: str, kind: str, detail: str, status: int | None = None) -> None:
-        host = urlsplit(url).hostname or ""
-        self.outcomes.append({"url": url, "host": host, "kind": kind, "detail": detail, "status": status})
-        level = logging.INFO if kind in ("redirect", "offsite", "skipped", "failover") else logging.WARNING
-        log.log(level, "outcome=%s outlet=%s host=%s url=%s %s", kind, self.outlet.name, host, url, detail)
+            self.report.outcome(request.url, "fetch_error", f"{type(error).__name__}: {failure.getErrorMessage()}")
 
     def closed(self, reason: str) -> None:
-        stats = self.crawler.stats.get_stats()
-        per_host: dict[str, dict[str, int]] = {}
-        for key, value in stats.items():
-            if key.startswith("edittrail/status/"):
-                _, _, host, status = key.split("/", 3)
-                per_host.setdefault(host, {})[status] = value
-        dead = {k.removeprefix("edittrail/domain_dead/"): v for k, v in stats.items() if "/domain_dead/" in k}
-        dead_states = {k.removeprefix("edittrail/domain_state/"): v for k, v in stats.items() if "/domain_state/" in k}
-        finished_at = datetime.now(UTC)
-        report = {
-            "outlet": self.outlet.name,
-            "run_id": self.job.run_id,
-            "finish_reason": reason,
-            "started_at": self.started_at.isoformat(),
-            "finished_at": finished_at.isoformat(),
-            "duration_s": round((finished_at - self.started_at).total_seconds(), 3),
-            "per_host": per_host_figures(stats, per_host),
-            "exchanges_archived": stats.get("edittrail/warc/exchanges", 0),
-            "status_per_host": per_host,
-            "dead_domains": dead,
-            "dead_domain_states": dead_states,
-            "pages": dict(self.kinds),
-            "outcomes": self.outcomes,
-            "errors": sum(
-                1 for o in self.outcomes if o["kind"] in ("fetch_error", "http_error", "not_text", "domain_dead")
-            ),
-        }
+        report = self.report.as_json(self.job.run_id, reason, datetime.now(UTC))
         self.job.report.write_text(json.dumps(report, indent=2, sort_keys=True))
         log.info("run report written to %s (finish_reason=%s)", self.job.report, reason)

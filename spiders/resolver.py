@@ -18,13 +18,15 @@ import ipaddress
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Self
 
 from scrapy.resolver import CachingThreadedResolver
 from twisted.internet import defer
 from twisted.internet.error import DNSLookupError
 
 if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from twisted.internet.base import ReactorBase
     from twisted.internet.defer import Deferred
 
 log = logging.getLogger(__name__)
@@ -53,13 +55,12 @@ def address_problem(host: str) -> str | None:
     return "not a global address"
 
 
-def overrides_from_settings(value: Any) -> dict[str, str]:
+def overrides_from_settings(value: str | Mapping[str, object] | None) -> dict[str, str]:
     """The setting arrives as a dict (settings module) or a JSON string (``scrapy crawl -s``)."""
     if not value:
         return {}
-    if isinstance(value, str):
-        value = json.loads(value)
-    return {str(host).lower(): str(address) for host, address in dict(value).items()}
+    overrides: Mapping[str, object] = json.loads(value) if isinstance(value, str) else value
+    return {str(host).lower(): str(address) for host, address in overrides.items()}
 
 
 class HostOverrideResolver(CachingThreadedResolver):
@@ -69,7 +70,7 @@ class HostOverrideResolver(CachingThreadedResolver):
     refused: dict[str, str]
 
     @classmethod
-    def from_crawler(cls, crawler: Any, reactor: Any) -> HostOverrideResolver:
+    def from_crawler(cls, crawler: Crawler, reactor: ReactorBase) -> Self:
         resolver = super().from_crawler(crawler, reactor)
         resolver.overrides = overrides_from_settings(crawler.settings.get(SETTING))
         resolver.refused = {}

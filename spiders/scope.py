@@ -35,9 +35,8 @@ request, as ``scheme://host[:port]``).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from scrapy import Request, signals
@@ -46,9 +45,11 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from twisted.internet.error import DNSLookupError
 
 from archive.config.outlet import Origin, origin
+from spiders.report import RunReport, run_report
 from spiders.resolver import address_problem, refused_names
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
 
 DNS_ERRORS: tuple[type[BaseException], ...] = (
     DNSLookupError,
@@ -103,20 +104,15 @@ def _show(where: Origin) -> str:
     return f"{scheme}://{host}:{port}"
 
 
-def _record(crawler: Any, recorded: set[tuple[str, str]], url: str, kind: str, detail: str) -> None:
-    """Once per URL and kind: a stat, and an outcome in the spider's run report."""
+def _record(report: RunReport, recorded: set[tuple[str, str]], url: str, kind: str, detail: str) -> None:
+    """Once per URL and kind: a refusal in the run report."""
     if (url, kind) in recorded:
         return
     recorded.add((url, kind))
-    crawler.stats.inc_value(f"edittrail/scope/{kind}")
-    spider = getattr(crawler, "spider", None)
-    if hasattr(spider, "record_outcome"):
-        spider.record_outcome(url, kind, detail)
-    else:
-        log.warning("outcome=%s url=%s %s", kind, url, detail)
+    report.refusal(url, kind, detail)
 
 
-def _enabled(crawler: Any) -> None:
+def _enabled(crawler: Crawler) -> None:
     if not crawler.settings.getbool("EDITTRAIL_SCOPE_ENABLED", True):
         raise NotConfigured("EDITTRAIL_SCOPE_ENABLED is off: requests are not checked against the outlet's hosts")
 
@@ -124,18 +120,18 @@ def _enabled(crawler: Any) -> None:
 class ScopeMiddleware:
     """Refuses, and records once, every request outside the outlet's origins or to a non-global address."""
 
-    def __init__(self, allowed: frozenset[Origin], crawler: Any) -> None:
+    def __init__(self, allowed: frozenset[Origin], report: RunReport) -> None:
         self.allowed = allowed
-        self.crawler = crawler
+        self.report = report
         self._recorded: set[tuple[str, str]] = set()
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> ScopeMiddleware:
+    def from_crawler(cls, crawler: Crawler) -> ScopeMiddleware:
         _enabled(crawler)
         allowed = origins(crawler.settings.getlist("EDITTRAIL_SCOPE_ORIGINS"))
         if not allowed:
             raise NotConfigured("EDITTRAIL_SCOPE_ORIGINS is empty: no outlet origins to keep the crawl to")
-        middleware = cls(allowed, crawler)
+        middleware = cls(allowed, run_report(crawler))
         crawler.signals.connect(middleware.request_scheduled, signal=signals.request_scheduled)
         return middleware
 
@@ -148,7 +144,7 @@ class ScopeMiddleware:
         if refused is None:
             return
         kind, detail = refused
-        _record(self.crawler, self._recorded, request.url, kind, detail)
+        _record(self.report, self._recorded, request.url, kind, detail)
         raise OutOfScope(request.url, kind, detail)
 
 
@@ -159,18 +155,18 @@ class RefusedAddressMiddleware:
     failure does, so a domain that points into a private network counts as dead.
     """
 
-    def __init__(self, crawler: Any) -> None:
-        self.crawler = crawler
+    def __init__(self, report: RunReport) -> None:
+        self.report = report
         self._recorded: set[tuple[str, str]] = set()
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> RefusedAddressMiddleware:
+    def from_crawler(cls, crawler: Crawler) -> RefusedAddressMiddleware:
         _enabled(crawler)
-        return cls(crawler)
+        return cls(run_report(crawler))
 
     def process_exception(self, request: Request, exception: Exception) -> None:
         if not isinstance(exception, DNS_ERRORS):
             return
         reason = refused_names().get((urlsplit(request.url).hostname or "").lower())
         if reason is not None:
-            _record(self.crawler, self._recorded, request.url, "refused_address", reason)
+            _record(self.report, self._recorded, request.url, "refused_address", reason)

@@ -26,6 +26,9 @@ DOWNLOADER_MIDDLEWARES = {
     "spiders.scope.RefusedAddressMiddleware": 960,
 }
 
+# Owns the run report that the middlewares above and the spider record into. See spiders/report.py.
+EXTENSIONS = {"spiders.report.RunReportExtension": 500}
+
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 REDIRECT_MAX_TIMES = 5
 DOWNLOAD_FAIL_ON_DATALOSS = True

@@ -1,29 +1,171 @@
-"""archive/ is the core: it must import neither Scrapy nor Airflow (they call into it)."""
+"""archive/ is the core: it imports neither Scrapy nor Airflow (they call into it), and its
+modules import each other without a cycle.
+
+Every archive module is imported in one fresh interpreter, with an import hook that notes which
+archive module was running when a forbidden package was first imported: one subprocess for the
+whole package, and a failure that names the module to fix.
+"""
 
 from __future__ import annotations
 
+import ast
+import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
-CORE_MODULES = sorted(
-    ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
-    for p in (ROOT / "archive").rglob("*.py")
-)
+FORBIDDEN = ("scrapy", "twisted", "airflow")
 
 
-@pytest.mark.parametrize("module", CORE_MODULES)
-def test_core_module_loads_without_scrapy_twisted_or_airflow(module):
-    code = (
-        f"import importlib, sys; importlib.import_module({module!r}); "
-        "bad = sorted({m.split('.')[0] for m in sys.modules} & {'scrapy', 'twisted', 'airflow'}); "
-        "print(','.join(bad))"
+def module_name(path: Path) -> str:
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+
+
+CORE_MODULES = {module_name(path): path for path in sorted((ROOT / "archive").rglob("*.py"))}
+
+PROBE = """
+import importlib, json, sys
+
+forbidden, modules = set(sys.argv[1].split(",")), sys.argv[2:]
+preloaded = sorted(forbidden & {name.partition(".")[0] for name in sys.modules})
+first_import = {}  # forbidden package -> (archive module running, module whose import statement it was)
+
+
+class Watch:
+    def find_spec(self, name, path=None, target=None):
+        root = name.partition(".")[0]
+        if root in forbidden and root not in first_import:
+            importer, frame = None, sys._getframe(1)
+            while frame is not None:
+                running = frame.f_globals.get("__name__", "")
+                if not running.startswith(("importlib", "_frozen_importlib")) and running != __name__:
+                    importer = importer or running
+                    if running == "archive" or running.startswith("archive."):
+                        first_import[root] = (running, importer)
+                        break
+                frame = frame.f_back
+            else:
+                first_import[root] = (current, importer)
+        return None  # only watching: the normal finders import it
+
+
+sys.meta_path.insert(0, Watch())
+for current in modules:
+    importlib.import_module(current)
+loaded = {root: first_import.get(root) for root in forbidden if root in sys.modules}
+print(json.dumps({"preloaded": preloaded, "loaded": loaded}))
+"""
+
+
+def first_imports(modules: list[str]) -> dict[str, str]:
+    """Import ``modules`` in order in one fresh interpreter; for each forbidden package it then
+    holds, who imported it first (an import statement's module, the archive module loading)."""
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, ",".join(FORBIDDEN), *modules],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
-    assert result.stdout.strip() == "", f"{module} pulls in {result.stdout.strip()}"
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout.splitlines()[-1])
+    assert found["preloaded"] == [], f"loaded before any module was imported: {found['preloaded']}"
+    return {
+        root: f"{root} is imported by {importer}, while {running} loads"
+        for root, (running, importer) in found["loaded"].items()
+    }
+
+
+def test_no_archive_module_pulls_in_scrapy_twisted_or_airflow():
+    assert len(CORE_MODULES) > 50, sorted(CORE_MODULES)
+    assert first_imports(sorted(CORE_MODULES)) == {}
+
+
+def test_the_probe_names_the_module_that_pulled_a_forbidden_package_in():
+    found = first_imports(["archive.errors", "spiders.failover"])
+    assert found["scrapy"] == "scrapy is imported by spiders.failover, while spiders.failover loads"
+    assert "while spiders.failover loads" in found["twisted"]
+
+
+def imported(name: str, path: Path) -> Iterator[str]:
+    """The archive modules ``name`` imports, at its top or inside a function; not those it
+    imports only for type checking (``if TYPE_CHECKING:``), which never run."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    for node in _runtime_nodes(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{anchor}.{base}" if base else anchor
+            targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in CORE_MODULES else base for a in node.names]
+        else:
+            continue
+        for target in targets:
+            while target and target not in CORE_MODULES:
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                yield target
+
+
+def _runtime_nodes(node: ast.AST) -> Iterator[ast.AST]:
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+            for other in child.orelse:
+                yield other
+                yield from _runtime_nodes(other)
+            continue
+        yield child
+        yield from _runtime_nodes(child)
+
+
+def cycles(graph: dict[str, list[str]]) -> list[list[str]]:
+    """One cycle through each module that is on one, found by depth-first search."""
+    found: list[list[str]] = []
+    done: set[str] = set()
+
+    def visit(name: str, trail: list[str]) -> None:
+        if name in trail:
+            found.append([*trail[trail.index(name) :], name])
+            return
+        if name in done:
+            return
+        for target in graph.get(name, []):
+            visit(target, [*trail, name])
+        done.add(name)
+
+    for name in sorted(graph):
+        visit(name, [])
+    return found
+
+
+def test_archive_modules_import_each_other_without_a_cycle():
+    graph = {name: sorted(set(imported(name, path))) for name, path in CORE_MODULES.items()}
+    found = {frozenset(cycle): " -> ".join(cycle) for cycle in cycles(graph)}
+    assert found == {}
+
+
+def test_the_import_graph_sees_lazy_and_relative_imports_but_not_type_checking_ones(tmp_path):
+    source = tmp_path / "example.py"
+    source.write_text(
+        "from typing import TYPE_CHECKING\n"
+        "from archive.warc import names\n"
+        "if TYPE_CHECKING:\n"
+        "    from archive.pipeline import store\n"
+        "def later():\n"
+        "    from archive.config import store_for\n"
+        "    from . import objects\n"
+    )
+    assert sorted(imported("archive.storage.example", source)) == [
+        "archive.config",
+        "archive.storage.objects",
+        "archive.warc.names",
+    ]
+    assert cycles({"a": ["b"], "b": ["c"], "c": ["a"]}) == [["a", "b", "c", "a"]]
+    assert cycles({"a": ["b"], "b": [], "c": ["b"]}) == []
 
 
 def test_dag_files_import_only_airflow_sdk_pendulum_stdlib_archive_config_and_each_other():

@@ -28,14 +28,14 @@ archived record that cannot be served (damaged, or a body too large to rewrite) 
 Absolute links name the service by its trusted origin (``archive.api.origin``), never by
 the client's Host header; redirects are path-absolute. ``/docs`` serves Swagger UI from the
 installed ``swagger-ui-bundle`` (``archive.api.docs``): nothing is loaded from another origin.
+What every route reads from its request (the shared :class:`~archive.api.deps.Archive`, the
+collection's links, the page headers) is in ``archive.api.deps``, so no router imports this module.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import Annotated, Any
@@ -47,81 +47,24 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from archive.api import articles, cdx, docs, failures, memento, raw, rewrite
-from archive.api.budget import QUERY_SECONDS, REQUEST_SECONDS, Deadline
+from archive.api.budget import QUERY_SECONDS
+from archive.api.deps import APP_PAGE_HEADERS, Archive, archive_of, links_for, redirects_for
 from archive.api.direct import DirectLookups
-from archive.api.origin import checked_public_url, service_base
-from archive.api.readers import Readers
+from archive.api.origin import service_base
 from archive.api.templating import templates
+from archive.api.ui import router as ui_router
+from archive.api.ui_article import router as article_router
+from archive.api.ui_outlet import router as outlet_router
 from archive.api.urls import archived_url
-from archive.change_rows import utc_bound
 from archive.config import Config, Outlet
 from archive.errors import EdittrailError
-from archive.index import Index
+from archive.moments import utc_bound
 from archive.retrieve import retrieve
-from archive.storage import ObjectStore
 
 log = logging.getLogger(__name__)
 
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
 _MEMENTO_PATH = re.compile(r"^(?P<ts>\d{1,14})(?P<mod>id_|if_)?/(?P<url>.+)$", re.S)
-APP_PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; "
-    "form-action 'self'; frame-ancestors 'self'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
-
-
-class Archive:
-    """What the routes share: the config, the outlets' stores, the read-only index connections,
-    the time budget of a query and the service's public URL (when it has one)."""
-
-    def __init__(self, config: Config, *, public_url: str | None = None, query_seconds: float = QUERY_SECONDS) -> None:
-        self.config = config
-        self.public_url = checked_public_url(public_url)
-        self.query_seconds = query_seconds
-        self._stores: dict[str, ObjectStore] = {}
-        self._readers = Readers(config.index_path)
-
-    def outlet(self, name: str) -> Outlet:
-        if name not in self.config.outlets:
-            raise HTTPException(404, f"no collection {name!r}; collections: {', '.join(sorted(self.config.outlets))}")
-        return self.config.outlets[name]
-
-    def query_deadline(self, what: str) -> Deadline:
-        """The budget of a CDX, TimeMap or replay lookup."""
-        return Deadline(self.query_seconds, what=what)
-
-    @contextmanager
-    def index(self, deadline: Deadline | None = None) -> Iterator[Index]:
-        """The index, read-only, its statements stopped past ``deadline`` (a generous one by default)."""
-        deadline = deadline or Deadline(REQUEST_SECONDS, what="the request")
-        idx = self._readers.get()
-        with deadline.guard(idx.db.conn):
-            yield idx
-
-    def store(self, outlet: Outlet) -> ObjectStore:
-        if outlet.name not in self._stores:
-            from archive.pipeline import store_for
-
-            self._stores[outlet.name] = store_for(self.config, outlet)
-        return self._stores[outlet.name]
-
-
-def archive_of(request: Request) -> Archive:
-    return request.app.state.archive  # type: ignore[no-any-return]
-
-
-def links_for(request: Request, outlet: Outlet) -> memento.Links:
-    """Absolute URIs of the collection's resources, on the service's trusted origin (``archive.api.origin``)."""
-    base = service_base(request.scope, archive_of(request).public_url)
-    return memento.Links(f"{base}/{outlet.name}/")
-
-
-def redirects_for(request: Request, outlet: Outlet) -> memento.Links:
-    """Path-absolute URIs of the collection's resources, for ``Location``: valid whatever host the client used."""
-    root = str(request.scope.get("root_path") or "").rstrip("/")
-    return memento.Links(f"{root}/{outlet.name}/")
 
 
 def url_after(request: Request, prefix: str) -> str:
@@ -149,10 +92,6 @@ def create_app(config: Config, *, public_url: str | None = None, query_seconds: 
     they name the address the request came in on. ``query_seconds`` is the time budget of one
     CDX, TimeMap or replay lookup.
     """
-    from archive.api.ui import router as ui_router
-    from archive.api.ui_article import router as article_router
-    from archive.api.ui_outlet import router as outlet_router
-
     app = FastAPI(
         title="edittrail",
         version=_version(),

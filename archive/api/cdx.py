@@ -25,7 +25,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import re2  # type: ignore[import-untyped]  # google-re2 ships no type hints
@@ -36,6 +36,7 @@ from archive.api.budget import Deadline
 from archive.api.urls import archived_url
 from archive.config import Outlet
 from archive.errors import EdittrailError
+from archive.moments import PAD_DOWN, PAD_UP, stamp_moment
 
 FIELDS = ("urlkey", "timestamp", "url", "mime", "status", "digest", "length", "offset", "filename")
 MATCH_TYPES = ("exact", "prefix", "host", "domain", "article")
@@ -46,7 +47,6 @@ MAX_FILTER_LENGTH = 300
 MAX_FILTERS = 32
 """Filters per query: each compiled RE2 expression may use up to ``_RE2_MEMORY`` for its automaton."""
 _RE2_MEMORY = 1 << 20
-_PAD_DOWN, _PAD_UP = "10000101000000", "29991231235959"
 _FILTER = re.compile(r"^(?P<neg>!?)(?P<op>[=~]?)(?P<field>[a-z]+):(?P<expr>.*)$", re.S)
 _TOP = "\U0010ffff"
 _RE2_OPTIONS = re2.Options()
@@ -137,9 +137,9 @@ class CdxQuery:
 def pad_timestamp(value: str, *, upper: bool, name: str) -> str:
     """1 to 14 digits padded to 14 as pywb does: ``2014`` is ``20140101000000`` as a lower bound
     and ``20141231235959`` as an upper one."""
-    if not value.isdigit() or not 1 <= len(value) <= len(_PAD_DOWN):
+    if not value.isdigit() or not 1 <= len(value) <= len(PAD_DOWN):
         raise CdxQueryError(f"{name}={value!r} is not a timestamp of 1 to 14 digits (YYYYMMDDhhmmss)")
-    return value + (_PAD_UP if upper else _PAD_DOWN)[len(value) :]
+    return value + (PAD_UP if upper else PAD_DOWN)[len(value) :]
 
 
 def timestamp_of(fetched_at: str) -> str:
@@ -157,14 +157,9 @@ def iso_of(timestamp: str) -> str:
 
 
 def datetime_of(timestamp: str, *, name: str = "timestamp") -> datetime:
-    """A 14-digit timestamp as an aware UTC datetime (CdxQueryError when it is no date).
-
-    Built from the digits, not by ``strptime``, which was a fifth of a TimeMap's time (one per memento)."""
-    t = timestamp
+    """A 14-digit timestamp as an aware UTC datetime (CdxQueryError when it is no date)."""
     try:
-        if len(t) != len(_PAD_DOWN) or not t.isascii() or not t.isdigit():
-            raise ValueError(t)
-        return datetime(int(t[0:4]), int(t[4:6]), int(t[6:8]), int(t[8:10]), int(t[10:12]), int(t[12:14]), tzinfo=UTC)
+        return stamp_moment(timestamp)
     except ValueError:
         raise CdxQueryError(f"{name}={timestamp!r} is not a valid date and time") from None
 
@@ -203,8 +198,8 @@ def build_query(outlet: Outlet, params: Mapping[str, Sequence[str]]) -> CdxQuery
         article_id = outlet.article_id(url)
         if article_id is None:
             raise CdxQueryError(f"matchType=article: {url} is not an article URL of outlet {outlet.name}")
-    since = pad_timestamp(text, upper=False, name="from") if (text := one("from")) else _PAD_DOWN
-    until = pad_timestamp(text, upper=True, name="to") if (text := one("to")) else _PAD_UP
+    since = pad_timestamp(text, upper=False, name="from") if (text := one("from")) else PAD_DOWN
+    until = pad_timestamp(text, upper=True, name="to") if (text := one("to")) else PAD_UP
     limit_text = one("limit")
     if limit_text is None:
         limit = MAX_LIMIT

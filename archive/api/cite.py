@@ -25,7 +25,7 @@ from archive.api.memento import Links, http_date
 from archive.config import Outlet
 from archive.errors import EdittrailError
 from archive.index.citations import RecordLocation
-from archive.revisit import parse_utc
+from archive.moments import parse_utc
 from archive.storage import ObjectStore
 
 log = logging.getLogger(__name__)

@@ -32,13 +32,23 @@ from starlette.routing import BaseRoute
 
 from archive.api import articles, cdx, inflate, memento
 from archive.api.budget import QueryTimeoutError
+from archive.api.deps import APP_PAGE_HEADERS, archive_of
+from archive.api.templating import templates
 from archive.api.urls import BadUrlError
 from archive.change_rows import BadFilterError
 from archive.errors import ArchiveIndexError, EdittrailError
+from archive.moments import BadTimeError
 
 log = logging.getLogger(__name__)
 
-CLIENT_ERRORS = (cdx.CdxQueryError, memento.BadDatetimeError, articles.BadSearchError, BadFilterError, BadUrlError)
+CLIENT_ERRORS = (
+    cdx.CdxQueryError,
+    memento.BadDatetimeError,
+    articles.BadSearchError,
+    BadFilterError,
+    BadTimeError,
+    BadUrlError,
+)
 BUSY_ERRORS = (QueryTimeoutError, inflate.DecodeBusyError)
 RETRY_AFTER_SECONDS = 10
 
@@ -67,9 +77,6 @@ def _is_page(request: Request) -> bool:
 
 def error_page(request: Request, status_code: int, message: str, headers: dict[str, str] | None = None) -> Response:
     """The HTML answer of a page route's error: its status, what was wrong, and a way home."""
-    from archive.api.app import APP_PAGE_HEADERS, archive_of
-    from archive.api.templating import templates
-
     config = archive_of(request).config
     context: dict[str, Any] = {"status": status_code, "message": message, "outlets": config.outlets}
     named = str(request.path_params.get("outlet", ""))

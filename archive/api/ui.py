@@ -18,9 +18,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from archive import change_rows
 from archive.api import articles
-from archive.api.app import APP_PAGE_HEADERS, archive_of
+from archive.api.deps import APP_PAGE_HEADERS, archive_of
 from archive.api.templating import templates
 from archive.changes import CHANGE_KINDS
+from archive.moments import BadTimeError, utc_bound
 
 router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
 MAX_VERSION = 2**31
@@ -85,7 +86,8 @@ class ChangeQuery:
 
 def change_query(params: Mapping[str, str], *, default_limit: int, max_limit: int) -> ChangeQuery:
     """The filters of a changes page or export from its query string; a bad value is a
-    :class:`archive.change_rows.BadFilterError` naming the parameter and saying why."""
+    :class:`archive.change_rows.BadFilterError` (a bad time an :class:`archive.moments.BadTimeError`)
+    naming the parameter and saying why."""
     given = {name: params[name].strip() for name in FILTER_PARAMS if params.get(name, "").strip()}
     declared = given.get("declared", "").lower()
     if declared not in _DECLARED:
@@ -95,8 +97,8 @@ def change_query(params: Mapping[str, str], *, default_limit: int, max_limit: in
         section=given.get("section"),
         declared=_DECLARED[declared],
         host=given.get("host"),
-        since=change_rows.utc_bound("since", given.get("since")),
-        until=change_rows.utc_bound("until", given.get("until"), upper=True),
+        since=utc_bound("since", given.get("since")),
+        until=utc_bound("until", given.get("until"), upper=True),
         keyword=given.get("keyword"),
     )
     change_rows.check_filter(filters)
@@ -159,7 +161,7 @@ def changes_page(request: Request, outlet: str) -> Response:
                 idx.db, chosen.name, limit=query.limit + 1, offset=offset, scan=SCAN_LIMIT, **_kwargs(query)
             )
             reached = change_rows.scan_reached(idx.db, chosen.name, query.filters, SCAN_LIMIT)
-    except change_rows.BadFilterError as exc:
+    except (change_rows.BadFilterError, BadTimeError) as exc:
         context["error"] = str(exc)
         return page(request, "changes.html", context, status_code=400)
     here = f"/{chosen.name}/changes"

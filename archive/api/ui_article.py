@@ -7,13 +7,13 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from archive.api import articles, cite
-from archive.api.app import archive_of, links_for
 from archive.api.compare import VersionOrderError, check_order, sections
+from archive.api.deps import archive_of, links_for
 from archive.api.pictures.timeline import article_timeline, bands
 from archive.api.ui import MAX_VERSION, page
 from archive.index import versions as vx
 from archive.index.citations import record_locations
-from archive.revisit import parse_utc
+from archive.moments import parse_utc
 
 router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
 DIGESTED_CHANGES = 10

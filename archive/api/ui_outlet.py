@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from archive.api import articles
-from archive.api.app import archive_of
+from archive.api.deps import archive_of
 from archive.api.pictures import activity as activity_pictures
 from archive.api.pictures.domains import domain_bands
 from archive.api.ui import page

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from archive.kinds import ALERT_KINDS
 from archive.storage.s3_settings import MAX_PART_SIZE, MIN_PART_SIZE, MiB, S3Credentials, S3Settings
 
 MAX_UPLOAD_MEMORY = 2048 * 1024 * 1024
@@ -257,8 +258,6 @@ class AlertChannel(_Frozen):
     @field_validator("kinds")
     @classmethod
     def _kinds(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        from archive.changes import ALERT_KINDS
-
         unknown = sorted(set(value) - set(ALERT_KINDS))
         if unknown:
             raise ValueError(f"unknown change kind {unknown[0]!r}; known: {', '.join(ALERT_KINDS)}")

@@ -127,6 +127,18 @@ class Extractors:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
 
+    def start(self) -> None:
+        """Boot the workers now, without waiting for them: a rebuild calls this before its index
+        step, so the seconds a worker takes to start overlap reading the WARCs."""
+        if self.workers < 2 or self._broken:
+            return
+        try:
+            pool = self._started()
+            for _ in range(self.workers):
+                pool.submit(int)
+        except Exception as exc:
+            self._fail(exc)
+
     def ahead(self, pages: Iterable[Page]) -> int:
         """Extract the pages not remembered yet on the workers, and remember them; returns how many."""
         return self.submit(pages).collect()

@@ -28,7 +28,9 @@ from archive.config import Outlet, Revisit
 from archive.errors import ArchiveIndexError
 from archive.index.schema import MIGRATIONS
 from archive.index.versions import DERIVED_TABLES
-from archive.revisit import next_due_moment, parse_utc, schedule_key
+from archive.migrations import migrate, refuse_newer, schema_version
+from archive.moments import parse_utc
+from archive.revisit import next_due_moment, schedule_key
 from archive.warc import WarcRecordInfo
 
 log = logging.getLogger(__name__)
@@ -209,9 +211,10 @@ class Index:
         self.db = sqlite_utils.Database(connect(path, readonly=readonly))
         if not readonly:
             self.migrate()
-        elif self.schema_version() != len(MIGRATIONS):
+        elif (version := self.schema_version()) != len(MIGRATIONS):
+            refuse_newer(path, version, MIGRATIONS, ArchiveIndexError)
             raise ArchiveIndexError(
-                f"{path}: schema version {self.schema_version()}, this edittrail expects {len(MIGRATIONS)}; "
+                f"{path}: schema version {version}, this edittrail expects {len(MIGRATIONS)}; "
                 "open it once with a writer (any crawl or `edittrail reindex`) to migrate"
             )
 
@@ -225,18 +228,11 @@ class Index:
         self.close()
 
     def schema_version(self) -> int:
-        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        return schema_version(self.db.conn)
 
     def migrate(self) -> None:
-        """Apply the migrations this file has not seen yet, each in its own transaction."""
-        version = self.schema_version()
-        if version > len(MIGRATIONS):
-            raise ArchiveIndexError(f"{self.path}: schema version {version} is newer than this edittrail; upgrade it")
-        for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
-            with self.db.conn:
-                migration(self.db)
-                self.db.execute(f"PRAGMA user_version = {number}")
-            log.info("index migrated path=%s version=%d", self.path, number)
+        """Apply the migrations this file has not had yet, each in its own transaction (archive.migrations)."""
+        migrate(self.db, self.path, MIGRATIONS, ArchiveIndexError)
 
     def indexed_keys(self, outlet: str, keys: Iterable[str]) -> set[str]:
         """Which of ``keys`` (the store's listing) are indexed: looked up by key, never a walk of every object."""

@@ -22,9 +22,9 @@ from archive.errors import StoreError
 from archive.index import quarantine as qx
 from archive.index.db import Index, utc_iso
 from archive.index.quarantine import CHANGED, DAMAGED, MISSING, Quarantined, QuarantineError
-from archive.revisit import parse_utc
+from archive.moments import parse_utc
 from archive.storage import HashingReader, ObjectStore, StoredObject
-from archive.warc import WarcReadError, WarcRecordInfo, scan_records
+from archive.warc import WarcReadError, WarcRecordInfo, is_closed, scan_records, store_prefix
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ def listing(idx: Index, outlet: str, store: ObjectStore, *, recent_only: bool = 
     since = _day_of(newest)
     whole_due = row is None or now - parse_utc(row[0]) > FULL_LISTING_EVERY
     if not recent_only or whole_due or since is None:
-        found = [obj for obj in store.list(f"warcs/{outlet}/") if obj.key.endswith(".warc.gz")]
+        found = [obj for obj in store.list(store_prefix(outlet)) if is_closed(obj.key)]
         with idx.db.conn:
             idx.db.execute(
                 "INSERT OR REPLACE INTO store_listings (outlet, listed_at) VALUES (?, ?)", [outlet, utc_iso(now)]
@@ -149,7 +149,7 @@ def listing(idx: Index, outlet: str, store: ObjectStore, *, recent_only: bool = 
         return found
     day, found = min(since - timedelta(days=RECENT_DAYS), now.date()), []
     while day <= now.date() + timedelta(days=1):  # a crawl host's clock a little ahead
-        found += [obj for obj in store.list(f"warcs/{outlet}/{day:%Y/%m/%d}/") if obj.key.endswith(".warc.gz")]
+        found += [obj for obj in store.list(store_prefix(outlet, day)) if is_closed(obj.key)]
         day += timedelta(days=1)
     return found
 

@@ -1,13 +1,14 @@
 """The index schema, as an ordered list of migrations (SQLite's ``user_version`` counts them).
 
-Never edit a migration that has shipped: add the next one. Each runs in its own transaction.
+Never edit a migration that has shipped: add the next one. Each runs in its own transaction,
+run by ``archive.migrations.migrate`` (the runner alerts.sqlite and mirrors.sqlite share).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import sqlite_utils
+
+from archive.migrations import Step
 
 
 def _migration_1(db: sqlite_utils.Database) -> None:
@@ -236,7 +237,7 @@ def _migration_6(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
+MIGRATIONS: tuple[Step, ...] = (
     _migration_1,
     _migration_2,
     _migration_3,

@@ -1,6 +1,7 @@
 """Each domain's states over time, read from ``mirrors.sqlite`` for the web service's domains page.
 
-Read-only on purpose (the probe, the crawls and operators write that file, ``archive.mirrors.state``):
+Read-only on purpose (the probe, the crawls and operators write that file and migrate its schema,
+``archive.mirrors.state``; a file of a newer schema is refused):
 the page reads the summaries the writers keep, a row per host (``domain_states``) and a row per
 transition (``domain_transitions``), never the observations. A domain's span in a state runs from
 the transition into it to the next transition, the last one to the host's latest observation.
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archive.errors import EdittrailError
+from archive.migrations import refuse_newer, schema_version
+from archive.mirrors.state import STEPS
 
 MAX_EVENTS = 2000
 """Transitions read per outlet at most (the newest); a domain flapping for years stays one page."""
@@ -71,6 +74,7 @@ def read_history(path: Path, outlet: str, limit: int = MAX_EVENTS) -> History | 
     except sqlite3.Error as exc:
         raise HistoryError(f"{path}: cannot open the mirrors history read-only ({exc})") from exc
     try:
+        refuse_newer(path, schema_version(conn), STEPS, HistoryError)
         names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if not {"domain_states", "domain_transitions"} <= names:
             return History([], [], [], False)

@@ -22,6 +22,7 @@ from archive.mirrors.classify import ERROR, SEIZED, SERVING, UNREACHABLE
 from archive.mirrors.discovery import new_candidates
 from archive.mirrors.probe import Fetch, ProbeResult, Resolve, archive_answers, probe_domain
 from archive.mirrors.state import ACCEPTED, CANDIDATE, MirrorState, Transition, mirrors_db_path
+from archive.moments import parse_iso
 from archive.warc import WarcWriter
 
 log = logging.getLogger(__name__)
@@ -144,7 +145,7 @@ def domain_alerts(state: MirrorState, outlet: Outlet, now: datetime) -> list[tup
         )
     for row in state.current(outlet.name):
         expires = row["tls_expires"]
-        if expires and datetime.fromisoformat(expires.replace("Z", "+00:00")) - now < CERT_WARNING:
+        if expires and parse_iso(expires) - now < CERT_WARNING:
             events.append(
                 (
                     f"cert:{outlet.name}:{row['host']}:{expires}",

@@ -19,6 +19,7 @@ from typing import Any
 import sqlite_utils
 
 from archive.errors import ConfigError
+from archive.migrations import Step, migrate
 from archive.mirrors.probe import ProbeResult
 
 CANDIDATE, ACCEPTED, REJECTED = "candidate", "accepted", "rejected"
@@ -50,125 +51,133 @@ def mirrors_db_path(data_dir: Path) -> Path:
     return data_dir / "mirrors.sqlite"
 
 
+def _step_1(db: sqlite_utils.Database) -> None:
+    """The history as the releases before numbered steps made it; creates only what is missing,
+    so their files are marked version 1 as they are (an older one gains the summaries)."""
+    if "domains" not in db.table_names():
+        db.table("domains").create(
+            {
+                "id": int,
+                "outlet": str,
+                "host": str,
+                "checked_at": str,
+                "state": str,
+                "detail": str,
+                "http_status": int,
+                "redirect_to": str,
+                "chain": str,
+                "addresses": str,
+                "tls_expires": str,
+                "source": str,
+            },
+            pk="id",
+            not_null={"outlet", "host", "checked_at", "state"},
+        )
+        db.table("domains").create_index(["outlet", "host", "id"])
+    if "domain_states" not in db.table_names():
+        _create_summaries(db)
+    if "candidates" not in db.table_names():
+        db.table("candidates").create(
+            {
+                "outlet": str,
+                "host": str,
+                "status": str,
+                "found_at": str,
+                "found_via": str,
+                "decided_at": str,
+            },
+            pk=("outlet", "host"),
+        )
+
+
+STEPS: tuple[Step, ...] = (_step_1,)
+"""mirrors.sqlite's schema steps (archive.migrations): never edit one that has shipped, add the next."""
+
+
+def _create_summaries(db: sqlite_utils.Database) -> None:
+    """Each host's state now and the transitions, kept as observations are recorded, so that
+    readers (every probe run's alerts, ``status``, ``mirrors``) read a row per host and a row
+    per change, not every observation ever made. Filled once from the history when added."""
+    db.table("domain_states").create(
+        {
+            "outlet": str,
+            "host": str,
+            "first_id": int,
+            "state": str,
+            "redirect_to": str,
+            "since": str,
+            "checked_at": str,
+            "detail": str,
+            "tls_expires": str,
+            "last_success": str,
+            "last_error": str,
+        },
+        pk=("outlet", "host"),
+    )
+    db.table("domain_transitions").create(
+        {"id": int, "outlet": str, "host": str, "before": str, "after": str, "at": str, "detail": str},
+        pk="id",
+    )
+    db.table("domain_transitions").create_index(["outlet", "id"])
+    for row in db.query("SELECT * FROM domains ORDER BY id"):
+        _summarise(db, row)
+
+
+def _summarise(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
+    """Fold one new observation into its host's state, and record a transition when it is one."""
+    outlet, host = row["outlet"], row["host"]
+    now = db.execute(
+        "SELECT state, redirect_to, since, first_id, last_success, last_error FROM domain_states "
+        "WHERE outlet = ? AND host = ?",
+        [outlet, host],
+    ).fetchone()
+    state, target = row["state"], row["redirect_to"]
+    if now is None or (now[0], now[1]) != (state, target):
+        db.execute(
+            "INSERT INTO domain_transitions (id, outlet, host, before, after, at, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                row["id"],
+                outlet,
+                host,
+                _shown(now[0], now[1]) if now else None,
+                _shown(state, target),
+                row["checked_at"],
+                row["detail"] or "",
+            ],
+        )
+    serving = state == "serving"
+    db.execute(
+        "INSERT OR REPLACE INTO domain_states (outlet, host, first_id, state, redirect_to, since, checked_at, "
+        "detail, tls_expires, last_success, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            outlet,
+            host,
+            now[3] if now else row["id"],
+            state,
+            target,
+            now[2] if now and now[0] == state else row["checked_at"],
+            row["checked_at"],
+            row["detail"],
+            row["tls_expires"],
+            row["checked_at"] if serving else (now[4] if now else None),
+            (now[5] if now else None) if serving else f"{row['checked_at']} {row['detail']}",
+        ],
+    )
+
+
 class MirrorState:
     """Reads and writes the domains history and the candidates.
 
     Written by the mirrors DAG's probe, by each crawl (the domains it found dead or alive)
     and by operators' decisions; each write is one short transaction, under SQLite's WAL.
+    Opening it brings the file to the newest schema step (archive.migrations).
     """
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite_utils.Database(sqlite3.connect(path, timeout=30))
         self.db.enable_wal()
-        self._create()
-
-    def _create(self) -> None:
-        if "domains" not in self.db.table_names():
-            self.db.table("domains").create(
-                {
-                    "id": int,
-                    "outlet": str,
-                    "host": str,
-                    "checked_at": str,
-                    "state": str,
-                    "detail": str,
-                    "http_status": int,
-                    "redirect_to": str,
-                    "chain": str,
-                    "addresses": str,
-                    "tls_expires": str,
-                    "source": str,
-                },
-                pk="id",
-                not_null={"outlet", "host", "checked_at", "state"},
-            )
-            self.db.table("domains").create_index(["outlet", "host", "id"])
-        if "domain_states" not in self.db.table_names():
-            with self.db.conn:
-                self._create_summaries()
-        if "candidates" not in self.db.table_names():
-            self.db.table("candidates").create(
-                {
-                    "outlet": str,
-                    "host": str,
-                    "status": str,
-                    "found_at": str,
-                    "found_via": str,
-                    "decided_at": str,
-                },
-                pk=("outlet", "host"),
-            )
-
-    def _create_summaries(self) -> None:
-        """Each host's state now and the transitions, kept as observations are recorded, so that
-        readers (every probe run's alerts, ``status``, ``mirrors``) read a row per host and a row
-        per change, not every observation ever made. Filled once from the history when added."""
-        self.db.table("domain_states").create(
-            {
-                "outlet": str,
-                "host": str,
-                "first_id": int,
-                "state": str,
-                "redirect_to": str,
-                "since": str,
-                "checked_at": str,
-                "detail": str,
-                "tls_expires": str,
-                "last_success": str,
-                "last_error": str,
-            },
-            pk=("outlet", "host"),
-        )
-        self.db.table("domain_transitions").create(
-            {"id": int, "outlet": str, "host": str, "before": str, "after": str, "at": str, "detail": str},
-            pk="id",
-        )
-        self.db.table("domain_transitions").create_index(["outlet", "id"])
-        for row in self.db.query("SELECT * FROM domains ORDER BY id"):
-            self._summarise(row)
-
-    def _summarise(self, row: dict[str, Any]) -> None:
-        """Fold one new observation into its host's state, and record a transition when it is one."""
-        outlet, host = row["outlet"], row["host"]
-        now = self.db.execute(
-            "SELECT state, redirect_to, since, first_id, last_success, last_error FROM domain_states "
-            "WHERE outlet = ? AND host = ?",
-            [outlet, host],
-        ).fetchone()
-        state, target = row["state"], row["redirect_to"]
-        if now is None or (now[0], now[1]) != (state, target):
-            self.db.execute(
-                "INSERT INTO domain_transitions (id, outlet, host, before, after, at, detail) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    row["id"],
-                    outlet,
-                    host,
-                    _shown(now[0], now[1]) if now else None,
-                    _shown(state, target),
-                    row["checked_at"],
-                    row["detail"] or "",
-                ],
-            )
-        serving = state == "serving"
-        self.db.execute(
-            "INSERT OR REPLACE INTO domain_states (outlet, host, first_id, state, redirect_to, since, checked_at, "
-            "detail, tls_expires, last_success, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                outlet,
-                host,
-                now[3] if now else row["id"],
-                state,
-                target,
-                now[2] if now and now[0] == state else row["checked_at"],
-                row["checked_at"],
-                row["detail"],
-                row["tls_expires"],
-                row["checked_at"] if serving else (now[4] if now else None),
-                (now[5] if now else None) if serving else f"{row['checked_at']} {row['detail']}",
-            ],
-        )
+        migrate(self.db, path, STEPS)
 
     def close(self) -> None:
         self.db.close()
@@ -199,7 +208,7 @@ class MirrorState:
             }
             table.insert(row)
             row_id = int(table.last_pk or 0)
-            self._summarise(row | {"id": row_id})
+            _summarise(self.db, row | {"id": row_id})
             return row_id
 
     def transitions(self, outlet: str) -> list[Transition]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from archive.errors import StoreError
-from archive.storage import StoredObject
+from archive.storage.objects import StoredObject
 
 log = logging.getLogger(__name__)
 _CHUNK = 1 << 20

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from botocore.exceptions import BotoCoreError, ClientError, FlexibleChecksumError
 
 from archive.errors import StoreError
-from archive.storage import StoredObject
+from archive.storage.objects import StoredObject
 from archive.storage.s3_client import CHECKSUM_HINT, error_code, make_client, store_error
 from archive.storage.s3_digests import FileDigests, b64, digest_file, open_local, unreadable
 from archive.storage.s3_settings import MIN_PART_SIZE, MiB, S3Settings, parse_s3_url

@@ -5,11 +5,13 @@ record (a `revisit` record instead of the response when `RevisitOf` names an ear
 capture with the same `payload_digest`); `iter_records` streams a file's records, and
 `scan_records` the damage it meets besides, for the indexer; `load_record` opens one
 record from a range read; `recover_open_file` repairs what a killed crawler left, and
-`recover_spool` finds what no live crawler holds.
+`recover_spool` finds what no live crawler holds. `WarcName` builds and reads the files'
+names and their store keys.
 """
 
 from archive.warc.errors import WarcNothingToRecoverError, WarcReadError, WarcTruncatedError
 from archive.warc.exchange import HttpRequestData, HttpResponseData, WrittenExchange
+from archive.warc.names import WARC_GLOB, WarcName, WarcNameError, crawl_batch, is_closed, store_prefix
 from archive.warc.reader import (
     LoadedRecord,
     WarcRecordInfo,
@@ -31,22 +33,28 @@ from archive.warc.writer import WarcWriter
 __all__ = [
     "ORIG_TRANSFER_ENCODING",
     "REVISIT_PROFILE",
+    "WARC_GLOB",
     "WARC_VERSION",
     "HttpRequestData",
     "HttpResponseData",
     "LoadedRecord",
     "RevisitOf",
     "SpoolRecovery",
+    "WarcName",
+    "WarcNameError",
     "WarcNothingToRecoverError",
     "WarcReadError",
     "WarcRecordInfo",
     "WarcTruncatedError",
     "WarcWriter",
     "WrittenExchange",
+    "crawl_batch",
+    "is_closed",
     "iter_records",
     "load_record",
     "payload_digest",
     "recover_open_file",
     "recover_spool",
     "scan_records",
+    "store_prefix",
 ]

@@ -24,11 +24,11 @@ from typing import BinaryIO
 from archive.warc.errors import WarcNothingToRecoverError, WarcReadError, WarcTruncatedError
 from archive.warc.heads import Head, HeadLineError, parse_head
 from archive.warc.members import CHUNK, GzipMember, GzipMembers
+from archive.warc.names import OPEN_SUFFIX, SUFFIX
 from archive.warc.records import b32
 
 log = logging.getLogger(__name__)
 
-OPEN_SUFFIX = ".open"
 _WARC_VERSIONS = ("WARC/1.1", "WARC/1.0", "WARC/0.18", "WARC/0.17")
 _HTTP_RECORD_TYPES = ("response", "request", "revisit")
 _RECORD_END = b"\r\n\r\n"
@@ -156,7 +156,7 @@ def recover_open_file(path: Path) -> Path:
     (WarcNothingToRecoverError: nothing in it is worth keeping).
     """
     path = Path(path)
-    if not path.name.endswith(".warc.gz" + OPEN_SUFFIX):
+    if not path.name.endswith(SUFFIX + OPEN_SUFFIX):
         raise ValueError(f"{path}: not a .warc.gz.open file; nothing to recover")
     final = path.with_name(path.name.removesuffix(OPEN_SUFFIX))
     if final.exists():

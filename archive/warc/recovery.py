@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 from archive.warc.errors import WarcNothingToRecoverError, WarcReadError
-from archive.warc.reader import OPEN_SUFFIX, recover_open_file
+from archive.warc.names import DAMAGED_SUFFIX, OPEN_SUFFIX, SUFFIX
+from archive.warc.reader import recover_open_file
 
 log = logging.getLogger(__name__)
 
 STAGING_SUFFIX = ".new"
-DAMAGED_SUFFIX = ".damaged"
 
 _Claim = Literal["claimed", "in_use", "gone"]
 
@@ -78,7 +78,7 @@ def recover_spool(directory: Path) -> SpoolRecovery:
     damaged before its tail is renamed to `.warc.gz.damaged` and left for an operator.
     """
     recovered, in_use, discarded, damaged = [], [], [], []
-    for path in sorted(directory.glob(f"*.warc.gz{OPEN_SUFFIX}")):
+    for path in sorted(directory.glob(f"*{SUFFIX}{OPEN_SUFFIX}")):
         with _claim(path) as claim:
             if claim == "in_use":
                 log.info("WARC still being written, left alone warc=%s", path)
@@ -96,7 +96,7 @@ def recover_spool(directory: Path) -> SpoolRecovery:
                     path.rename(target)
                     damaged.append(target)
                     log.error("cannot recover WARC, moved aside warc=%s: %s", target, exc)
-    for path in sorted(directory.glob(f"*.warc.gz{OPEN_SUFFIX}.*{STAGING_SUFFIX}")):
+    for path in sorted(directory.glob(f"*{SUFFIX}{OPEN_SUFFIX}.*{STAGING_SUFFIX}")):
         with _claim(path) as claim:
             if claim == "claimed":
                 path.unlink()

@@ -32,6 +32,7 @@ from archive.warc.exchange import (
     WrittenExchange,
     check_header_lines,
 )
+from archive.warc.names import OPEN_SUFFIX, WarcName
 from archive.warc.records import (
     RevisitOf,
     new_record_id,
@@ -47,7 +48,6 @@ from archive.warc.recovery import create_locked
 
 log = logging.getLogger(__name__)
 
-OPEN_SUFFIX = ".open"
 MAX_GZIP_LEVEL = 9
 _GZIP_WBITS = zlib.MAX_WBITS | 16
 
@@ -236,7 +236,7 @@ class WarcWriter:
 
     def _open_next(self) -> None:
         opened_at = utc(self._clock())
-        name = f"{self._prefix}-{opened_at:%Y%m%d%H%M%S}-{self._serial:05d}.warc.gz"
+        name = str(WarcName(self._prefix, opened_at, self._serial))
         final_path = self._directory / name
         if final_path.exists():
             raise FileExistsError(

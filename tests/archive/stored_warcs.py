@@ -19,11 +19,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from archive import pipeline
-from archive.config import Config
-from archive.storage import warc_object_key
+from archive.config import Config, store_for
 from archive.storage.local import LocalStore
-from archive.warc import HttpRequestData, HttpResponseData, WarcWriter
+from archive.warc import HttpRequestData, HttpResponseData, WarcName, WarcWriter
 
 PAGES = Path(__file__).parents[1] / "fixtures" / "pages"
 T0 = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
@@ -72,7 +70,7 @@ def write_spool(config: Config, crawl: int, articles: int, body: Callable[[int],
 def write_crawl(config: Config, crawl: int, articles: int) -> str:
     """One crawl's WARC file, stored; returns its key."""
     path = write_spool(config, crawl, articles)
-    obj = store_of(config).put(path, warc_object_key("demo", path.name))
+    obj = store_of(config).put(path, WarcName.parse(path.name).object_key("demo"))
     path.unlink()
     return obj.key
 
@@ -83,7 +81,7 @@ def write_store(config: Config, crawls: int = 4, articles: int = 5) -> list[str]
 
 
 def store_of(config: Config) -> LocalStore:
-    store = pipeline.store_for(config, config.outlet("demo"))
+    store = store_for(config, config.outlet("demo"))
     assert isinstance(store, LocalStore)
     return store
 

@@ -12,10 +12,10 @@ import pytest
 
 from archive import pipeline
 from archive.audit import AuditError, audit, run_audit
-from archive.config import Config, load_config
+from archive.config import Config, load_config, store_for
 from archive.index import Index
-from archive.storage import ObjectStore, warc_object_key
-from archive.warc import HttpRequestData, HttpResponseData, RevisitOf, WarcWriter, iter_records
+from archive.storage import ObjectStore
+from archive.warc import HttpRequestData, HttpResponseData, RevisitOf, WarcName, WarcWriter, iter_records
 from tests.support import write_config
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -35,14 +35,14 @@ class Archive:
 
     def __init__(self, tmp_path: Path, *, record_sha256: bool = True) -> None:
         self.config: Config = load_config(write_config(tmp_path, port=8765))
-        self.store: ObjectStore = pipeline.store_for(self.config, self.config.outlet("demo"))
+        self.store: ObjectStore = store_for(self.config, self.config.outlet("demo"))
         writer = WarcWriter(tmp_path / "spool", "demo-00000001", clock=lambda: T0)
         first = writer.write_exchange(*exchange(URL, PAGE), fetched_at=T0)
         holder = RevisitOf(URL, T0, first.response_record_id, first.payload_digest)
         writer.write_exchange(*exchange(URL, PAGE), fetched_at=T0 + timedelta(hours=1), revisit_of=holder)
         writer.write_exchange(*exchange(OTHER, b"other page"), fetched_at=T0 + timedelta(hours=1))
         (path,) = writer.close()
-        obj = self.store.put(path, warc_object_key("demo", path.name))
+        obj = self.store.put(path, WarcName.parse(path.name).object_key("demo"))
         self.key = obj.key
         self.file = self.store.root / obj.key  # type: ignore[attr-defined]
         assert pipeline.index(self.config, "demo")["warcs_indexed"] == 1  # the index step records the SHA-256

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from archive import pipeline
 from archive.alerts import Deliveries
 from archive.backup import backup_databases, backup_key, snapshot_database
-from archive.config import load_config
+from archive.config import load_config, store_for
 from archive.errors import ArchiveIndexError
 from archive.index import Index
 from archive.mirrors.state import MirrorState, mirrors_db_path
@@ -43,7 +42,7 @@ def config(tmp_path: Path):
 
 def test_the_backup_is_a_complete_index_in_the_outlets_store(config, tmp_path):
     (stored,) = backup_databases(config, "demo", now=NOW)  # no alerts or mirrors file yet
-    store = pipeline.store_for(config, config.outlet("demo"))
+    store = store_for(config, config.outlet("demo"))
     assert stored.key == "backups/demo/index-20261125T105500Z.sqlite" == backup_key("demo", NOW)
     assert [o.key for o in store.list("backups/")] == [stored.key]
     restored = tmp_path / "restored.sqlite"
@@ -71,7 +70,7 @@ def test_a_snapshot_is_taken_while_a_writer_holds_a_transaction(config, tmp_path
 def test_backing_up_twice_in_one_second_is_one_object(config):
     first = backup_databases(config, "demo", now=NOW)
     assert backup_databases(config, "demo", now=NOW) == first
-    store = pipeline.store_for(config, config.outlet("demo"))
+    store = store_for(config, config.outlet("demo"))
     assert len(list(store.list("backups/"))) == 1
     assert not any(config.data_dir.glob(".backup-*"))  # the temporary copy is gone
 
@@ -88,7 +87,7 @@ def test_outlets_sharing_a_store_back_up_to_their_own_keys_in_the_same_second(co
         "backups/presstv/index-20261125T105500Z.sqlite",
     )
     assert demo.sha256 != presstv.sha256
-    store = pipeline.store_for(config, config.outlet("presstv"))
+    store = store_for(config, config.outlet("presstv"))
     assert [o.key for o in store.list("backups/")] == [demo.key, presstv.key]
 
 
@@ -111,7 +110,7 @@ def test_the_alerts_and_mirrors_files_are_backed_up_beside_the_index(config, tmp
         "backups/demo/alerts-20261125T105500Z.sqlite",
         "backups/demo/mirrors-20261125T105500Z.sqlite",
     ]
-    store = pipeline.store_for(config, config.outlet("demo"))
+    store = store_for(config, config.outlet("demo"))
     restored = tmp_path / "restored"
     restored.mkdir()
     for obj in stored[1:]:
@@ -128,5 +127,5 @@ def test_a_damaged_alerts_file_fails_the_backup_and_stores_nothing_for_it(config
     config.alerts_db.write_bytes(b"SQLite format 3\x00" + b"\x00" * 84 + b"not a database" * 200)
     with pytest.raises(ArchiveIndexError, match=r"alerts\.sqlite: cannot be backed up \(file is not a database\)"):
         backup_databases(config, "demo", now=NOW)
-    store = pipeline.store_for(config, config.outlet("demo"))
+    store = store_for(config, config.outlet("demo"))
     assert not [o.key for o in store.list("backups/") if "alerts" in o.key]

@@ -17,7 +17,6 @@ from archive.change_rows import (
     ChangeFilter,
     ChangeRow,
     change_rows,
-    utc_bound,
 )
 from archive.index import Index
 from archive.simulate import SimulatedOutlet
@@ -53,14 +52,6 @@ def test_an_added_paragraph_is_added_after_its_context_and_an_unchanged_body_is_
     assert [p.role for p in pairs] == ["gap", "context", "added"]
     assert diff_lines([_block(pairs)]) == "  …\n  A second.\n+ Brand new."
     assert paragraph_pairs(["Same."], ["Same."]) == ()
-
-
-def test_dates_given_alone_bound_whole_days_and_bad_ones_name_the_parameter():
-    assert utc_bound("since", "2026-11-20") == "2026-11-20T00:00:00Z"
-    assert utc_bound("until", "2026-11-20", upper=True) == "2026-11-20T23:59:59Z"
-    assert utc_bound("since", "2026-11-20T14:00+02:00") == "2026-11-20T12:00:00Z"
-    with pytest.raises(BadFilterError, match=r"^until='yesterday' is not an ISO 8601"):
-        utc_bound("until", "yesterday", upper=True)
 
 
 def test_csv_joins_hosts_by_a_space_and_jsonl_keeps_them_a_list():

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 import sqlite_utils
 
 from archive.changes import Version
+from archive.fingerprint import fingerprint
 from archive.index import noise as noise_index
 from archive.index.schema import MIGRATIONS
 from archive.noise import (
@@ -24,7 +25,6 @@ from archive.noise import (
     slot_flips,
     template_items,
 )
-from archive.normalize import fingerprint
 
 PHOTO = "http://cdn.example.org/Photo/2026/11/3/{uuid}_{sig}.jpg?v={n}"
 

@@ -14,7 +14,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from archive.extract import Extracted, extract
-from archive.normalize import FIELDS, Fingerprint, fingerprint, normalize_text, normalize_url
+from archive.fingerprint import Fingerprint, fingerprint
+from archive.normalize import FIELDS, normalize_text, normalize_url
 from tests.archive.extract.support import saved_page
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from archive import pipeline, runreports
-from archive.config import load_config
+from archive.config import load_config, store_for
 from archive.errors import StoreError
 from tests.archive.stored_warcs import report as finished_report
 from tests.support import write_config
@@ -29,7 +29,7 @@ def test_an_unreadable_spool_file_stays_in_the_spool_and_the_others_are_stored(t
     with pytest.raises(StoreError, match=r"1 WARC file\(s\) of demo stay in .*: demo-aaaa-20261125105501-00000"):
         pipeline.store(config, "demo")
     assert not good.exists() and bad.exists()
-    stored = [o.key for o in pipeline.store_for(config, config.outlet("demo")).list("warcs/demo/")]
+    stored = [o.key for o in store_for(config, config.outlet("demo")).list("warcs/demo/")]
     assert stored == ["warcs/demo/2026/11/25/demo-aaaa-20261125105501-00001.warc.gz"]
     assert f"could not read the local file {bad}" in caplog.text
 
@@ -89,7 +89,7 @@ def test_the_report_of_a_crawl_whose_parent_was_killed_is_filed_by_the_next_stor
 
     first = pipeline.store(config, "demo")
     assert first["reports"] == ["reports/demo/2026/11/24/demo-0a0b0c0d-20261124093000.report.json"]
-    stored = pipeline.store_for(config, config.outlet("demo")).root / first["reports"][0]  # type: ignore[attr-defined]
+    stored = store_for(config, config.outlet("demo")).root / first["reports"][0]  # type: ignore[attr-defined]
     assert stored.read_bytes() == report.read_bytes()
     assert (report.parent / "report.filed").exists()
     assert pipeline.store(config, "demo")["reports"] == []  # filed once

@@ -18,9 +18,8 @@ from archive.config import load_config
 from archive.errors import ArchiveIndexError
 from archive.index import Index
 from archive.retrieve import capture_by_id, original_capture, retrieve, stored_records
-from archive.storage import warc_object_key
 from archive.storage.local import LocalStore
-from archive.warc import WarcReadError, iter_records
+from archive.warc import WarcName, WarcReadError, iter_records
 from spiders.middlewares import WarcCaptureMiddleware
 from tests.support import write_config
 
@@ -56,7 +55,7 @@ class Archive:
         middleware.spider_closed()
         with Index(self.config.index_path) as idx:
             for path in sorted(self.spool.glob("*.warc.gz")):
-                obj = self.store.put(path, warc_object_key("demo", path.name))
+                obj = self.store.put(path, WarcName.parse(path.name).object_key("demo"))
                 with self.store.open(obj.key) as stream:
                     idx.add_warc(self.outlet, obj.key, iter_records(stream), size=obj.size, sha256=obj.sha256)
                 path.unlink()

@@ -7,8 +7,8 @@ from pathlib import Path
 from archive import pipeline
 from archive.config import load_config
 from archive.crawljob import CrawlJob, Seed
-from archive.detect import crawl_batch
 from archive.shards import shard_by_domain
+from archive.warc import crawl_batch
 from tests.support import HOSTS, write_config
 
 

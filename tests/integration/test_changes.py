@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from archive import pipeline
-from archive.config import Config, load_config
+from archive.config import Config, load_config, store_for
 from archive.detect import version_of_capture
 from archive.index import Index
 from archive.index import versions as vx
@@ -279,7 +279,7 @@ def test_reextracting_every_stored_article_page_gives_the_hash_of_the_version_it
     version the detected table says it showed."""
     config = edited.config
     outlet = config.outlet("demo")
-    store = pipeline.store_for(config, outlet)
+    store = store_for(config, outlet)
     with Index(config.index_path, readonly=True) as idx:
         rows = list(
             idx.db.query(

@@ -17,7 +17,7 @@ import pytest
 from archive import pipeline
 from archive.audit import run_audit
 from archive.backup import backup_databases
-from archive.config import Config, load_config
+from archive.config import Config, load_config, store_for
 from archive.errors import StoreError
 from archive.index import Index
 from archive.retrieve import retrieve
@@ -223,7 +223,7 @@ def test_the_s3_tables_multipart_settings_drive_the_upload(s3_env, bucket, tmp_p
     config = s3_config(tmp_path, 8765, bucket, s3_table=table)
     big = tmp_path / "big.warc.gz"
     big.write_bytes(bytes(range(256)) * (11 * 4096))
-    store = pipeline.store_for(config, config.outlet("demo"))
+    store = store_for(config, config.outlet("demo"))
     stored = store.put(big, "warcs/demo/2026/11/25/big.warc.gz")
     head = s3_env.client().head_object(Bucket=bucket, Key=f"archive/{stored.key}")
     assert head["ETag"].strip('"').endswith("-3") and head["ContentLength"] == 11 * 2**20

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from archive.config.outlet import origin
 from spiders import settings
 from spiders.failover import MirrorFailoverMiddleware
+from spiders.report import RunReport
 from spiders.resolver import HostOverrideResolver, RefusedAddressError, address_problem
-from spiders.scope import MIDDLEWARES, origin, origins, refusal
+from spiders.scope import MIDDLEWARES, origins, refusal
 
 HOSTS = ("www.presstv.ir", "presstv.tv")
 ALLOWED = origins(f"http://{host}:8765" for host in HOSTS)
@@ -88,26 +90,17 @@ def test_an_origin_fills_in_the_default_port_of_its_scheme():
     assert origin("ftp://www.presstv.ir/x") is None
 
 
-class Stats:
-    def __init__(self) -> None:
-        self.values: dict[str, object] = {}
-
-    def set_value(self, key: str, value: object) -> None:
-        self.values[key] = value
-
-    def inc_value(self, key: str, count: int = 1) -> None:
-        self.values[key] = int(self.values.get(key, 0)) + count  # type: ignore[call-overload]
-
-
 def test_a_failure_off_the_configured_origin_never_marks_the_domain_dead():
     from scrapy import Request
     from twisted.internet.error import ConnectionRefusedError
 
-    failover = MirrorFailoverMiddleware(HOSTS, Stats(), None, ALLOWED)
+    report = RunReport()
+    failover = MirrorFailoverMiddleware(HOSTS, report, ALLOWED)
     failover.process_exception(Request("https://www.presstv.ir:18767/x"), ConnectionRefusedError())
-    assert failover.dead == {}
+    assert failover.dead == {} and report.dead == {}
     failover.process_exception(Request("http://www.presstv.ir:8765/x"), ConnectionRefusedError())
-    assert set(failover.dead) == {"www.presstv.ir"}
+    assert set(failover.dead) == set(report.dead) == {"www.presstv.ir"}
+    assert report.dead["www.presstv.ir"].state == "unreachable"
 
 
 def resolver(overrides: dict[str, str]) -> HostOverrideResolver:

@@ -14,7 +14,7 @@ from markupsafe import Markup
 from archive.api.pictures.svg import TimeScale, element, figure, join, shorten, text, time_axis, tooltip
 from archive.mirrors.classify import STATES
 from archive.mirrors.history import Span
-from archive.revisit import parse_utc
+from archive.moments import parse_utc
 
 WIDTH = 820
 LABEL = 170

@@ -28,7 +28,7 @@ from archive.api.pictures.svg import (
     time_axis,
     tooltip,
 )
-from archive.revisit import parse_utc
+from archive.moments import parse_utc
 
 WIDTH = 820
 LABEL = 170

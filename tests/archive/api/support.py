@@ -20,6 +20,7 @@ from typing import Any
 from archive import pipeline
 from archive.config import Config, load_config
 from archive.index import Index
+from archive.moments import parse_iso
 from archive.simulate import SimulatedOutlet
 from archive.warc import HttpRequestData, HttpResponseData, WarcWriter
 from tests.support import TWO_DOMAINS, write_config
@@ -43,7 +44,7 @@ class Built:
 
         Computed on the datetime, not the digits: 18:35:59 plus one second is 18:36:00, not 18:35:60.
         """
-        end = datetime.fromisoformat(self.first_crawl_end.replace("Z", "+00:00"))
+        end = parse_iso(self.first_crawl_end)
         return (end + timedelta(seconds=1)).strftime("%Y%m%d%H%M%S")
 
 
@@ -65,7 +66,7 @@ def build_archive(directory: Path, sim: SimulatedOutlet, *, hostile_collector: s
 def wait_past(moment: str) -> None:
     """Until the clock is past ``moment`` (whole seconds, as captures are timed): the second crawl
     then starts in a later second than the first ended, which `second_crawl_from` relies on."""
-    end = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    end = parse_iso(moment)
     while datetime.now(UTC).replace(microsecond=0) <= end:
         time.sleep(0.05)
 

@@ -1,5 +1,5 @@
 """The web work of issue 13 as the review found it wanting: feeds with changes of fate, links to
-reverts, time bounds at the ends of the calendar, formula-safe CSV, bounded cost per request,
+reverts, formula-safe CSV, bounded cost per request,
 one table of fields, a body card with its lead, and HTML errors on pages."""
 
 from __future__ import annotations
@@ -18,9 +18,7 @@ from archive.api import articles, compare, ui, ui_article
 from archive.api.budget import QueryTimeoutError
 from archive.change_edits import WHOLE_NOTE, edit_of, paragraph_pairs
 from archive.change_rows import (
-    BadFilterError,
     ChangeRow,
-    utc_bound,
     write_csv,
     write_jsonl,
 )
@@ -36,20 +34,6 @@ FORMULA = '=HYPERLINK("http://evil","x") new headline'
 
 
 # -- without an archive ------------------------------------------------------------------
-
-
-def test_a_time_bound_past_the_calendar_is_a_bad_filter_naming_the_parameter():
-    with pytest.raises(BadFilterError, match="since="):
-        utc_bound("since", "0001-01-01T00:00+01:00")
-    with pytest.raises(BadFilterError, match="until="):
-        utc_bound("until", "9999-12-31T23:00-05:00", upper=True)
-
-
-def test_an_upper_bound_includes_the_whole_unit_it_is_given_to():
-    assert utc_bound("until", "2026-12-03T22:44", upper=True) == "2026-12-03T22:44:59Z"
-    assert utc_bound("until", "2026-12-03T22", upper=True) == "2026-12-03T22:59:59Z"
-    assert utc_bound("until", "2026-12-03T22:44:10Z", upper=True) == "2026-12-03T22:44:10Z"
-    assert utc_bound("since", "2026-12-03T22:44") == "2026-12-03T22:44:00Z"
 
 
 def _row(**values: object) -> ChangeRow:

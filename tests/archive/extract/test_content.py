@@ -11,7 +11,7 @@ import brotli  # type: ignore[import-untyped]
 import pytest
 
 from archive.extract import ExtractError, decode_content, extract, html_from_record
-from archive.normalize import fingerprint
+from archive.fingerprint import fingerprint
 from archive.simulate import strip_noise
 from archive.warc import HttpRequestData, HttpResponseData, WarcWriter, iter_records, load_record
 from tests.archive.extract.support import Reply, fetch, saved_page, through_warc

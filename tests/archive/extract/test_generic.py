@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from archive.extract import ExtractError, extract
-from archive.normalize import fingerprint
+from archive.fingerprint import fingerprint
 from tests.archive.extract.support import PAGE_NAMES, fetch, saved_page
 
 

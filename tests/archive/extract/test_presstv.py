@@ -17,7 +17,8 @@ import pytest
 
 from archive.extract import Extracted, ExtractError, extract, extractor_names
 from archive.extract.presstv import alternate_addresses, slug_of
-from archive.normalize import FIELDS, fingerprint
+from archive.fingerprint import fingerprint
+from archive.normalize import FIELDS
 from tests.archive.extract.support import BOILERPLATE, PAGE_NAMES, PAGES, fetch, saved_page, through_warc
 
 

@@ -10,7 +10,7 @@ from archive.config import Revisit, load_config
 from archive.errors import ArchiveIndexError
 from archive.index import Index, utc_iso
 from archive.index.schema import MIGRATIONS
-from archive.revisit import parse_utc
+from archive.moments import parse_utc
 from archive.warc import WarcRecordInfo
 
 ROOT = Path(__file__).resolve().parents[3]

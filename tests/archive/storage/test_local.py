@@ -5,7 +5,7 @@ import hashlib
 import pytest
 
 from archive.errors import StoreError
-from archive.storage import HashingReader, StoredObject, open_store, warc_file_time, warc_object_key
+from archive.storage import HashingReader, StoredObject, open_store
 from archive.storage.local import LocalStore
 
 NAME = "demo-20261125T105500Z-3f9a1c-20261125105501-00000.warc.gz"
@@ -21,16 +21,6 @@ def warc(tmp_path):
     path = tmp_path / NAME
     path.write_bytes(b"WARC bytes " * 1000)
     return path
-
-
-def test_object_key_is_partitioned_by_the_crawl_date_in_the_file_name():
-    assert warc_object_key("demo", NAME) == f"warcs/demo/2026/11/25/{NAME}"
-    assert warc_file_time(NAME).isoformat() == "2026-11-25T10:55:01+00:00"
-
-
-def test_object_key_rejects_open_or_foreign_files():
-    with pytest.raises(StoreError, match="not a closed WARC file name"):
-        warc_object_key("demo", NAME + ".open")
 
 
 def test_put_then_read_back_whole_and_by_range(store, warc):
