@@ -27,11 +27,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from archive.change_rows import rows_of
 from archive.config import Config, store_for
 from archive.errors import CaptureError, ConfigError
 from archive.index import Index, utc_iso
 from archive.index import versions as vx
+from archive.read.change_rows import rows_of
 
 DEMO_OUTLET = "demo"
 WEBHOOK_ENV = "EDITTRAIL_DEMO_WEBHOOK"

@@ -1,7 +1,7 @@
 """The kinds of change edittrail names, in the order it lists them.
 
 A module of its own so that the config (an alert channel's ``kinds``) can check them without
-importing the detection stage that finds them (archive.changes).
+importing the detection stage that finds them (archive.detect.changes).
 """
 
 CONTENT_KINDS = ("headline", "lead", "body", "date", "caption", "image", "section", "byline")

@@ -21,10 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from archive.carryover import carried_over
 from archive.config import Config, Outlet, store_for
 from archive.config.outlet import origin
-from archive.crawljob import CrawlJob, Seed
 from archive.errors import ArchiveIndexError, CaptureError, ConfigError, StoreError
 from archive.index import Index, utc_iso
 from archive.index import quarantine as qx
@@ -32,6 +30,8 @@ from archive.index.aside import aside_index
 from archive.index.objects import Progress, index_objects, quarantine_missing
 from archive.index.quarantine import QuarantineError
 from archive.mirrors.run import record_crawl_health, send_domain_alerts, with_accepted_mirrors
+from archive.plan.carryover import carried_over
+from archive.plan.crawljob import CrawlJob, Seed
 from archive.runreports import (
     REPORT_SUFFIX,
     domain_failures,
@@ -93,8 +93,8 @@ def plan(
 ) -> dict[str, Any]:
     """Write the crawl job for one run; returns where it is.
 
-    The job holds the discovery seeds, the known articles due for a revisit (archive.revisit),
-    the articles of dead runs not captured since (archive.carryover), and ``articles``: URLs
+    The job holds the discovery seeds, the known articles due for a revisit (archive.plan.revisit),
+    the articles of dead runs not captured since (archive.plan.carryover), and ``articles``: URLs
     to fetch besides (an operator's ``edittrail crawl --url``), each of which must be an
     article URL on one of the outlet's domains.
     """
@@ -163,7 +163,7 @@ def requested_url_problem(outlet: Outlet, url: str) -> str | None:
 
 
 def revisits_due(config: Config, outlet: Outlet, now: datetime) -> list[str]:
-    """The known articles due for a revisit (archive.revisit), read through the index's due moments.
+    """The known articles due for a revisit (archive.plan.revisit), read through the index's due moments.
 
     Opening a writer migrates the schema before anyone reads it (a new edittrail), and
     recomputes the due moments once when the configured schedule changed.
@@ -532,7 +532,7 @@ def redetect(config: Config, outlet_name: str, credentials: S3Credentials | None
     marked as history on every channel already in use; ``changes`` and the feed show them.
     """
     from archive.alerts import Deliveries
-    from archive.detect import detect as run_detect
+    from archive.detect.run import detect as run_detect
 
     outlet = config.outlet(outlet_name)
     target = store_for(config, outlet, credentials)
@@ -570,9 +570,9 @@ def detect(
     """New versions and changes from the captures indexed since the last run (single writer).
 
     ``progress``: (captures done, captures pending, crawl batch) after each batch;
-    ``extractors``: worker processes already started (see :func:`archive.detect.detect`).
+    ``extractors``: worker processes already started (see :func:`archive.detect.run.detect`).
     """
-    from archive.detect import detect as run_detect
+    from archive.detect.run import detect as run_detect
 
     outlet = config.outlet(outlet_name)
     return run_detect(config, outlet.name, store_for(config, outlet, credentials), progress, extractors)

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from archive.config import Config
-from archive.crawljob import CrawlJob
 from archive.errors import EdittrailError
+from archive.plan.crawljob import CrawlJob
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def spool_unfiled_reports(config: Config, outlet_name: str) -> dict[Path, Path]:
     create-only ``put`` takes as the same object, and is then marked: no report is ever
     filed twice, and each is looked at until marked.
     """
-    from archive.shards import run_jobs
+    from archive.plan.shards import run_jobs
 
     root = config.runs_dir(outlet_name)
     runs = sorted(d for d in root.iterdir() if d.is_dir()) if root.is_dir() else []

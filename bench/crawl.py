@@ -17,8 +17,8 @@ from pathlib import Path
 
 from archive import pipeline
 from archive.config import load_config
-from archive.crawljob import CrawlJob
 from archive.index import Index
+from archive.plan.crawljob import CrawlJob
 from archive.simulate import SimulatedOutlet
 from tests.support import HOSTS, write_config
 

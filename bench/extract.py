@@ -11,8 +11,8 @@ import statistics
 import time
 from datetime import date
 
+from archive.detect.fingerprint import fingerprint
 from archive.extract import extract
-from archive.fingerprint import fingerprint
 from archive.simulate import SimulatedOutlet
 from tests.support import HOSTS
 

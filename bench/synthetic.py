@@ -14,7 +14,7 @@ captures table alone:
 - ``articles`` (as ``Index._refresh_articles`` computes them) and ``warc_objects`` (one per
   crawl's WARC; no bytes exist behind these, so nothing may read them).
 
-Field hashes are SHA-256 of the field text rather than ``archive.fingerprint.fingerprint`` (1.5 ms per
+Field hashes are SHA-256 of the field text rather than ``archive.detect.fingerprint.fingerprint`` (1.5 ms per
 version): detect fingerprints stored versions anew under the noise model anyway.
 
 On top of that history, two real crawls (``real_crawls``): the simulated outlet's pages
@@ -44,15 +44,15 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from archive import pipeline
-from archive.changes import Change, Version, classify, divergence, fate_change, slug_mismatch
 from archive.config import Config, Outlet, load_config
-from archive.detect import version_of
+from archive.detect.changes import Change, Version, classify, divergence, fate_change, slug_mismatch
+from archive.detect.normalize import FIELDS
+from archive.detect.run import version_of
 from archive.extract import extract
 from archive.index import Capture, Index, utc_iso
 from archive.index.schema import MIGRATIONS
 from archive.index.versions import version_row
 from archive.moments import parse_iso
-from archive.normalize import FIELDS
 from archive.simulate import Page, SimulatedOutlet, corpus
 from archive.warc import HttpRequestData, HttpResponseData, RevisitOf, WarcWriter, WrittenExchange
 from bench.cdx import COLUMNS, END, INSERT, SEED, _Captures
@@ -111,7 +111,8 @@ def insert_sql(table: str, columns: Sequence[str]) -> str:
 
 
 def field_hashes(content: Version) -> tuple[dict[str, str], str]:
-    """Per-field SHA-256 and the whole hash, shaped as ``archive.fingerprint.fingerprint``'s (cheaper, not equal)."""
+    """Per-field SHA-256 and the whole hash, shaped as ``archive.detect.fingerprint.fingerprint``'s
+    (cheaper, not equal)."""
     texts = {name: getattr(content, name) for name in FIELDS}
     hashed = {
         name: hashlib.sha256(("\n".join(v) if isinstance(v, tuple) else (v or "")).encode()).hexdigest()

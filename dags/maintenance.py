@@ -1,6 +1,6 @@
 """One maintenance DAG per outlet in outlets.toml: integrity audit and backup of the SQLite files.
 
-Thin on purpose: the tasks call archive.audit and archive.backup, the same functions the
+Thin on purpose: the tasks call archive.ops.audit and archive.ops.backup, the same functions the
 `edittrail audit` and `edittrail backup` commands use, with S3 credentials from the outlet's
 Airflow connection (``s3_credentials.py``, looked up at run time). Parse-time work is reading and
 validating the config file, nothing else (no network, no database, no connections).
@@ -50,7 +50,7 @@ def build_maintenance_dag(outlet: Outlet) -> None:
         def audit() -> dict[str, int]:
             from s3_credentials import s3_credentials
 
-            from archive.audit import run_audit
+            from archive.ops.audit import run_audit
 
             cfg = config()
             report = run_audit(cfg, outlet.name, s3_credentials(cfg, outlet.name))
@@ -61,7 +61,7 @@ def build_maintenance_dag(outlet: Outlet) -> None:
         def backup() -> list[dict[str, str | int | None]]:
             from s3_credentials import s3_credentials
 
-            from archive.backup import backup_databases
+            from archive.ops.backup import backup_databases
 
             cfg = config()
             stored = backup_databases(cfg, outlet.name, credentials=s3_credentials(cfg, outlet.name))

@@ -2,7 +2,7 @@
 store → index → detect → alert.
 
 Thin on purpose: the tasks call archive.pipeline (through ``stages.py``), the same functions
-`edittrail crawl` uses (which crawls the job unsplit, in one process); archive.shards splits
+`edittrail crawl` uses (which crawls the job unsplit, in one process); archive.plan.shards splits
 it for the mapped crawl, so Celery workers crawl an outlet's domains at once while plan,
 index, detect and alert run on the machine holding the SQLite files and index and detect stay
 the single writer (``placement.py``: queue and pool ``edittrail_index``). The tasks that touch
@@ -76,7 +76,7 @@ def build_crawl_dag(outlet: Outlet) -> None:
         @task(execution_timeout=timedelta(minutes=5), **ON_INDEX_HOST)
         def plan() -> list[str]:
             from archive import pipeline
-            from archive.shards import shard_by_domain
+            from archive.plan.shards import shard_by_domain
 
             run_id = get_current_context()["run_id"]
             return shard_by_domain(pipeline.plan(config(), outlet.name, run_id)["job"])
@@ -84,7 +84,7 @@ def build_crawl_dag(outlet: Outlet) -> None:
         @task(execution_timeout=timedelta(minutes=outlet.crawl.timeout_minutes + 5))
         def crawl(job: str) -> dict[str, Any]:
             from archive import pipeline
-            from archive.status import log_run_report
+            from archive.ops.status import log_run_report
 
             crawled = pipeline.crawl(config(), job)
             log_run_report(job)

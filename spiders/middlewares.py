@@ -24,7 +24,7 @@ from scrapy.http import Headers, Response
 from archive.errors import ArchiveIndexError
 from archive.index import Index
 from archive.moments import parse_iso
-from archive.retrieve import original_capture
+from archive.read.retrieve import original_capture
 from archive.warc import HttpRequestData, HttpResponseData, RevisitOf, WarcWriter, payload_digest
 from spiders.report import RunReport, run_report
 

@@ -25,7 +25,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from archive.config import Outlet, load_config
-from archive.crawljob import CrawlJob
+from archive.plan.crawljob import CrawlJob
 from spiders.report import RunReport, run_report
 from spiders.scope import OutOfScope, origins, refusal
 

@@ -1,4 +1,4 @@
-"""The command line on a small real archive (tests.archive.test_audit's): `audit`, `backup`,
+"""The command line on a small real archive (tests.archive.ops.test_audit's): `audit`, `backup`,
 `mirrors`, `show`, and how bad arguments are refused (tests/test_cli_fuzz.py tries many more)."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from archive.cli import cli
+from archive.cli.main import cli
 from archive.index import Index
 from archive.warc import iter_records
-from tests.archive.test_audit import URL, Archive
+from tests.archive.ops.test_audit import URL, Archive
 
 
 @pytest.fixture
@@ -119,7 +119,7 @@ def test_rejecting_a_candidate_keeps_it_out_of_the_probes(archive):
 def test_progress_bar_draws_only_on_a_terminal(monkeypatch, capsys):
     import io
 
-    from archive.cli_context import ProgressBar
+    from archive.cli.context import ProgressBar
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
@@ -139,7 +139,7 @@ def test_progress_bar_draws_only_on_a_terminal(monkeypatch, capsys):
 def test_a_reindex_bar_shows_its_rate_and_ends_its_line_before_the_next_bar(monkeypatch):
     import io
 
-    from archive.cli_context import ProgressBar
+    from archive.cli.context import ProgressBar
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
@@ -219,7 +219,7 @@ def test_show_warc_writes_the_checked_records_to_output(archive, tmp_path):
 
 
 def test_show_warc_refuses_to_write_binary_to_a_terminal(archive, monkeypatch):
-    monkeypatch.setattr("archive.cli_research.stdout_is_terminal", lambda: True)
+    monkeypatch.setattr("archive.cli.research.stdout_is_terminal", lambda: True)
     result = show_warc(archive, "2026-11-25T12:00Z")
     assert result.exit_code == 1 and result.stdout_bytes == b""
     assert "can mess up your terminal; use --output FILE.warc.gz" in result.stderr

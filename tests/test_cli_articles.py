@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from archive import pipeline
-from archive.cli import cli
+from archive.cli.main import cli
 from archive.config import Config, load_config
 from archive.index import Index
 from archive.index import versions as vx
@@ -117,7 +117,7 @@ def test_changes_json_carries_the_articles_url_and_current_headline(edited):
 
 
 def test_changes_as_csv_and_jsonl_are_the_export_rows(edited):
-    from archive.change_rows import FIELDS
+    from archive.read.change_rows import FIELDS
 
     table = list(csv.DictReader(io.StringIO(run(edited, "changes", "--outlet", "demo", "--format", "csv").output)))
     lines = run(edited, "changes", "--outlet", "demo", "--format", "jsonl").output.splitlines()
@@ -160,7 +160,7 @@ def test_diff_colours_only_when_asked_or_on_a_terminal(edited):
 
 
 def test_colour_defaults_to_terminals_without_no_color(monkeypatch):
-    from archive.cli_articles import wants_color
+    from archive.cli.articles import wants_color
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

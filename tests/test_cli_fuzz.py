@@ -18,8 +18,8 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from archive.cli import cli
-from tests.archive.test_audit import OTHER, URL, Archive
+from archive.cli.main import cli
+from tests.archive.ops.test_audit import OTHER, URL, Archive
 
 NUMBERS = ["0", "-1", "1", "2", "65535", "65536", "99999", "99999999999999999999999", "-99999999999999999999999"]
 NUMBERS += ["1.5", "nan", "inf", "", " ", "1e3", "0x10", "١٢", "𝟗"]

@@ -1,6 +1,6 @@
 """`edittrail --help` stays quick: importing the command line loads none of the heavy libraries.
 
-Each command imports what it needs in its body; the import of ``archive.cli`` (all that
+Each command imports what it needs in its body; the import of ``archive.cli.main`` (all that
 ``--help`` runs) must not drag in the crawler, the scheduler, the web stack, extraction, S3,
 WARC or the index. Checked in a fresh interpreter, where nothing was imported before.
 """
@@ -13,13 +13,16 @@ import sys
 
 from click.testing import CliRunner
 
-from archive.cli import CONFIG_ENV, cli
+from archive.cli.main import CONFIG_ENV, cli
 
 HEAVY = ("airflow", "scrapy", "fastapi", "uvicorn", "trafilatura", "boto3", "warcio", "sqlite_utils")
 
 
 def test_importing_the_cli_loads_no_heavy_library():
-    code = f"import json, sys; import archive.cli; print(json.dumps([m for m in {list(HEAVY)!r} if m in sys.modules]))"
+    code = (
+        "import json, sys; import archive.cli.main; "
+        f"print(json.dumps([m for m in {list(HEAVY)!r} if m in sys.modules]))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(done.stdout) == []
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from archive.cli import cli
+from archive.cli.main import cli
 from archive.config import AlertChannel, CrawlLimits, Outlet, Politeness, Revisit, S3Options, Seeds, Settings
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -59,7 +59,7 @@ from archive.api.urls import archived_url
 from archive.config import Config, Outlet
 from archive.errors import EdittrailError
 from archive.moments import utc_bound
-from archive.retrieve import retrieve
+from archive.read.retrieve import retrieve
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """What the article pages and the article JSON show: captures on every domain, versions, changes.
 
 Read-only queries on the index, shaped for the web service; the diffs are the ones detect
-stored (``changes.diff_html`` is built by ``archive.diff``, which escapes every piece of
+stored (``changes.diff_html`` is built by ``archive.detect.diff``, which escapes every piece of
 article text, so templates may insert it as markup).
 """
 
@@ -17,13 +17,13 @@ import sqlite_utils
 from archive.api.cdx import timestamp_of
 from archive.api.compare import compare_query
 from archive.api.memento import RAW, Links, uri
-from archive.change_rows import MAX_LIMIT, ChangeFilter, query_changes, rows_of
-from archive.changes import Version
 from archive.config import Outlet
+from archive.detect.changes import Version
+from archive.detect.noise import applies, describe
 from archive.errors import EdittrailError
 from archive.index import noise as noise_index
 from archive.index import versions as vx
-from archive.noise import applies, describe
+from archive.read.change_rows import MAX_LIMIT, ChangeFilter, query_changes, rows_of
 
 SEARCH_LIMIT = 50
 MAX_SEARCH_LIMIT = 500
@@ -128,10 +128,10 @@ def changes(
 
     Each row is the stored change with the article's URL (``article_url``), its current headline
     (``current_headline``) and the shown capture's URL (``to_url``), plus what a page shows of it:
-    ``card``, the :class:`archive.change_rows.ChangeRow` (the edit from the versions, no markup),
+    ``card``, the :class:`archive.read.change_rows.ChangeRow` (the edit from the versions, no markup),
     ``memento`` and ``compare``, the paths of the archived version and of the two versions side by side.
     A card reads two versions and diffs them: without ``cards`` (the JSON API) no card is built.
-    ``scan`` bounds the unindexed filters' search (``archive.change_rows.query_changes``).
+    ``scan`` bounds the unindexed filters' search (``archive.read.change_rows.query_changes``).
     """
     filters = ChangeFilter(
         kind=kind, section=section, declared=declared, host=host, since=since, until=until, keyword=keyword

@@ -1,7 +1,7 @@
 """Two versions of an article compared for the compare page: one section per kind of change,
 headed in plain words (old → new), with the diff inline and side by side.
 
-The stored summaries mark edits as ``[-removed-]{+added+}`` (``archive.diff``), which reads
+The stored summaries mark edits as ``[-removed-]{+added+}`` (``archive.detect.diff``), which reads
 as noise in a heading; here a heading says what changed and shows the old and the new value as
 plain text, and the markup is left to the diffs, which show it as ``<del>``/``<ins>``.
 """
@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from archive.change_edits import cut
-from archive.changes import FIELD_OF_KIND, Version, classify
+from archive.detect.changes import FIELD_OF_KIND, Version, classify
+from archive.read.change_edits import cut
 
 MAX_VALUE_CHARS = 200
 """A value longer than this is cut at a word in a heading (the diff below shows it whole)."""
@@ -37,7 +37,7 @@ class Section:
     account: str
     """Plain words for what the values do not say (the body's paragraph counts), or empty."""
     inline: str
-    """The diff as one column, ``<del>``/``<ins>``, every archived word escaped (``archive.diff``)."""
+    """The diff as one column, ``<del>``/``<ins>``, every archived word escaped (``archive.detect.diff``)."""
     left: str
     right: str
 

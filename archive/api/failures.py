@@ -35,9 +35,9 @@ from archive.api.budget import QueryTimeoutError
 from archive.api.deps import APP_PAGE_HEADERS, archive_of
 from archive.api.templating import templates
 from archive.api.urls import BadUrlError
-from archive.change_rows import BadFilterError
 from archive.errors import ArchiveIndexError, EdittrailError
 from archive.moments import BadTimeError
+from archive.read.change_rows import BadFilterError
 
 log = logging.getLogger(__name__)
 

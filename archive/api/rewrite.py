@@ -39,7 +39,7 @@ from w3lib.encoding import html_to_unicode
 from archive.api.inflate import SLOTS, BodyTooLargeError, decoded_body
 from archive.extract.content import header
 from archive.extract.model import ExtractError
-from archive.retrieve import RetrievedCapture
+from archive.read.retrieve import RetrievedCapture
 
 log = logging.getLogger(__name__)
 

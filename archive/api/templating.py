@@ -1,7 +1,7 @@
 """The Jinja2 environment of the web pages: autoescape always on, whatever a template's name.
 
 Archived text (headlines, bodies, URLs) reaches the pages only as escaped text; the one
-exception is a change's stored ``diff_html``, built by ``archive.diff`` with every piece of
+exception is a change's stored ``diff_html``, built by ``archive.detect.diff`` with every piece of
 article text escaped, which templates mark ``|safe``.
 """
 

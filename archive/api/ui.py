@@ -16,12 +16,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from archive import change_rows
 from archive.api import articles
 from archive.api.deps import APP_PAGE_HEADERS, archive_of
 from archive.api.templating import templates
-from archive.changes import CHANGE_KINDS
+from archive.detect.changes import CHANGE_KINDS
 from archive.moments import BadTimeError, utc_bound
+from archive.read import change_rows
 
 router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
 MAX_VERSION = 2**31
@@ -86,7 +86,7 @@ class ChangeQuery:
 
 def change_query(params: Mapping[str, str], *, default_limit: int, max_limit: int) -> ChangeQuery:
     """The filters of a changes page or export from its query string; a bad value is a
-    :class:`archive.change_rows.BadFilterError` (a bad time an :class:`archive.moments.BadTimeError`)
+    :class:`archive.read.change_rows.BadFilterError` (a bad time an :class:`archive.moments.BadTimeError`)
     naming the parameter and saying why."""
     given = {name: params[name].strip() for name in FILTER_PARAMS if params.get(name, "").strip()}
     declared = given.get("declared", "").lower()

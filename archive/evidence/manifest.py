@@ -16,7 +16,7 @@ import re
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from archive.export import MANIFEST
+from archive.read.export import MANIFEST
 
 if TYPE_CHECKING:
     from archive.evidence.verify import Verdict

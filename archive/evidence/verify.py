@@ -315,7 +315,7 @@ def _directory_lines(verdict: Verdict) -> list[str]:
     """What the export directory's manifest check adds, and why it proves less than the signature."""
     if verdict.directory is None:
         return []
-    from archive.export import MANIFEST
+    from archive.read.export import MANIFEST
 
     return [
         f"Also checked: every file of {verdict.directory} matches its line in {MANIFEST} "

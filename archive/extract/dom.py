@@ -18,7 +18,7 @@ from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from archive.normalize import collapse_whitespace
+from archive.detect.normalize import collapse_whitespace
 
 log = logging.getLogger(__name__)
 

@@ -19,10 +19,10 @@ from urllib.parse import unquote, urljoin, urlsplit
 import trafilatura
 from lxml.etree import _Element
 
+from archive.detect.normalize import collapse_whitespace, normalize_text
 from archive.extract import dom
 from archive.extract.content import html_text
 from archive.extract.model import Extracted
-from archive.normalize import collapse_whitespace, normalize_text
 
 log = logging.getLogger(__name__)
 

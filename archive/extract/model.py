@@ -26,7 +26,7 @@ class Extracted:
     """One article page as an extractor read it.
 
     Text fields are whitespace-collapsed but otherwise as published (curly quotes and
-    dashes kept, for people to read); :func:`archive.fingerprint.fingerprint` normalizes
+    dashes kept, for people to read); :func:`archive.detect.fingerprint.fingerprint` normalizes
     further before hashing. ``last_update``, ``dc_created``, ``slug``, ``title_tag`` and
     ``meta`` are metadata: the content hash leaves them out, so that the outlet's own
     "Last Update" can tell declared edits from silent ones instead of being one.

@@ -27,11 +27,11 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from archive.diff import similarity
+from archive.detect.diff import similarity
+from archive.detect.normalize import collapse_whitespace
 from archive.extract import dom
 from archive.extract.content import html_text
 from archive.extract.model import Extracted
-from archive.normalize import collapse_whitespace
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +202,7 @@ def _lead(tree: LexborHTMLParser, body: list[str]) -> str:
     """The description: ``meta[name=description]``, else ``og:description``. When a key appears
     more than once (a layout writing the site's description before the article's), every value,
     one a line, the one sharing most words with the body's opening first: the site's own is
-    learned as template (archive.noise) and left out of the comparison."""
+    learned as template (archive.detect.noise) and left out of the comparison."""
     for key in ("description", "og:description"):
         values = list(dict.fromkeys(dom.meta_values(tree, key)))
         if len(values) > 1:  # every one, the closest to the body first: the noise model drops the site's

@@ -30,7 +30,7 @@ from archive.index.schema import MIGRATIONS
 from archive.index.versions import DERIVED_TABLES
 from archive.migrations import migrate, refuse_newer, schema_version
 from archive.moments import parse_utc
-from archive.revisit import next_due_moment, schedule_key
+from archive.plan.revisit import next_due_moment, schedule_key
 from archive.warc import WarcRecordInfo
 
 log = logging.getLogger(__name__)
@@ -313,7 +313,7 @@ class Index:
         )
 
     def _queue_for_detect(self, key: str) -> None:
-        """The object's article captures detect has not settled, queued for it (archive.detect)."""
+        """The object's article captures detect has not settled, queued for it (archive.detect.run)."""
         self.db.execute(
             "INSERT OR IGNORE INTO detect_queue (record_id, outlet, fetched_at) "
             "SELECT c.record_id, c.outlet, c.fetched_at FROM captures c WHERE c.warc = ? AND c.article_id IS NOT NULL "

@@ -1,4 +1,4 @@
-"""The outlet's learned noise (:mod:`archive.noise`): what was learned, one row per pattern.
+"""The outlet's learned noise (:mod:`archive.detect.noise`): what was learned, one row per pattern.
 
 Derived like every detection table: ``redetect`` and ``reindex`` learn it again from the WARCs.
 The table is as small as the outlet's noise, not its archive.
@@ -12,11 +12,11 @@ from typing import Any
 
 import sqlite_utils
 
-from archive.noise import MIN_ARTICLES, PER_REQUEST_VALUES, Evidence, NoiseModel, threshold
+from archive.detect.noise import MIN_ARTICLES, PER_REQUEST_VALUES, Evidence, NoiseModel, threshold
 
 
 def record_evidence(db: sqlite_utils.Database, outlet: str, evidence: Iterable[Evidence], articles: int = 0) -> int:
-    """Learn each pattern enough articles of this batch show (:func:`archive.noise.threshold` of the
+    """Learn each pattern enough articles of this batch show (:func:`archive.detect.noise.threshold` of the
     batch's ``articles``); returns how many were learned.
 
     Evidence is never carried from one crawl to the next: noise shows in every article at once,

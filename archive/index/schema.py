@@ -203,7 +203,7 @@ def _migration_6(db: sqlite_utils.Database) -> None:
     - ``detect_queue``: the article captures detect has not settled yet, filled by the index
       step and drained by detect, so a run reads its new captures, not every capture;
     - ``articles.next_due``: the first revisit moment after the article was last fetched
-      (archive.revisit), with the schedule it was computed under in ``revisit_schedules``, so
+      (archive.plan.revisit), with the schedule it was computed under in ``revisit_schedules``, so
       the plan step reads the due articles, not every article;
     - ``changes.detected_at``: when detect recorded the change, so the alert stage reads the
       changes made since its last run, not every change;

@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlite_utils
 
-from archive.changes import Change, Version
+from archive.detect.changes import Change, Version
 
 DERIVED_TABLES = (
     "versions",

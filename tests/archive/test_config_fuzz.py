@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from archive.config import load_config
 from archive.errors import ConfigError
-from archive.revisit import last_due_moment
+from archive.plan.revisit import last_due_moment
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = (ROOT / "outlets.toml").read_text()

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import click
 import pytest
 
-from archive.cli_research import moment_option
+from archive.cli.research import moment_option
 from archive.moments import BadTimeError, parse_iso, parse_utc, stamp_moment, user_moment, utc_bound
 
 

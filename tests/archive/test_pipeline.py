@@ -53,7 +53,7 @@ def test_a_run_report_is_filed_under_reports_by_the_day_of_its_warcs(tmp_path):
 def orphan_run(config, run_id: str, prefix: str, *, report: str | None, shards: int = 0) -> list[Path]:
     """A run directory as a crawl leaves it when its parent was killed: job(s), and the report(s)
     the scrapy child wrote on its own, never copied into the spool. Returns the report paths."""
-    from archive.crawljob import CrawlJob, Seed
+    from archive.plan.crawljob import CrawlJob, Seed
 
     run_dir = config.runs_dir("demo") / run_id
     job = CrawlJob(
@@ -97,7 +97,7 @@ def test_the_report_of_a_crawl_whose_parent_was_killed_is_filed_by_the_next_stor
 
 
 def test_a_report_copied_by_the_parent_is_filed_once_and_marked(tmp_path):
-    from archive.crawljob import CrawlJob
+    from archive.plan.crawljob import CrawlJob
 
     config = load_config(write_config(tmp_path, port=8765))
     (report,) = orphan_run(config, "r1", "demo-0a0b0c0d", report=finished_report(STARTED))

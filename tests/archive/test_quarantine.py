@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 
 from archive import pipeline
-from archive.audit import run_audit
 from archive.config import Config, load_config
 from archive.errors import ArchiveIndexError, StoreError
 from archive.index import Index
 from archive.index import quarantine as qx
 from archive.index.quarantine import QuarantineError
-from archive.status import outlet_status
+from archive.ops.audit import run_audit
+from archive.ops.status import outlet_status
 from archive.storage.local import LocalStore
 from tests.archive.stored_warcs import (
     flip,
@@ -230,7 +230,7 @@ def test_an_object_the_store_cannot_serve_now_is_retried_and_never_quarantined(c
 def test_the_cli_passes_drop_missing_and_a_quarantine_exits_1_with_one_error_line(config):
     from click.testing import CliRunner
 
-    from archive.cli import cli
+    from archive.cli.main import cli
 
     keys = write_store(config, 2, ARTICLES)
     pipeline.index(config, "demo")

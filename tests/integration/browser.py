@@ -44,7 +44,7 @@ def serving(config_path: Path, log: Path) -> Iterator[str]:
     """``edittrail serve`` on a free loopback port until the block ends; its base URL. Its log goes
     to ``log`` (a pipe nobody reads would stall the server once full), shown if it does not start."""
     port = free_port()
-    command = [sys.executable, "-c", "from archive.cli import main; main()", "--config", str(config_path)]
+    command = [sys.executable, "-c", "from archive.cli.main import main; main()", "--config", str(config_path)]
     base = f"http://127.0.0.1:{port}"
     with log.open("wb") as stderr:
         process = subprocess.Popen([*command, "serve", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=stderr)

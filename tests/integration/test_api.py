@@ -11,7 +11,7 @@ import pytest
 
 from archive.api.raw import ARCHIVE_ONLY
 from archive.index import Index
-from archive.retrieve import retrieve
+from archive.read.retrieve import retrieve
 from archive.simulate import SimulatedOutlet
 from archive.storage import open_store
 from tests.archive.api.support import EDITED_HEADLINE, Built, api_client, build_archive

@@ -10,7 +10,7 @@ import pytest
 
 from archive import pipeline
 from archive.config import Config, load_config, store_for
-from archive.detect import version_of_capture
+from archive.detect.run import version_of_capture
 from archive.index import Index
 from archive.index import versions as vx
 from archive.simulate import SimulatedOutlet

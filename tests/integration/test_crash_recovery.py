@@ -33,8 +33,8 @@ import pytest
 
 from archive import pipeline
 from archive.config import Config, load_config
-from archive.crawljob import CrawlJob
 from archive.index import Index
+from archive.plan.crawljob import CrawlJob
 from archive.simulate import SimulatedOutlet
 from archive.warc import WarcTruncatedError, iter_records
 from tests.archive.storage import s3_support
@@ -307,7 +307,7 @@ def sha256(path: Path) -> str:
 
 def one_row_per_record(config: Config, keys: list[str]) -> None:
     """The index holds exactly the stored records: one row each, every object, nothing else."""
-    from archive.audit import run_audit
+    from archive.ops.audit import run_audit
     from tests.archive.stored_warcs import path_of, record_ids
 
     rows = indexed(config)

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.cli import cli
+from archive.cli.main import cli
 from archive.simulate import SimulatedOutlet
 from tests.archive.api.support import EDITED_HEADLINE, Built, build_archive
 from tests.support import HOSTS

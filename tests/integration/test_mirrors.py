@@ -69,10 +69,10 @@ def test_a_new_footer_address_is_discovered_probed_reported_and_not_crawled_unti
     sim, sim_config, monkeypatch
 ):
     from archive import pipeline
-    from archive.crawljob import CrawlJob
     from archive.demo import webhook_receiver
     from archive.mirrors.probe import ProbeFailedError, resolve
     from archive.mirrors.run import send_domain_alerts
+    from archive.plan.crawljob import CrawlJob
 
     def no_real_dns(host, overrides):
         """The candidate must never be looked up for real: tests touch no real domain."""
@@ -106,7 +106,7 @@ def test_a_new_footer_address_is_discovered_probed_reported_and_not_crawled_unti
 
     from click.testing import CliRunner
 
-    from archive.cli import cli
+    from archive.cli.main import cli
 
     result = CliRunner().invoke(
         cli, ["--config", str(sim_config), "mirrors", "accept", "presstv.news", "--outlet", "demo"]

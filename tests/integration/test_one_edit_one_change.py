@@ -12,8 +12,8 @@ from archive.config import Config, load_config
 from archive.demo import webhook_receiver
 from archive.index import Index
 from archive.index import versions as vx
+from archive.ops.status import outlet_status
 from archive.simulate import SimulatedOutlet
-from archive.status import outlet_status
 from tests.archive.api.support import api_client
 from tests.support import HOSTS, write_config
 

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 from archive import pipeline
-from archive.audit import run_audit
-from archive.backup import backup_databases
 from archive.config import Config, load_config, store_for
 from archive.errors import StoreError
 from archive.index import Index
-from archive.retrieve import retrieve
+from archive.ops.audit import run_audit
+from archive.ops.backup import backup_databases
+from archive.read.retrieve import retrieve
 from archive.simulate import SimulatedOutlet
 from archive.storage import open_store
 from archive.storage.s3_settings import S3Credentials

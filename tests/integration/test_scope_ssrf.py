@@ -23,7 +23,7 @@ import pytest
 
 from archive import pipeline
 from archive.config import load_config
-from archive.crawljob import CrawlJob
+from archive.plan.crawljob import CrawlJob
 from archive.simulate import SimulatedOutlet
 from tests.support import HOSTS, warc_responses, write_config
 

@@ -18,8 +18,8 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
-from archive.cli import cli
-from archive.cli_evidence import keygen, verify
+from archive.cli.evidence import keygen, verify
+from archive.cli.main import cli
 from archive.evidence.keys import generate_key
 from archive.simulate import SimulatedOutlet
 from tests.archive.api.support import Built, build_archive

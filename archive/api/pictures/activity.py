@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from markupsafe import Markup
 
 from archive.api.pictures.svg import TimeScale, element, figure, join, text, time_axis, tooltip
-from archive.changes import CHANGE_KINDS
+from archive.detect.changes import CHANGE_KINDS
 from archive.index.activity import DayCount, Edited, Window
 
 WIDTH = 820

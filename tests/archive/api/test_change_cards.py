@@ -12,7 +12,7 @@ from html import unescape
 
 import pytest
 
-from archive.change_rows import FIELDS
+from archive.read.change_rows import FIELDS
 from archive.simulate import SimulatedOutlet
 from tests.archive.api.edits import BACKDATED, NEW_HEADLINE, Edited, build_edited_archive
 from tests.archive.api.support import api_client

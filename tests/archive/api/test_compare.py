@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from archive.api.compare import MAX_VALUE_CHARS, VersionOrderError, check_order, sections
-from tests.archive.test_changes import BASE
+from tests.archive.detect.test_changes import BASE
 
 
 def edited(*, declared: bool = False, **fields):

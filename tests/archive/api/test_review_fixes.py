@@ -16,15 +16,15 @@ import pytest
 from archive import pipeline
 from archive.api import articles, compare, ui, ui_article
 from archive.api.budget import QueryTimeoutError
-from archive.change_edits import WHOLE_NOTE, edit_of, paragraph_pairs
-from archive.change_rows import (
+from archive.config import Config, load_config
+from archive.detect.changes import FIELD_OF_KIND, Version
+from archive.index import Index
+from archive.read.change_edits import WHOLE_NOTE, edit_of, paragraph_pairs
+from archive.read.change_rows import (
     ChangeRow,
     write_csv,
     write_jsonl,
 )
-from archive.changes import FIELD_OF_KIND, Version
-from archive.config import Config, load_config
-from archive.index import Index
 from archive.simulate import SimulatedOutlet
 from tests.archive.api.support import api_client, wait_past
 from tests.support import HOSTS, TWO_DOMAINS, write_config
@@ -64,7 +64,7 @@ def test_a_compare_link_names_the_older_version_first_whatever_the_change_order(
 
 
 def test_the_field_of_each_kind_is_one_table():
-    from archive import terminal_diff
+    from archive.read import terminal_diff
 
     assert terminal_diff.FIELD_OF_KIND is FIELD_OF_KIND
     assert FIELD_OF_KIND["date"] == "published" and FIELD_OF_KIND["body"] == "body"

@@ -10,7 +10,7 @@ import pytest
 from archive.api.inflate import BodyTooLargeError
 from archive.api.rewrite import charset_of, framed, is_html, rewrite_css, rewrite_html
 from archive.extract.model import ExtractError
-from archive.retrieve import RetrievedCapture
+from archive.read.retrieve import RetrievedCapture
 from tests.archive.api.support import gzip_bomb
 
 PAGE_URL = "http://www.presstv.ir/Detail/2026/11/20/777400/A-story"

@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from archive.cli import cli
-from archive.cli_evidence import keygen, verify
+from archive.cli.evidence import keygen, verify
+from archive.cli.main import cli
 from archive.evidence.keys import KeyFileError, check_signature, generate_key, key_id, load_signing_key
 
 HASH = "sha256:" + "ab" * 32

@@ -10,8 +10,8 @@ from typing import Any
 import brotli  # type: ignore[import-untyped]
 import pytest
 
+from archive.detect.fingerprint import fingerprint
 from archive.extract import ExtractError, decode_content, extract, html_from_record
-from archive.fingerprint import fingerprint
 from archive.simulate import strip_noise
 from archive.warc import HttpRequestData, HttpResponseData, WarcWriter, iter_records, load_record
 from tests.archive.extract.support import Reply, fetch, saved_page, through_warc

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from archive.detect.fingerprint import fingerprint
 from archive.extract import ExtractError, extract
-from archive.fingerprint import fingerprint
 from tests.archive.extract.support import PAGE_NAMES, fetch, saved_page
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from archive.detect.noise import NoiseModel
+from archive.detect.noise import presence_flips as flips_of_presence
+from archive.detect.normalize import normalize_text
 from archive.extract import extract
-from archive.noise import NoiseModel
-from archive.noise import presence_flips as flips_of_presence
-from archive.normalize import normalize_text
 
 URL = "http://www.presstv.ir/Detail/2026/11/18/777255/Talks"
 
@@ -85,7 +85,7 @@ def test_format_characters_and_twice_escaped_entities_are_no_difference():
 
 
 def test_a_label_that_comes_and_goes_with_rotating_lines_is_learned_by_its_first_word():
-    from archive.changes import Version
+    from archive.detect.changes import Version
 
     def copy(line: str) -> Version:
         return Version(

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
+from archive.detect.fingerprint import fingerprint
+from archive.detect.normalize import FIELDS
 from archive.extract import Extracted, ExtractError, extract, extractor_names
 from archive.extract.presstv import alternate_addresses, slug_of
-from archive.fingerprint import fingerprint
-from archive.normalize import FIELDS
 from tests.archive.extract.support import BOILERPLATE, PAGE_NAMES, PAGES, fetch, saved_page, through_warc
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from archive.changes import Version
+from archive.detect.changes import Version
 from archive.index import Index
 from archive.index import versions as vx
 

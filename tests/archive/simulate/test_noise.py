@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from archive.normalize import normalize_text
+from archive.detect.normalize import normalize_text
 from archive.simulate import SimulatedOutlet, strip_noise
 from archive.simulate import noise as profiles
 from archive.simulate.site import Article
@@ -115,7 +115,7 @@ class Reader(HTMLParser):
 
 
 def squash(text: str) -> str:
-    """The text as a reader compares it: entities read, typography folded (archive.normalize)."""
+    """The text as a reader compares it: entities read, typography folded (archive.detect.normalize)."""
     return normalize_text(" ".join(unescape(text).split()))
 
 

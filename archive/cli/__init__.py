@@ -1,0 +1,1 @@
+"""The ``edittrail`` command line: one module per group of commands."""

@@ -1,0 +1,401 @@
+"""The detect stage: turn new article captures into versions and changes, one crawl batch at a time.
+
+Extraction runs from the stored WARC record, never from a second fetch, so any capture can be
+re-extracted later and a rebuilt index detects exactly what the first pass did. Captures are
+taken a crawl at a time (:func:`archive.warc.crawl_batch` of their WARC file), in the order the crawls
+began, because both things detect must know come from a whole crawl:
+
+1. **noise** (:mod:`archive.detect.noise`): the batch's copies of each article (one per domain) and
+   what each domain showed before are compared, and what flips without an editor's act
+   (cache-busters, per-request file names, counters, template items) is learned for the
+   outlet *before* any capture of the batch becomes a version;
+2. **what the article did** (:mod:`archive.detect.transitions`): an edit is one act, however many
+   domains serve it, so the article moves only when its reference domain (the first in
+   failover order that answered) moves; lagging or early domains are not edits, and a
+   long disagreement is one ``mirror_divergence``.
+
+A page that is not an article (a seizure notice served with 200 by a mirror, an error page,
+a body that cannot be extracted) makes no version and no change; its capture is marked "not
+an article: <why>". A store that cannot be read right now leaves the article's captures for
+the next run, so that captures are always detected in the order they were fetched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, cast
+
+import sqlite_utils
+
+from archive.config import Config, Outlet
+from archive.detect import noise
+from archive.detect.changes import Change, Version
+from archive.detect.fingerprint import fingerprint
+from archive.detect.noise import EMPTY, NoiseModel
+from archive.detect.transitions import Article, Seen, redirect_target
+from archive.errors import EdittrailError, StoreError
+from archive.extract import Extracted, html_from_record
+from archive.extract.remembered import Ahead, Extractors, Page, extract_once
+from archive.index import Index
+from archive.index import noise as noise_index
+from archive.index import versions as vx
+from archive.storage import ObjectStore
+from archive.warc import crawl_batch, load_record
+
+log = logging.getLogger(__name__)
+
+GONE_STATUSES = frozenset({404, 410})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+AHEAD_CHUNK = 256
+"""Captures whose pages are read and extracted ahead at a time (bounded memory: pages are held)."""
+
+
+def detect(
+    config: Config,
+    outlet_name: str,
+    store: ObjectStore,
+    progress: Progress | None = None,
+    extractors: Extractors | None = None,
+) -> dict[str, Any]:
+    """Process every capture of the outlet that detect has not seen; returns counts.
+
+    ``progress`` is called after each crawl batch with (captures done, captures pending, batch).
+    ``extractors``: worker processes the caller started earlier (a rebuild, before indexing);
+    by default detect starts its own when a batch brings many new pages.
+    """
+    outlet = config.outlet(outlet_name)
+    counts = dict.fromkeys(("captures", "versions", "changes", "errors", "not_articles"), 0)
+    counts |= {"store_errors": 0, "deferred": 0, "noise_learned": 0}
+    deferred: set[str] = set()
+    with Index(config.index_path) as idx, _workers(extractors) as extractors:
+        batches = crawl_batches(vx.pending_captures(idx.db, outlet.name))
+        pending, done = sum(map(len, batches)), 0
+        for batch in batches:
+            _detect_batch(idx.db, outlet, store, batch, deferred, counts, extractors)
+            done += len(batch)
+            if progress is not None:
+                progress(done, pending, crawl_batch(batch[0]["warc"]))
+    log.info(
+        "detect done outlet=%s captures=%d versions=%d changes=%d errors=%d not_articles=%d deferred=%d "
+        "noise_learned=%d",
+        outlet.name,
+        counts["captures"],
+        counts["versions"],
+        counts["changes"],
+        counts["errors"],
+        counts["not_articles"],
+        counts["deferred"],
+        counts["noise_learned"],
+    )
+    return counts
+
+
+@contextlib.contextmanager
+def _workers(started: Extractors | None) -> Iterator[Extractors]:
+    """The caller's extractors (theirs to stop), or new ones stopped on leaving."""
+    if started is not None:
+        yield started
+        return
+    with Extractors() as extractors:
+        yield extractors
+
+
+def crawl_batches(captures: Iterable[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Captures grouped by the crawl they came from, crawls in the order they began, each in
+    fetch order: a probe run overlapping a crawl must not split the crawl's batch."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for capture in captures:
+        groups.setdefault(crawl_batch(capture["warc"]), []).append(capture)
+    return list(groups.values())
+
+
+def _detect_batch(
+    db: sqlite_utils.Database,
+    outlet: Outlet,
+    store: ObjectStore,
+    batch: list[dict[str, Any]],
+    deferred: set[str],
+    counts: dict[str, int],
+    extractors: Extractors,
+) -> None:
+    """Read the batch (outside any write transaction), learn its noise, then settle each article."""
+    seen = _read_batch(db, outlet, store, batch, deferred, counts, extractors)
+    if not seen:
+        return
+    with db.conn:
+        model = learn_noise(db, outlet, seen, counts)
+        by_article: dict[str, list[Seen]] = {}
+        for item in seen:
+            by_article.setdefault(item.capture["article_id"], []).append(item)
+        batch_start = min(item.time for item in seen)
+        for article_id, items in by_article.items():
+            article = Article(db, outlet, article_id, model, lambda change: record_change(db, change, counts))
+            outcomes = article.settle(items, batch_start)
+            counts["versions"] += len(article.created)
+            for item in items:
+                outcome, version = outcomes[item.capture["record_id"]]
+                vx.mark_detected(db, item.capture, outcome[:500], version)
+                counts["captures"] += 1
+
+
+def _read_batch(
+    db: sqlite_utils.Database,
+    outlet: Outlet,
+    store: ObjectStore,
+    batch: list[dict[str, Any]],
+    deferred: set[str],
+    counts: dict[str, int],
+    extractors: Extractors,
+) -> list[Seen]:
+    """Each capture read and extracted; an article with a capture the store cannot give now waits whole.
+
+    A chunk at a time, its new pages are extracted on every core (``extractors``) while this
+    process reads the next chunk's pages; the loop below then finds them remembered, in fetch
+    order as before.
+    """
+    seen: list[Seen] = []
+    previous: tuple[list[dict[str, Any]], dict[str, Page], Ahead] | None = None
+    for start in range(0, len(batch) + AHEAD_CHUNK, AHEAD_CHUNK):
+        chunk = batch[start : start + AHEAD_CHUNK]
+        upcoming = None
+        if chunk:
+            pages = _pages_ahead(db, outlet, store, chunk, deferred)
+            upcoming = (chunk, pages, extractors.submit(pages.values()))
+        if previous is not None:
+            done, pages_done, extracting = previous
+            extracting.collect()
+            seen = _read_chunk(db, outlet, store, done, deferred, counts, seen, pages_done)
+        previous = upcoming
+    return seen
+
+
+def _pages_ahead(
+    db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, chunk: list[dict[str, Any]], deferred: set[str]
+) -> dict[str, Page]:
+    """The chunk's pages to extract, by record id, each read once; one that cannot be read now is
+    left to the loop that reports it."""
+    pages = {}
+    for capture in chunk:
+        if capture["status"] == 200 and capture["article_id"] not in deferred:
+            try:
+                pages[capture["record_id"]] = _page(db, outlet, store, capture)
+            except EdittrailError:
+                continue
+    return pages
+
+
+def _read_chunk(
+    db: sqlite_utils.Database,
+    outlet: Outlet,
+    store: ObjectStore,
+    chunk: list[dict[str, Any]],
+    deferred: set[str],
+    counts: dict[str, int],
+    seen: list[Seen],
+    pages: dict[str, Page],
+) -> list[Seen]:
+    """``seen`` with the chunk's captures added, in fetch order (``pages``: those already read)."""
+    for capture in chunk:
+        article_id = capture["article_id"]
+        if article_id in deferred:
+            counts["deferred"] += 1
+            continue
+        try:
+            seen.append(_seen(db, outlet, store, capture, counts, pages.get(capture["record_id"])))
+        except StoreError as exc:
+            # Transient (a network store, a mount): retried next run, with the article's other
+            # captures, or they would be detected out of order.
+            deferred.add(article_id)
+            dropped = [s for s in seen if s.capture["article_id"] == article_id]
+            seen = [s for s in seen if s.capture["article_id"] != article_id]
+            counts["store_errors"] += 1
+            counts["deferred"] += 1 + len(dropped)
+            log.warning(
+                "detect could not read the store, retrying next run outlet=%s url=%s warc=%s: %s",
+                outlet.name,
+                capture["url"],
+                capture["warc"],
+                exc,
+            )
+    return seen
+
+
+def _seen(
+    db: sqlite_utils.Database,
+    outlet: Outlet,
+    store: ObjectStore,
+    capture: dict[str, Any],
+    counts: dict[str, int],
+    page: Page | None = None,
+) -> Seen:
+    """What one capture shows: an article's content, a retraction, a redirect, or nothing to detect."""
+    read = _read(db, outlet, store, capture, page)
+    status = capture["status"]
+    if status == 200:
+        if read.extracted is None:
+            counts["errors"] += 1
+            log.warning(
+                "not an article (cannot be extracted) outlet=%s url=%s warc=%s: %s",
+                outlet.name,
+                capture["url"],
+                capture["warc"],
+                read.error,
+            )
+            return Seen(capture, "ignored", reason=f"not an article: {read.error}")
+        if read.extracted.not_article:
+            counts["not_articles"] += 1
+            log.info("not an article outlet=%s url=%s: %s", outlet.name, capture["url"], read.extracted.not_article)
+            return Seen(capture, "ignored", reason=f"not an article: {read.extracted.not_article}")
+        return Seen(capture, "live", content=version_of(outlet, capture, read.extracted))
+    if status in GONE_STATUSES:
+        return Seen(capture, "gone")
+    if status in REDIRECT_STATUSES:
+        if not read.location:
+            return Seen(capture, "ignored", reason="redirect without a Location")
+        key, target = redirect_target(outlet, capture["url"], read.location)
+        if key == f"article {capture['article_id']}":
+            return Seen(capture, "ignored", reason="redirect within the article")
+        return Seen(capture, "redirect", target=key, location=target)
+    return Seen(capture, "ignored", reason=f"skipped: HTTP {status}")
+
+
+def learn_noise(db: sqlite_utils.Database, outlet: Outlet, seen: list[Seen], counts: dict[str, int]) -> NoiseModel:
+    """Learn from the batch what flips without an edit (archive.detect.noise); returns the model to detect with."""
+    live = [s for s in seen if s.kind == "live" and s.content is not None]
+    copies: dict[str, list[Version]] = {}
+    for s in live:
+        article_id = s.capture["article_id"]
+        if article_id not in copies:
+            copies[article_id] = _shown_before(db, outlet.name, article_id)
+        copies[article_id].append(cast(Version, s.content))
+    evidence = [e for article_id, a, b in noise.pairs(copies) for e in noise.slot_flips(article_id, a, b)]
+    evidence += noise.template_items([(s.capture["article_id"], cast(Version, s.content)) for s in live])
+    articles = len(copies)
+    counts["noise_learned"] += noise_index.record_evidence(db, outlet.name, evidence, articles)
+    model = noise_index.model(db, outlet.name)
+    for flips in (noise.presence_flips, noise.token_flips, noise.place_flips):  # each where the ones before fall short
+        learned = noise_index.record_evidence(db, outlet.name, flips(model, copies), articles)
+        counts["noise_learned"] += learned
+        model = noise_index.model(db, outlet.name) if learned else model
+    return model
+
+
+def _shown_before(db: sqlite_utils.Database, outlet: str, article_id: str) -> list[Version]:
+    """The versions the article's hosts showed last (each once), to compare the batch's copies with."""
+    numbers = {row["version"] for row in vx.host_states(db, outlet, article_id).values() if row["version"] is not None}
+    shown = (vx.version_number(db, outlet, article_id, n) for n in sorted(numbers))
+    return [v for v in shown if v is not None]
+
+
+def record_change(db: sqlite_utils.Database, change: Change | None, counts: dict[str, int]) -> None:
+    """Store a change once (a re-run finds it already there) and count it only when new."""
+    if change is not None and vx.add_change(db, change):
+        counts["changes"] += 1
+        log.info(
+            "change outlet=%s article=%s kind=%s declared=%s host=%s",
+            change.outlet,
+            change.article_id,
+            change.kind,
+            change.declared,
+            change.host,
+        )
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """What detect needs from the store for one capture, read before its write transaction."""
+
+    extracted: Extracted | None = None
+    error: EdittrailError | None = None
+    location: str = ""
+
+
+def _read(
+    db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, capture: dict[str, Any], page: Page | None = None
+) -> _Stored:
+    """The extracted page (200) or the Location header (redirects); a StoreError is left to the caller."""
+    status = capture["status"]
+    if status == 200:
+        try:
+            return _Stored(extracted=_extracted(db, outlet, store, capture, page))
+        except StoreError:
+            raise
+        except EdittrailError as exc:
+            return _Stored(error=exc)
+    if status in REDIRECT_STATUSES:
+        loaded = load_record(
+            store.read_range(capture["warc"], capture["offset"], capture["length"]), name=capture["warc"]
+        )
+        return _Stored(location=next((v for k, v in loaded.http_headers or [] if k.lower() == "location"), ""))
+    return _Stored()
+
+
+def _extracted(
+    db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, capture: dict[str, Any], page: Page | None = None
+) -> Extracted:
+    """Extract the stored record (a revisit shows what its original showed); ``page``: already read."""
+    return extract_once(page or _page(db, outlet, store, capture))
+
+
+def _page(db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, capture: dict[str, Any]) -> Page:
+    """What extracting the capture takes, read from the store (a revisit from its original's record)."""
+    if capture["record_type"] == "revisit":
+        original = _original_capture(db, capture)
+        if original is not None:
+            capture = {**capture, "warc": original["warc"], "offset": original["offset"], "length": original["length"]}
+    loaded = load_record(store.read_range(capture["warc"], capture["offset"], capture["length"]), name=capture["warc"])
+    html, content_type = html_from_record(loaded)
+    return (outlet.extractor, html, capture["url"], content_type)
+
+
+def version_of(outlet: Outlet, capture: dict[str, Any], extracted: Extracted, model: NoiseModel = EMPTY) -> Version:
+    """The fingerprinted version a capture shows, numbered 0 until detect numbers it."""
+    prints = fingerprint(extracted, model)
+    return Version(
+        outlet=outlet.name,
+        article_id=capture["article_id"],
+        version=0,
+        record_id=capture["record_id"],
+        host=capture["host"],
+        url=capture["url"],
+        fetched_at=capture["fetched_at"],
+        whole_hash=prints.whole,
+        hashes=dict(prints.fields),
+        headline=extracted.headline,
+        lead=extracted.lead,
+        body=tuple(extracted.body),
+        captions=tuple(extracted.captions),
+        images=tuple(extracted.images),
+        section=extracted.section,
+        section_ids=tuple(extracted.section_ids),
+        byline=extracted.byline,
+        published=extracted.published.isoformat() if extracted.published else None,
+        last_update=extracted.last_update.isoformat() if extracted.last_update else None,
+        slug=extracted.slug,
+        extractor=outlet.extractor,
+    )
+
+
+def version_of_capture(
+    db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, capture: dict[str, Any]
+) -> Version:
+    """Extract and fingerprint a stored capture again under the outlet's noise model (for checks and tests)."""
+    return version_of(outlet, capture, _extracted(db, outlet, store, capture), noise_index.model(db, outlet.name))
+
+
+def _original_capture(db: sqlite_utils.Database, capture: dict[str, Any]) -> dict[str, Any] | None:
+    rows = list(
+        db.query(
+            "SELECT * FROM captures WHERE urlkey = ? AND payload_digest = ? AND url = ? "
+            "AND record_type = 'response' ORDER BY fetched_at LIMIT 1",
+            [capture["urlkey"], capture["payload_digest"], capture["url"]],
+        )
+    )
+    return rows[0] if rows else None
+
+
+Detector = Callable[[Config, str, ObjectStore], dict[str, Any]]
+Progress = Callable[[int, int, str], None]

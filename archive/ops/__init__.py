@@ -1,0 +1,1 @@
+"""The operator's tools: status, audit and backup of an archive."""

@@ -1,0 +1,204 @@
+"""Learning an outlet's noise: what flips in many articles without an edit is masked, an edit never is."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Iterable
+
+import sqlite_utils
+
+from archive.detect.changes import Version
+from archive.detect.fingerprint import fingerprint
+from archive.detect.noise import (
+    EMPTY,
+    MIN_ARTICLES,
+    Evidence,
+    NoiseModel,
+    normalized_item,
+    pairs,
+    place_flips,
+    readable,
+    shape_of,
+    slot_flips,
+    template_items,
+)
+from archive.index import noise as noise_index
+from archive.index.schema import MIGRATIONS
+
+PHOTO = "http://cdn.example.org/Photo/2026/11/3/{uuid}_{sig}.jpg?v={n}"
+
+
+def version(article: str, *, images: Iterable[str] = (), body: Iterable[str] | None = None, **kw) -> Version:
+    base = Version(
+        outlet="o",
+        article_id=article,
+        version=0,
+        record_id=f"r-{article}",
+        host="www.example.org",
+        url=f"http://www.example.org/Detail/{article}",
+        fetched_at="2026-11-03T10:00:00Z",
+        whole_hash="",
+        hashes={},
+        headline=f"Headline of {article}",
+        lead="",
+        body=tuple(body if body is not None else [f"What happened in story {article}."]),
+        captions=(),
+        images=tuple(images),
+        section="News / Iran",
+        byline="",
+        published=None,
+        last_update=None,
+        slug="",
+        extractor="presstv",
+    )
+    return dataclasses.replace(base, **kw)
+
+
+def learn(evidence: Iterable[Evidence]) -> NoiseModel:
+    db = sqlite_utils.Database(memory=True)
+    for migration in MIGRATIONS:
+        migration(db)
+    noise_index.record_evidence(db, "o", evidence)
+    return noise_index.model(db, "o")
+
+
+def uuid(n: int) -> str:
+    return f"3f2a9c1e-4b5d-11ee-be56-0242ac12{n:04d}"
+
+
+def two_fetches(article: str, n: int) -> tuple[Version, Version]:
+    """One article fetched twice: the same photo under two per-request signatures and cache-busters."""
+    return (
+        version(article, images=[PHOTO.format(uuid=uuid(n), sig="a8f3b2c1", n=1)]),
+        version(article, images=[PHOTO.format(uuid=uuid(n), sig="77e0d9f4", n=2)]),
+    )
+
+
+def test_the_query_of_an_image_url_is_never_its_identity():
+    assert normalized_item("images", "HTTP://CDN.example.org/a.jpg?v=1043#x") == "http://cdn.example.org/a.jpg"
+
+
+def test_relative_times_are_masked_in_text():
+    assert normalized_item("body", "Updated 5 minutes ago") == normalized_item("body", "Updated 2 hours ago")
+    assert normalized_item("body", "12 killed") != normalized_item("body", "15 killed")
+
+
+def test_numbers_with_separators_are_one_slot_so_counters_keep_their_shape():
+    assert shape_of("body", "987 views")[0] == shape_of("body", "12,345 views")[0]
+    assert readable(shape_of("body", "12,345 views")[0]) == "# views"
+
+
+def test_a_per_request_signature_is_learned_once_it_flips_in_enough_articles():
+    flips = [e for i in range(MIN_ARTICLES) for e in slot_flips(f"a{i}", *two_fetches(f"a{i}", i))]
+    assert {(e.kind, e.field) for e in flips} == {("slot", "images"), ("token", "images")}
+    fewer = learn(flips[: MIN_ARTICLES - 1])
+    model = learn(flips)
+    a, b = two_fetches("new", 99)
+    assert fingerprint(a, fewer).fields["images"] != fingerprint(b, fewer).fields["images"]
+    assert fingerprint(a, model).whole == fingerprint(b, model).whole
+
+
+def test_another_photo_is_still_an_image_change_after_the_signature_is_learned():
+    model = learn(e for i in range(MIN_ARTICLES) for e in slot_flips(f"a{i}", *two_fetches(f"a{i}", i)))
+    before, _ = two_fetches("x", 7)
+    swapped = version("x", images=[PHOTO.format(uuid=uuid(8), sig="0c0c0c0c", n=3)])
+    assert fingerprint(before, model).changed(fingerprint(swapped, model)) == ("images",)
+
+
+def test_a_number_edited_in_one_story_is_never_learned_as_noise():
+    edits = list(
+        slot_flips(
+            "a1",
+            version("a1", body=["The death toll rose to 12 on Monday."]),
+            version("a1", body=["The death toll rose to 15 on Monday."]),
+        )
+    )
+    assert {(e.kind, e.article_id) for e in edits} == {("slot", "a1"), ("context", "a1")}
+    model = learn(edits * MIN_ARTICLES)  # the same article, however often: one article's evidence
+    assert model == EMPTY
+
+
+def test_an_item_repeated_word_for_word_across_articles_is_template():
+    stories = ["Talks resumed in Vienna.", "Protests spread in Paris.", "A ceasefire held overnight."]
+    batch = [(f"a{i}", version(f"a{i}", body=[text, "Advertisement"])) for i, text in enumerate(stories)]
+    model = learn(template_items(batch))
+    assert model.items("body", [stories[0], "Advertisement"]) == [stories[0]]
+
+
+def test_a_numbered_template_item_is_left_out_whatever_its_number():
+    batch = [(f"a{i}", version(f"a{i}", body=[f"{i * 1000 + 7:,} views"])) for i in range(4)]
+    model = learn(template_items(batch))
+    assert model.items("body", ["A new story.", "98,765 views"]) == ["A new story."]
+
+
+def test_sections_and_bylines_shared_by_many_articles_are_never_template():
+    names = ["alpha", "beta", "gamma", "delta", "epsilon"]
+    batch = [(name, version(name, byline="Jane Roe")) for name in names]
+    assert learn(template_items(batch)) == EMPTY
+
+
+def test_images_renamed_every_fetch_beyond_any_slot_fall_back_to_their_place():
+    observations = {
+        f"a{i}": [
+            version(f"a{i}", images=[f"http://cdn.example.org/resized/{i}/Photo/{uuid(i)}.jpg"]),
+            version(f"a{i}", images=[f"http://cdn.example.org/Photo/{uuid(i)}_sig{i}.jpg"]),
+        ]
+        for i in range(MIN_ARTICLES)
+    }
+    model = learn(place_flips(EMPTY, observations))
+    assert model.place_only == frozenset({"images"})
+    a, b = observations["a0"]
+    assert fingerprint(a, model).whole == fingerprint(b, model).whole
+    two = version("a0", images=[*a.images, "http://cdn.example.org/Photo/extra.jpg"])
+    assert fingerprint(two, model).changed(fingerprint(a, model)) == ("images",)
+
+
+def test_pairs_compare_every_copy_of_an_article_with_every_other():
+    copies = {"a": [version("a", body=[f"Copy {n} of the story."]) for n in range(3)], "b": [version("b")]}
+    assert len(list(pairs(copies))) == 3
+
+
+def test_copies_alike_are_paired_once_and_teach_exactly_what_every_pair_teaches():
+    # Four mirrors serving one page, and a fifth showing a counter that moved: the alike copies
+    # are one copy for pairing, and the evidence is what pairing all five gives.
+    alike = [version("a", body=["Story a was read 120 times.", "It rained."], host=f"m{n}") for n in range(4)]
+    other = version("a", body=["Story a was read 985 times.", "It rained."], host="m5")
+    copies = {"a": [*alike, other]}
+    assert [(a.host, b.host) for _, a, b in pairs(copies)] == [("m0", "m5")]
+    every_pair = {
+        (e.key, e.article_id, e.values)
+        for a, b in itertools.combinations(copies["a"], 2)
+        for e in slot_flips("a", a, b)
+    }
+    paired_once = {
+        (e.key, e.article_id, e.values) for article, a, b in pairs(copies) for e in slot_flips(article, a, b)
+    }
+    assert paired_once == every_pair and every_pair
+
+
+def test_a_counter_inside_each_articles_own_text_is_learned_by_the_words_around_it():
+    leads = ["Talks ended in Vienna.", "Protests spread in Paris.", "A ceasefire held overnight."]
+    flips = [
+        e
+        for i, lead in enumerate(leads)
+        for e in slot_flips(
+            f"a{i}", version(f"a{i}", lead=f"{lead} Views: {i + 10}"), version(f"a{i}", lead=f"{lead} Views: {i + 99}")
+        )
+    ]
+    model = learn(flips)
+    assert {e.kind for e in flips} == {"slot", "context"}
+    a = version("new", lead="Elections were held. Views: 5")
+    b = version("new", lead="Elections were held. Views: 1,234")
+    assert fingerprint(a, model).whole == fingerprint(b, model).whole
+    edited = version("new", lead="Elections were held on 4 May. Views: 5")
+    assert fingerprint(a, model).changed(fingerprint(edited, model)) == ("lead",)
+
+
+def test_learning_needs_a_share_of_the_crawls_articles_not_only_three():
+    flips = [e for i in range(3) for e in slot_flips(f"a{i}", *two_fetches(f"a{i}", i))]
+    db = sqlite_utils.Database(memory=True)
+    for migration in MIGRATIONS:
+        migration(db)
+    assert noise_index.record_evidence(db, "o", flips, articles=100) == 0  # 3 of 100 articles: not noise
+    assert noise_index.record_evidence(db, "o", flips, articles=10) > 0
