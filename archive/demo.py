@@ -29,7 +29,9 @@ from typing import Any
 
 from archive.config import Config, store_for
 from archive.errors import CaptureError, ConfigError
-from archive.index import Index, utc_iso
+from archive.index import Index, stored, utc_iso
+from archive.index import captures as captures_index
+from archive.index import changes as index_changes
 from archive.index import versions as vx
 from archive.read.change_rows import rows_of
 
@@ -137,20 +139,14 @@ def run_demo(config: Config, echo: Callable[[str], None]) -> None:
 def run_summary(idx: Index, since: str) -> dict[str, Any]:
     """What the demo outlet's WARC files stored at or after ``since`` hold: articles, captures per
     host and per HTTP status, the files themselves."""
-    objects = [
-        {"key": k, "size": n}
-        for k, n in idx.db.execute(
-            "SELECT key, size FROM warc_objects WHERE outlet = ? AND stored_at >= ? ORDER BY key", [DEMO_OUTLET, since]
-        )
-    ]
-    keys = [o["key"] for o in objects]
+    stored_since = stored.objects_stored_since(idx.db, DEMO_OUTLET, since)
+    objects = [{"key": k, "size": n} for k, n in stored_since]
+    keys = [k for k, _ in stored_since]
     per_host: dict[str, int] = {}
     per_status: dict[str, int] = {}
     articles: set[str] = set()
     for key in keys:
-        for host, status, article_id in idx.db.execute(
-            "SELECT host, status, article_id FROM captures WHERE warc = ?", [key]
-        ):
+        for host, status, article_id in captures_index.hosts_statuses_articles(idx.db, key):
             per_host[host] = per_host.get(host, 0) + 1
             per_status[str(status)] = per_status.get(str(status), 0) + 1
             if article_id:
@@ -190,10 +186,7 @@ def print_changes(config: Config, echo: Callable[[str], None], received: list[di
     """The changes this run detected (detected at or after ``since``), oldest first, with their diffs."""
     with Index(config.index_path, readonly=True) as idx:
         rows = vx.changes_detected_since(idx.db, DEMO_OUTLET, since)
-        earlier = idx.db.execute(
-            "SELECT count(*) FROM changes WHERE outlet = ? AND (detected_at IS NULL OR detected_at < ?)",
-            [DEMO_OUTLET, since],
-        ).fetchone()[0]
+        earlier = index_changes.count_detected_before(idx.db, DEMO_OUTLET, since)
         data = run_summary(idx, since)
         readable = rows_of(idx.db, DEMO_OUTLET, rows)
     echo("")

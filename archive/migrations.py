@@ -1,7 +1,7 @@
 """Numbered schema steps for the project's SQLite files: the index, alerts.sqlite and mirrors.sqlite.
 
 Each file counts the steps it has had in SQLite's ``user_version``; each database keeps its
-steps beside its own code (``archive.index.schema.MIGRATIONS``, ``archive.alerts.STEPS``,
+steps beside its own code (``archive.index.schema.MIGRATIONS``, ``archive.alerts.store.STEPS``,
 ``archive.mirrors.state.STEPS``). Opening a file for writing runs the steps it has not had,
 each in its own ``BEGIN IMMEDIATE`` transaction together with the new ``user_version``, so a
 crash leaves the file at a step boundary and a second writer opening it at the same time

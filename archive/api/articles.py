@@ -21,6 +21,8 @@ from archive.config import Outlet
 from archive.detect.changes import Version
 from archive.detect.noise import applies, describe
 from archive.errors import EdittrailError
+from archive.index import articles as articles_index
+from archive.index import captures as captures_index
 from archive.index import noise as noise_index
 from archive.index import versions as vx
 from archive.read.change_rows import MAX_LIMIT, ChangeFilter, query_changes, rows_of
@@ -40,16 +42,11 @@ def article(
     """The article's row, its captures on every domain (oldest first, each with its version and
     memento URLs), its versions and its changes (newest first, with their cards when ``cards``:
     see :func:`changes`); None when the index has no such article."""
-    rows = list(db.query("SELECT * FROM articles WHERE outlet = ? AND article_id = ?", [outlet.name, article_id]))
-    if not rows:
+    found = articles_index.article(db, outlet.name, article_id)
+    if found is None:
         return None
     captures = []
-    for row in db.query(
-        "SELECT c.*, d.version AS version, d.outcome AS outcome FROM captures c "
-        "LEFT JOIN detected d ON d.record_id = c.record_id "
-        "WHERE c.outlet = ? AND c.article_id = ? ORDER BY c.fetched_at, c.record_id",
-        [outlet.name, article_id],
-    ):
+    for row in captures_index.of_article_detected(db, outlet.name, article_id):
         stamp = timestamp_of(row["fetched_at"])
         captures.append(
             {
@@ -71,10 +68,10 @@ def article(
     return {
         "outlet": outlet.name,
         "article_id": article_id,
-        "canonical_url": rows[0]["canonical_url"],
-        "first_seen": rows[0]["first_seen"],
-        "last_seen": rows[0]["last_seen"],
-        "hosts": rows[0]["hosts"].split(",") if rows[0]["hosts"] else [],
+        "canonical_url": found.canonical_url,
+        "first_seen": found.first_seen,
+        "last_seen": found.last_seen,
+        "hosts": list(found.hosts),
         "state": state["state"],
         "current_version": state["current_version"],
         "captures": captures,
@@ -86,8 +83,7 @@ def article(
 
 def known(db: sqlite_utils.Database, outlet: str, article_id: str) -> bool:
     """Whether the index has the article (by its primary key)."""
-    found = db.execute("SELECT 1 FROM articles WHERE outlet = ? AND article_id = ?", [outlet, article_id]).fetchone()
-    return found is not None
+    return articles_index.known(db, outlet, article_id)
 
 
 def _noise_for(db: sqlite_utils.Database, outlet: str, versions: list[Version]) -> list[dict[str, Any]]:

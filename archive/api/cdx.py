@@ -36,6 +36,7 @@ from archive.api.budget import Deadline
 from archive.api.urls import archived_url
 from archive.config import Outlet
 from archive.errors import EdittrailError
+from archive.index import captures as captures_index
 from archive.moments import PAD_DOWN, PAD_UP, stamp_moment
 
 FIELDS = ("urlkey", "timestamp", "url", "mime", "status", "digest", "length", "offset", "filename")
@@ -271,25 +272,16 @@ def run_query(
 ) -> list[dict[str, str]]:
     """The lines the query selects, in order, at most ``limit``; within ``deadline`` when one is given
     (checked before each row, and by SQLite during the statement when the caller guards it)."""
-    # "+outlet": keep SQLite off the (outlet, article_id) index for URL-key queries, whose
-    # (urlkey, fetched_at) index answers a prefix/host/domain range in order (bench/cdx.py).
-    where = ["outlet = ?" if query.article_id is not None else "+outlet = ?", "fetched_at >= ?", "fetched_at <= ?"]
-    params: list[Any] = [outlet, iso_of(query.since), iso_of(query.until)]
-    if query.article_id is not None:
-        where.append("article_id = ?")
-        params.append(query.article_id)
-    elif query.end is None:
-        where.append("urlkey = ?")
-        params.append(query.start)
-    else:
-        where.append("urlkey >= ? AND urlkey < ?")
-        params += [query.start, query.end]
-    direction = "DESC" if query.sort == "reverse" else ""
-    sql = (
-        f"SELECT * FROM captures WHERE {' AND '.join(where)} "  # noqa: S608 (fixed clauses, values bound)
-        f"ORDER BY urlkey {direction}, fetched_at {direction}, record_id {direction}"
+    rows = captures_index.for_cdx(
+        db,
+        outlet,
+        iso_of(query.since),
+        iso_of(query.until),
+        article_id=query.article_id,
+        start=query.start,
+        end=query.end,
+        reverse=query.sort == "reverse",
     )
-    rows = db.query(sql, params)
     lines = (cdx_line(row) for row in (deadline.each(rows) if deadline is not None else rows))
     kept = (line for line in lines if _in_scope(query, line) and all(f.accepts(line) for f in query.filters))
     if query.closest is not None:

@@ -38,6 +38,7 @@ from archive.api.budget import Deadline
 from archive.api.cdx import datetime_of, timestamp_of
 from archive.config import Outlet
 from archive.errors import EdittrailError
+from archive.index import captures as captures_index
 
 LINK_FORMAT = "application/link-format"
 _RFC1123 = re.compile(
@@ -108,15 +109,9 @@ def mementos(db: sqlite_utils.Database, outlet: Outlet, url: str, *, deadline: D
     (within ``deadline`` when one is given)."""
     article_id = outlet.article_id(url)
     if article_id is not None:
-        rows = db.query(
-            "SELECT * FROM captures WHERE outlet = ? AND article_id = ? ORDER BY fetched_at, record_id",
-            [outlet.name, article_id],
-        )
+        rows = captures_index.of_article(db, outlet.name, article_id)
     else:
-        rows = db.query(
-            "SELECT * FROM captures WHERE outlet = ? AND urlkey = ? ORDER BY fetched_at, record_id",
-            [outlet.name, surt.surt(url)],
-        )
+        rows = captures_index.of_urlkey(db, outlet.name, surt.surt(url))
     found = []
     for row in deadline.each(rows) if deadline is not None else rows:
         stamp = timestamp_of(row["fetched_at"])

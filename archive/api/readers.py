@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archive.index import Index
+from archive.index import captures as captures_index
 from archive.index.schema import MIGRATIONS
 
 CACHE_KIB = 256
@@ -68,7 +69,7 @@ class Readers:
                 return held.index
         self._drop()
         index = Index(self.path, readonly=True)
-        index.db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        captures_index.limit_cache(index.db, CACHE_KIB)
         self._local.held = _Held(index, file, _data_version(index))
         return index
 
@@ -80,4 +81,4 @@ class Readers:
 
 
 def _data_version(index: Index) -> int:
-    return int(index.db.execute("PRAGMA data_version").fetchone()[0])
+    return captures_index.data_version(index.db)

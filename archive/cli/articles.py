@@ -125,15 +125,13 @@ def _readings(config: Config, ref: str, names: list[str]) -> tuple[list[tuple[st
 
 def _archived_url(db: sqlite_utils.Database, outlet: str, article_id: str) -> str | None:
     """The article's canonical URL when it has a version in the index, else None."""
+    from archive.index import articles as articles_index
     from archive.index import versions as vx
 
     version = vx.latest_version(db, outlet, article_id)
     if version is None:
         return None
-    row = db.execute(
-        "SELECT canonical_url FROM articles WHERE outlet = ? AND article_id = ?", [outlet, article_id]
-    ).fetchone()
-    return str(row[0]) if row and row[0] else version.url
+    return articles_index.canonical_url(db, outlet, article_id) or version.url
 
 
 @click.command()
@@ -336,6 +334,7 @@ def write_text(rows: list[ChangeRow]) -> None:
 
 def with_article(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each change row with its article's ``url`` (canonical) and current ``headline``."""
+    from archive.index import articles as articles_index
     from archive.index import versions as vx
 
     seen: dict[tuple[str, str], tuple[str, str]] = {}
@@ -343,9 +342,7 @@ def with_article(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[
         key = (row["outlet"], row["article_id"])
         if key not in seen:
             current = vx.current_version(db, *key)
-            found = db.execute("SELECT canonical_url FROM articles WHERE outlet = ? AND article_id = ?", list(key))
-            canonical = found.fetchone()
-            url = (canonical[0] if canonical else None) or (current.url if current else "")
+            url = articles_index.canonical_url(db, *key) or (current.url if current else "")
             seen[key] = (url, current.headline if current else "")
         row["url"], row["headline"] = seen[key]
     return rows

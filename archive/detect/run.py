@@ -40,6 +40,7 @@ from archive.errors import EdittrailError, StoreError
 from archive.extract import Extracted, html_from_record
 from archive.extract.remembered import Ahead, Extractors, Page, extract_once
 from archive.index import Index
+from archive.index import captures as captures_index
 from archive.index import noise as noise_index
 from archive.index import versions as vx
 from archive.storage import ObjectStore
@@ -387,14 +388,7 @@ def version_of_capture(
 
 
 def _original_capture(db: sqlite_utils.Database, capture: dict[str, Any]) -> dict[str, Any] | None:
-    rows = list(
-        db.query(
-            "SELECT * FROM captures WHERE urlkey = ? AND payload_digest = ? AND url = ? "
-            "AND record_type = 'response' ORDER BY fetched_at LIMIT 1",
-            [capture["urlkey"], capture["payload_digest"], capture["url"]],
-        )
-    )
-    return rows[0] if rows else None
+    return captures_index.first_response_with_payload(db, capture["urlkey"], capture["payload_digest"], capture["url"])
 
 
 Detector = Callable[[Config, str, ObjectStore], dict[str, Any]]

@@ -284,11 +284,7 @@ class Article:
         return f"{'revert' if revert else 're-edit' if again else 'edit'} to version {number}"
 
     def _was_current(self, number: int) -> bool:
-        row = self.db.execute(
-            "SELECT 1 FROM changes WHERE outlet = ? AND article_id = ? AND to_version = ? LIMIT 1",
-            [self.outlet.name, self.article_id, number],
-        ).fetchone()
-        return row is not None or number == min(self.versions)
+        return vx.changed_to(self.db, self.outlet.name, self.article_id, number) or number == min(self.versions)
 
     def _served_by(self, number: int) -> list[tuple[str, str, str]]:
         """(host, since, record) of every host showing version ``number``, earliest first."""

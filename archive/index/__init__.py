@@ -1,10 +1,14 @@
 """The SQLite index: a cache of what the WARCs say, rebuilt from them by ``edittrail reindex``.
 
-``db.py`` opens it (one writer, read-only readers) and holds the capture queries;
-``schema.py`` the migrations; ``versions.py`` the article versions and changes;
-``objects.py`` reads stored WARC objects into it, one at a time, and ``quarantine.py``
-keeps those that do not read whole; ``aside.py`` is where ``reindex`` builds a new index
-before swapping its rows in (``Index.swap_outlet``).
+This package is the only code that knows the index's tables and columns (a test,
+tests/test_sql_owners.py, fails on SQL anywhere else): the other stages call the named
+functions here. ``db.py`` opens it (one writer, read-only readers); ``schema.py`` holds its
+numbered steps; one module per table family: ``captures.py`` (captures, the ``detected``
+join), ``versions.py`` (versions and the detect bookkeeping), ``changes.py`` (changes as the
+read side lists them), ``articles.py``, ``noise.py`` (learned noise), ``stored.py`` (WARC
+objects and tables), ``quarantine.py``; ``objects.py`` reads stored WARC objects into it, one
+at a time; ``aside.py`` is where ``reindex`` builds a new index before swapping its rows in
+(``Index.swap_outlet``); ``snapshot.py`` copies a live SQLite file consistently for backups.
 """
 
 from archive.index.db import CAPTURE_RECORD_TYPES, Capture, Index, capture_from_record, utc_iso

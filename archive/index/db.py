@@ -26,6 +26,7 @@ import surt
 
 from archive.config import Outlet, Revisit
 from archive.errors import ArchiveIndexError
+from archive.index import captures as captures_index
 from archive.index.schema import MIGRATIONS
 from archive.index.versions import DERIVED_TABLES
 from archive.migrations import migrate, refuse_newer, schema_version
@@ -236,16 +237,7 @@ class Index:
 
     def indexed_keys(self, outlet: str, keys: Iterable[str]) -> set[str]:
         """Which of ``keys`` (the store's listing) are indexed: looked up by key, never a walk of every object."""
-        wanted, found = list(keys), set[str]()
-        for start in range(0, len(wanted), KEY_CHUNK):
-            chunk = wanted[start : start + KEY_CHUNK]
-            rows = self.db.execute(
-                f"SELECT key FROM warc_objects WHERE key IN ({', '.join('?' * len(chunk))}) "  # noqa: S608 (placeholders)
-                "AND outlet = ? AND indexed_at IS NOT NULL",
-                [*chunk, outlet],
-            )
-            found.update(row[0] for row in rows)
-        return found
+        return captures_index.indexed_keys(self.db, outlet, keys, chunk=KEY_CHUNK)
 
     def add_warc(
         self,
@@ -423,9 +415,7 @@ class Index:
         return behind
 
     def captures(self, outlet: str | None = None) -> Iterator[dict[str, Any]]:
-        where, params = ("WHERE outlet = ?", [outlet]) if outlet else ("", [])
-        query = f"SELECT * FROM captures {where} ORDER BY urlkey, fetched_at, record_id"  # noqa: S608 (constant parts)
-        yield from self.db.query(query, params)
+        return captures_index.in_key_order(self.db, outlet)
 
     def articles(self, outlet: str | None = None) -> Iterator[dict[str, Any]]:
         where, params = ("WHERE outlet = ?", [outlet]) if outlet else ("", [])
@@ -434,13 +424,7 @@ class Index:
 
     def last_capture(self, url: str) -> dict[str, Any] | None:
         """The newest capture of exactly this URL (any outlet), or None: what a revisit refers to."""
-        rows = list(
-            self.db.query(
-                "SELECT * FROM captures WHERE urlkey = ? AND url = ? ORDER BY fetched_at DESC, record_id LIMIT 1",
-                [urlkey(url), url],
-            )
-        )
-        return rows[0] if rows else None
+        return captures_index.last_of_url(self.db, urlkey(url), url)
 
     def summary(self, outlet: str) -> dict[str, Any]:
         """Counts for the end-of-run report: articles, captures per host and status, WARC objects."""

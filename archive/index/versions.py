@@ -238,6 +238,17 @@ def add_served_by(
         db.execute("UPDATE changes SET details = ? WHERE id = ?", [json.dumps(details, sort_keys=True), change_id])
 
 
+def changed_to(db: sqlite_utils.Database, outlet: str, article_id: str, version: int) -> bool:
+    """Whether a recorded change of the article ends at ``version``: it was the current version
+    once, so showing it again is a revert or a re-edit rather than a new edit. Stops at the first
+    such change."""
+    row = db.execute(
+        "SELECT 1 FROM changes WHERE outlet = ? AND article_id = ? AND to_version = ? LIMIT 1",
+        [outlet, article_id, version],
+    ).fetchone()
+    return row is not None
+
+
 def divergence_reported(
     db: sqlite_utils.Database, outlet: str, article_id: str, host: str, reference: int, other: int
 ) -> bool:

@@ -1,7 +1,8 @@
 """Each domain's states over time, read from ``mirrors.sqlite`` for the web service's domains page.
 
-Read-only on purpose (the probe, the crawls and operators write that file and migrate its schema,
-``archive.mirrors.state``; a file of a newer schema is refused):
+Read-only on purpose (the probe, the crawls and operators write that file and migrate its schema;
+its queries, these read-only ones too, live in ``archive.mirrors.state``; a file of a newer
+schema is refused):
 the page reads the summaries the writers keep, a row per host (``domain_states``) and a row per
 transition (``domain_transitions``), never the observations. A domain's span in a state runs from
 the transition into it to the next transition, the last one to the host's latest observation.
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from archive.errors import EdittrailError
 from archive.migrations import refuse_newer, schema_version
-from archive.mirrors.state import STEPS
+from archive.mirrors.state import STEPS, has_summaries, last_checked, newest_transitions
 
 MAX_EVENTS = 2000
 """Transitions read per outlet at most (the newest); a domain flapping for years stays one page."""
@@ -75,22 +76,16 @@ def read_history(path: Path, outlet: str, limit: int = MAX_EVENTS) -> History | 
         raise HistoryError(f"{path}: cannot open the mirrors history read-only ({exc})") from exc
     try:
         refuse_newer(path, schema_version(conn), STEPS, HistoryError)
-        names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if not {"domain_states", "domain_transitions"} <= names:
+        if not has_summaries(conn):
             return History([], [], [], False)
-        latest = conn.execute(
-            "SELECT host, checked_at FROM domain_states WHERE outlet = ? ORDER BY first_id", [outlet]
-        ).fetchall()
-        newest = conn.execute(
-            "SELECT host, before, after, at, detail FROM domain_transitions WHERE outlet = ? ORDER BY id DESC LIMIT ?",
-            [outlet, limit + 1],
-        ).fetchall()
+        latest = last_checked(conn, outlet)
+        newest = newest_transitions(conn, outlet, limit + 1)
     except sqlite3.Error as exc:
         raise HistoryError(f"{path}: cannot read the mirrors history ({exc})") from exc
     finally:
         conn.close()
     truncated = len(newest) > limit
-    events = [Event(h, b, a, at, d or "") for h, b, a, at, d in newest[:limit]]
+    events = [Event(t.host, t.before, t.after, t.at, t.detail or "") for t in newest[:limit]]
     checked = dict(latest)
     hosts = [host for host, _ in latest] + sorted({e.host for e in events} - set(checked))
     return History(hosts, spans_of(events, checked), events, truncated)

@@ -262,3 +262,29 @@ class MirrorState:
             )
         with self.db.conn:
             self.db.table("candidates").update((outlet, host), {"status": status, "decided_at": at})
+
+
+# -- read-only readers (the domains page opens the file read-only, archive.mirrors.history) --
+
+
+def has_summaries(conn: sqlite3.Connection) -> bool:
+    """Whether the file has the summary tables (``domain_states``, ``domain_transitions``) to read."""
+    names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return {"domain_states", "domain_transitions"} <= names
+
+
+def last_checked(conn: sqlite3.Connection, outlet: str) -> list[tuple[str, str]]:
+    """(host, time of its latest observation) per host of the outlet, the hosts first probed first."""
+    rows = conn.execute("SELECT host, checked_at FROM domain_states WHERE outlet = ? ORDER BY first_id", [outlet])
+    return [(host, checked_at) for host, checked_at in rows]
+
+
+def newest_transitions(conn: sqlite3.Connection, outlet: str, limit: int) -> list[Transition]:
+    """The outlet's ``limit`` newest transitions, newest first."""
+    rows = conn.execute(
+        "SELECT host, before, after, at, detail, id FROM domain_transitions WHERE outlet = ? ORDER BY id DESC LIMIT ?",
+        [outlet, limit],
+    )
+    return [
+        Transition(outlet, host, before, after, at, detail, row_id) for host, before, after, at, detail, row_id in rows
+    ]

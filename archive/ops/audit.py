@@ -24,6 +24,7 @@ from typing import Any, BinaryIO, cast
 from archive.config import Config, store_for
 from archive.errors import EdittrailError, StoreError
 from archive.index import CAPTURE_RECORD_TYPES, Index
+from archive.index import captures as cx
 from archive.index import quarantine as qx
 from archive.read.retrieve import capture_by_id, original_capture
 from archive.storage import HashingReader, ObjectStore
@@ -101,14 +102,14 @@ def run_audit(
 
 def audit(store: ObjectStore, index: Index, outlet: str, progress: Progress | None = None) -> AuditReport:
     tally = _Tally()
-    indexed = {row["key"]: row for row in _warc_objects(index, outlet)}
+    indexed = {obj.key: obj for obj in cx.indexed_objects(index.db, outlet)}
     stored = {obj.key: obj.size for obj in store.list(store_prefix(outlet)) if is_closed(obj.key)}
     for key in sorted(indexed.keys() - stored.keys()):
         tally.problems.append(
             f"{key}: in the index but missing from the store; restore it from a backup of the store (`edittrail "
             f"reindex --outlet {outlet}` would drop its rows and list it as missing until it is back)"
         )
-    for warc, count in _rows_without_object(index, outlet):
+    for warc, count in cx.rows_without_object(index.db, outlet):
         tally.problems.append(f"{warc}: {count} index rows point at an object the index never stored; run reindex")
     unindexed = sorted(stored.keys() - indexed.keys())
     if unindexed:
@@ -117,7 +118,7 @@ def audit(store: ObjectStore, index: Index, outlet: str, progress: Progress | No
     both = sorted(stored.keys() & indexed.keys())
     unproven = {e.key for e in qx.entries(index.db, outlet) if e.recorded_sha256 is None}  # damaged from the start
     for done, key in enumerate(both, 1):
-        expected = (None if key in unproven else indexed[key]["sha256"]) or _recorded_sha256(store, key)
+        expected = (None if key in unproven else indexed[key].sha256) or _recorded_sha256(store, key)
         unrecorded += expected is None
         _audit_object(store, index, key, indexed[key], expected, tally)
         if progress is not None:
@@ -134,11 +135,11 @@ def _audit_object(
     store: ObjectStore,
     index: Index,
     key: str,
-    indexed: Mapping[str, Any],
+    indexed: cx.IndexedObject,
     expected_sha256: str | None,
     tally: _Tally,
 ) -> None:
-    rows = {row["offset"]: row for row in _captures_in(index, key)}
+    rows = {row["offset"]: row for row in cx.in_object(index.db, key)}
     tally.objects += 1
     tally.rows += len(rows)
     problems: list[str] = []
@@ -172,8 +173,8 @@ def _audit_object(
             "was stored and indexed: the object changed in the store; restore it from a backup copy and keep the "
             "changed one for inspection"
         )
-    if complete and stream.size != indexed["size"]:
-        problems.append(f"{key}: {stream.size} bytes in the store, {indexed['size']} when indexed")
+    if complete and stream.size != indexed.size:
+        problems.append(f"{key}: {stream.size} bytes in the store, {indexed.size} when indexed")
     for offset, row in sorted(rows.items()):
         problems.append(f"{key} at {offset}: the index row of {row['url']} ({row['record_id']}) finds no record there")
     if len(problems) > MAX_LINES_PER_OBJECT:
@@ -230,25 +231,3 @@ def _recorded_sha256(store: ObjectStore, key: str) -> str | None:
         return store.stat(key).sha256
     except StoreError:
         return None
-
-
-# Queries on the index; they belong in archive/index/db.py (see the lead's notes).
-
-
-def _warc_objects(index: Index, outlet: str) -> list[dict[str, Any]]:
-    return list(index.db.query("SELECT key, size, sha256 FROM warc_objects WHERE outlet = ?", [outlet]))
-
-
-def _captures_in(index: Index, warc: str) -> list[dict[str, Any]]:
-    return list(index.db.query("SELECT * FROM captures WHERE warc = ?", [warc]))
-
-
-def _rows_without_object(index: Index, outlet: str) -> list[tuple[str, int]]:
-    return [
-        (row["warc"], row["n"])
-        for row in index.db.query(
-            "SELECT warc, count(*) AS n FROM captures WHERE outlet = ? AND warc NOT IN "
-            "(SELECT key FROM warc_objects) GROUP BY warc ORDER BY warc",
-            [outlet],
-        )
-    ]

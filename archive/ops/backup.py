@@ -8,21 +8,20 @@ restored machine re-alerts or, worse, stays silent on a new channel's history ru
 snapshot of each next to the WARCs means a lost machine is back with a few downloads.
 
 SQLite's online backup API copies a consistent state while crawls keep writing (WAL readers
-never block the writer), and each copy is checked with ``PRAGMA integrity_check`` before it
-is stored.
+never block the writer), and each copy is checked with SQLite's integrity check before it is
+stored (archive.index.snapshot).
 """
 
 from __future__ import annotations
 
 import logging
-import sqlite3
 import tempfile
-from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
 from archive.config import Config, store_for
 from archive.errors import ArchiveIndexError
+from archive.index import snapshot as sqlite_snapshot
 from archive.mirrors.state import mirrors_db_path
 from archive.storage import StoredObject
 from archive.storage.s3_settings import S3Credentials
@@ -52,21 +51,9 @@ def require_index(index_path: Path) -> None:
 
 
 def snapshot_database(path: Path, target: Path) -> None:
-    """Copy a live SQLite file to ``target`` with the online backup API, checked before it is used."""
-    try:
-        with (
-            closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)) as source,
-            closing(sqlite3.connect(target)) as copy,
-        ):
-            source.backup(copy)
-            copy.execute("PRAGMA journal_mode = DELETE")  # no -wal file needed beside the copy
-            result = copy.execute("PRAGMA integrity_check").fetchone()[0]
-    except sqlite3.Error as exc:
-        raise ArchiveIndexError(
-            f"{path}: cannot be backed up ({exc}); restore it from an earlier backup in the store"
-        ) from exc
-    if result != "ok":
-        raise ArchiveIndexError(f"{path}: the snapshot fails SQLite's integrity check ({result}); not stored")
+    """Copy a live SQLite file to ``target`` with the online backup API, checked before it is used
+    (archive.index.snapshot)."""
+    sqlite_snapshot.snapshot(path, target)
 
 
 def backup_databases(

@@ -28,9 +28,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import sqlite_utils
+
 from archive.config import Config
 from archive.errors import EdittrailError
-from archive.index import utc_iso
+from archive.index import changes as index_changes
+from archive.index import quarantine, stored, utc_iso
 from archive.index.quarantine import Quarantined
 from archive.plan.crawljob import CrawlJob, report_grace_seconds
 from archive.plan.shards import run_jobs
@@ -278,67 +281,52 @@ def spool_backlog(files: list[Path]) -> Backlog:
     )
 
 
-def _read_only(path: Path) -> sqlite3.Connection | None:
+def _read_only(path: Path) -> sqlite_utils.Database | None:
     """A read-only connection to one of the archive's SQLite files; None when there is none yet."""
     if not path.is_file():
         return None
-    return sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=10)
-
-
-def _tables(conn: sqlite3.Connection) -> set[str]:
-    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return sqlite_utils.Database(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=10))
 
 
 def warc_objects(index_path: Path, outlet_name: str) -> dict[str, int]:
     """The outlet's stored WARC objects the index knows: key → size."""
-    conn = _read_only(index_path)
-    if conn is None:
+    db = _read_only(index_path)
+    if db is None:
         return {}
-    with closing(conn):
-        if "warc_objects" not in _tables(conn):
+    with closing(db.conn):
+        if "warc_objects" not in stored.tables(db):
             return {}
-        rows = conn.execute("SELECT key, size FROM warc_objects WHERE outlet = ?", [outlet_name])
-        return {key: int(size or 0) for key, size in rows}
+        return stored.object_sizes(db, outlet_name)
 
 
 def quarantined(index_path: Path, outlet_name: str) -> list[Quarantined]:
     """The outlet's quarantined WARC objects; none before the index has a quarantine."""
-    conn = _read_only(index_path)
-    if conn is None:
+    db = _read_only(index_path)
+    if db is None:
         return []
-    with closing(conn):
-        if "quarantine" not in _tables(conn):
+    with closing(db.conn):
+        if "quarantine" not in stored.tables(db):
             return []
-        conn.row_factory = sqlite3.Row
-        rows = conn.execute("SELECT * FROM quarantine WHERE outlet = ? ORDER BY key", [outlet_name])
-        return [Quarantined(**{k: row[k] for k in Quarantined.__dataclass_fields__}) for row in rows]
+        return quarantine.entries(db, outlet_name)
 
 
 def with_detections(index_path: Path, outlet_name: str, runs: list[RunStatus]) -> list[RunStatus]:
     """Each run's new versions and changes: those detected from captures in its WARC files."""
     since = min((r.started_at for r in runs if r.started_at), default=None)
-    conn = _read_only(index_path)
-    if conn is None or since is None:
+    db = _read_only(index_path)
+    if db is None or since is None:
         return runs
     since_iso = utc_iso(datetime.fromisoformat(since))[:-1].rsplit(":", 1)[0]  # to the minute, so never after
     versions: Counter[str] = Counter()
     changes: Counter[str] = Counter()
-    with closing(conn):
-        if not {"versions", "changes", "captures"} <= _tables(conn):
+    with closing(db.conn):
+        if not {"versions", "changes", "captures"} <= stored.tables(db):
             return runs
-        for counter, sql in (
-            (
-                versions,
-                "SELECT c.warc, count(*) FROM versions v JOIN captures c ON c.record_id = v.record_id "
-                "WHERE v.outlet = ? AND v.fetched_at >= ? GROUP BY c.warc",
-            ),
-            (
-                changes,
-                "SELECT c.warc, count(*) FROM changes x JOIN captures c ON c.record_id = x.to_record "
-                "WHERE x.outlet = ? AND x.to_time >= ? GROUP BY c.warc",
-            ),
+        for counter, per_warc in (
+            (versions, index_changes.new_versions_per_warc),
+            (changes, index_changes.changes_per_warc),
         ):
-            for warc, n in conn.execute(sql, [outlet_name, since_iso]):
+            for warc, n in per_warc(db, outlet_name, since_iso):
                 counter[crawl_batch(warc)] += n
     return [replace(r, new_versions=versions[r.batch], changes=changes[r.batch]) for r in runs]
 

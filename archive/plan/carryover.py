@@ -25,6 +25,7 @@ from pathlib import Path
 from archive.config import Config, Outlet
 from archive.errors import EdittrailError
 from archive.index import Index
+from archive.index import captures as cx
 from archive.plan.crawljob import CrawlJob, report_grace_seconds
 from archive.plan.shards import run_jobs
 
@@ -93,8 +94,4 @@ def carried_over(config: Config, outlet: Outlet, now: datetime | None = None) ->
 
 def _captured_since(idx: Index, outlet: Outlet, url: str, since: str) -> bool:
     """Any capture of the article (on any domain, any status) at or after ``since``."""
-    row = idx.db.execute(
-        "SELECT 1 FROM captures WHERE outlet = ? AND article_id = ? AND fetched_at >= ? LIMIT 1",
-        [outlet.name, outlet.article_id(url), since],
-    ).fetchone()
-    return row is not None
+    return cx.captured_since(idx.db, outlet.name, outlet.article_id(url), since)

@@ -12,8 +12,9 @@ or a carriage return (archived text can; every ``diff_text`` starts with ``- `` 
 written with a leading ``'``, as OWASP advises against formula injection, so a spreadsheet shows
 it as text. The JSON Lines keep every value raw, for programs.
 
-The query filters and pages in SQL (``LIMIT``/``OFFSET`` over the ``(outlet, to_time)``
-index, newest first); the versions of the page's rows are then read by their unique key.
+The query (``archive.index.changes``, where ``ChangeFilter`` lives; it is re-exported here)
+filters and pages in SQL (``LIMIT``/``OFFSET`` over the ``(outlet, to_time)`` index, newest
+first); the versions of the page's rows are then read by their unique key.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ import sqlite_utils
 
 from archive.detect.changes import CHANGE_KINDS, Version
 from archive.errors import EdittrailError
+from archive.index import changes as index_changes
 from archive.index import versions as vx
+from archive.index.changes import ChangeFilter as ChangeFilter
 from archive.read.change_edits import Block, diff_lines, edit_of, plain_summary
 
 MAX_LIMIT = 5000
@@ -40,21 +43,6 @@ nothing would otherwise walk the outlet's every change. The page says so (:func:
 
 class BadFilterError(EdittrailError):
     """A filter or page the change rows cannot be read with; the message names the parameter."""
-
-
-@dataclass(frozen=True)
-class ChangeFilter:
-    """Which changes to list; None means any. ``since``/``until`` are ISO 8601 UTC texts
-    (``2026-11-20T00:00:00Z``) bounding the capture that showed the change, both inclusive;
-    ``keyword`` matches, case-insensitively, the current headline or the change's text."""
-
-    kind: str | None = None
-    section: str | None = None
-    declared: bool | None = None
-    host: str | None = None
-    since: str | None = None
-    until: str | None = None
-    keyword: str | None = None
 
 
 @dataclass(frozen=True)
@@ -139,92 +127,22 @@ def query_changes(
 ) -> list[dict[str, Any]]:
     """The change rows (with the article's URL, its current headline and the shown capture's URL),
     filtered and paged in SQL, of one article when ``article_id`` is given; ``details`` decoded.
+    Raises :class:`BadFilterError` before any query for a filter or page that cannot be read.
 
     With ``scan``, the filters without an index (everything but the outlet, the article and the
     dates) look only at the newest ``scan`` changes within the dates: the web's bound on the work
-    of one page (the CLI's export reads them all)."""
+    of one page (the CLI's export reads them all; see ``archive.index.changes.change_page``)."""
     check_filter(filters)
     if not 1 <= limit <= MAX_LIMIT:
         raise BadFilterError(f"limit must be from 1 to {MAX_LIMIT}")
     if offset < 0:
         raise BadFilterError("offset must be 0 or more")
-    where: list[str] = ["c.outlet = ?"]
-    params: list[Any] = [outlet]
-    for column, value in (("c.article_id", article_id), ("c.kind", filters.kind), ("c.section", filters.section)):
-        if value is not None:
-            where.append(f"{column} = ?")
-            params.append(value)
-    if filters.declared is not None:
-        where.append("c.declared = ?")
-        params.append(int(filters.declared))
-    if filters.since:
-        where.append("c.to_time >= ?")
-        params.append(filters.since)
-    if filters.until:
-        where.append("c.to_time <= ?")
-        params.append(filters.until)
-    if filters.host:
-        where.append(
-            "(c.host = ? OR EXISTS (SELECT 1 FROM json_each(c.details, '$.served_by') s "
-            "WHERE json_extract(s.value, '$.host') = ?) OR EXISTS (SELECT 1 FROM json_each(c.details, '$.hosts') h "
-            "WHERE h.value = ?))"
-        )
-        params += [filters.host] * 3
-    if filters.keyword:
-        pattern = "%" + filters.keyword.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        where.append(
-            "(cur.headline LIKE ? ESCAPE '\\' OR c.summary LIKE ? ESCAPE '\\' OR c.diff_text LIKE ? ESCAPE '\\')"
-        )
-        params += [pattern] * 3
-    sql = (
-        (  # noqa: S608 (fixed clauses; every value is a parameter)
-            "SELECT c.*, a.canonical_url AS article_url, cur.headline AS current_headline, cap.url AS to_url "
-            "FROM changes c "
-            "LEFT JOIN articles a ON a.outlet = c.outlet AND a.article_id = c.article_id "
-            "LEFT JOIN article_state st ON st.outlet = c.outlet AND st.article_id = c.article_id "
-            "LEFT JOIN versions cur ON cur.outlet = c.outlet AND cur.article_id = c.article_id AND cur.version = "
-            "COALESCE(st.current_version, (SELECT max(m.version) FROM versions m "
-            "WHERE m.outlet = c.outlet AND m.article_id = c.article_id)) "
-            "LEFT JOIN captures cap ON cap.record_id = c.to_record "
-            "WHERE "
-        )
-        + " AND ".join(where)
-        + " ORDER BY c.to_time DESC, c.id DESC LIMIT ? OFFSET ?"
-    )
-    if scan is not None and article_id is None and _unindexed(filters):
-        newest, bounds = _newest(filters)
-        sql = sql.replace("FROM changes c ", f"FROM ({newest} LIMIT {int(scan)}) c ", 1)
-        params = [outlet, *bounds, *params]
-    found = [dict(row) for row in db.query(sql, [*params, limit, offset])]
-    for row in found:
-        row["details"] = json.loads(row["details"] or "{}")
-        row["declared"] = bool(row["declared"])
-    return found
-
-
-def _unindexed(filters: ChangeFilter) -> bool:
-    f = filters
-    return any(v is not None for v in (f.kind, f.section, f.declared, f.host)) or bool(f.keyword)
-
-
-def _newest(filters: ChangeFilter) -> tuple[str, list[str]]:
-    """The outlet's changes within the dates, newest first, as the ``(outlet, to_time)`` index reads them."""
-    sql, bounds = "SELECT * FROM changes WHERE outlet = ?", list[str]()
-    if filters.since:
-        sql, bounds = sql + " AND to_time >= ?", [*bounds, filters.since]
-    if filters.until:
-        sql, bounds = sql + " AND to_time <= ?", [*bounds, filters.until]
-    return sql + " ORDER BY to_time DESC, id DESC", bounds
+    return index_changes.change_page(db, outlet, filters, limit=limit, offset=offset, article_id=article_id, scan=scan)
 
 
 def scan_reached(db: sqlite_utils.Database, outlet: str, filters: ChangeFilter, scan: int) -> bool:
     """Whether a ``scan``-bounded query left older changes within the dates unsearched."""
-    if not _unindexed(filters):
-        return False
-    newest, bounds = _newest(filters)
-    sql = f"SELECT count(*) FROM ({newest} LIMIT ?)"  # noqa: S608 (fixed clauses; values are parameters)
-    found = db.execute(sql, [outlet, *bounds, scan + 1]).fetchone()[0]
-    return bool(found > scan)
+    return index_changes.scan_reached(db, outlet, filters, scan)
 
 
 def row_of(change: dict[str, Any], before: Version | None, after: Version | None) -> ChangeRow:

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from archive.config import Config, Outlet, store_for
 from archive.errors import ConfigError, EdittrailError
 from archive.index import Index, utc_iso
+from archive.index import captures as captures_index
 from archive.read.retrieve import retrieve
 from archive.storage import ObjectStore
 from archive.warc import WARC_GLOB, WarcReadError, iter_records
@@ -97,24 +98,19 @@ def select_captures(
 ) -> list[dict[str, Any]]:
     """The captures rows of the outlet's articles named by URL (any domain, any slug; all captures
     when none is named), within [since, until]."""
-    where, params = ["outlet = ?"], [outlet.name]
-    if articles:
-        ids = []
-        for url in articles:
-            article_id = outlet.article_id(url)
-            if article_id is None:
-                raise ConfigError(f"{url} is not an article URL of outlet {outlet.name} ({', '.join(outlet.domains)})")
-            ids.append(article_id)
-        where.append(f"article_id IN ({', '.join('?' * len(ids))})")
-        params += ids
-    if since is not None:
-        where.append("fetched_at >= ?")
-        params.append(utc_iso(since))
-    if until is not None:
-        where.append("fetched_at <= ?")
-        params.append(utc_iso(until))
-    sql = f"SELECT * FROM captures WHERE {' AND '.join(where)} ORDER BY fetched_at, record_id"  # noqa: S608
-    return list(idx.db.query(sql, params))
+    ids = []
+    for url in articles:
+        article_id = outlet.article_id(url)
+        if article_id is None:
+            raise ConfigError(f"{url} is not an article URL of outlet {outlet.name} ({', '.join(outlet.domains)})")
+        ids.append(article_id)
+    return captures_index.of_outlet(
+        idx.db,
+        outlet.name,
+        ids,
+        since=utc_iso(since) if since is not None else None,
+        until=utc_iso(until) if until is not None else None,
+    )
 
 
 def export(
@@ -278,13 +274,9 @@ def _titles(idx: Index, record_ids: Sequence[str]) -> dict[str, str]:
     """Headline of the version each capture showed, for the WACZ's page list."""
     titles: dict[str, str] = {}
     for record_id in record_ids:
-        row = idx.db.execute(
-            "SELECT v.headline FROM detected d JOIN versions v ON v.outlet = d.outlet AND "
-            "v.article_id = d.article_id AND v.version = d.version WHERE d.record_id = ?",
-            [record_id],
-        ).fetchone()
-        if row and row[0]:
-            titles[record_id] = row[0]
+        headline = captures_index.headline_shown(idx.db, record_id)
+        if headline:
+            titles[record_id] = headline
     return titles
 
 

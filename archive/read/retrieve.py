@@ -18,6 +18,7 @@ import surt
 
 from archive.errors import ArchiveIndexError
 from archive.index import Index
+from archive.index import captures as captures_index
 from archive.storage import ObjectStore
 from archive.warc import LoadedRecord, WarcReadError, load_record
 
@@ -125,20 +126,14 @@ def original_capture(index: Index, row: Mapping[str, Any], url: str | None = Non
     ``row``: the record a revisit written by edittrail refers to, found from the index alone
     (the crawler uses this: it has the index but not the store)."""
     url = url or str(row["url"])
-    rows = list(
-        index.db.query(
-            "SELECT * FROM captures WHERE urlkey = ? AND url = ? AND payload_digest = ? AND record_type = 'response' "
-            "AND fetched_at <= ? ORDER BY fetched_at DESC, record_id LIMIT 1",
-            [surt.surt(url), url, row["payload_digest"], row["fetched_at"]],
-        )
+    return captures_index.newest_response_with_payload(
+        index.db, surt.surt(url), url, row["payload_digest"], row["fetched_at"]
     )
-    return rows[0] if rows else None
 
 
 def capture_by_id(index: Index, record_id: str) -> dict[str, Any] | None:
     """The captures row of one WARC-Record-ID."""
-    rows = list(index.db.query("SELECT * FROM captures WHERE record_id = ?", [record_id]))
-    return rows[0] if rows else None
+    return captures_index.by_record_id(index.db, record_id)
 
 
 def _referred(index: Index, row: Mapping[str, Any], record: LoadedRecord) -> Mapping[str, Any]:

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from archive.alerts import Deliveries, channel_url, channel_wants, render_message
+from archive.alerts.message import render_message
+from archive.alerts.send import channel_url, channel_wants
+from archive.alerts.store import Deliveries
 from archive.config import AlertChannel
 
 CHANGE = {

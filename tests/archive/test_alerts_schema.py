@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from archive.alerts import STEPS, Deliveries
+from archive.alerts.store import STEPS, Deliveries
 from archive.migrations import SchemaError
 from tests.archive.schema_fixtures import made_by_release, rows_of, schema_of, version_of
 

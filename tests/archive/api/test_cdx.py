@@ -72,10 +72,10 @@ def test_bad_parameters_are_refused_with_a_message(outlet, params):
 @pytest.mark.parametrize("expression", ["(.+)+X", "(.*)*;", "(a|a)*$", "(.*a){20}", "(x+x+)+y", "(.+)+(.+)+(.+)+X"])
 def test_backtracking_expressions_match_in_linear_time(expression):
     line = {"url": "http://www.presstv.ir/" + "Detail/2026/11/20/777400/" * 400, "urlkey": "ir,presstv)/" * 400}
-    started = time.monotonic()
+    started = time.process_time()  # this process's CPU: other jobs on the machine do not count
     for field in ("url", "urlkey"):
         CdxFilter.parse(f"~{field}:{expression}").accepts(line)
-    assert time.monotonic() - started < 1  # Python's re takes longer than the age of the universe
+    assert time.process_time() - started < 1  # Python's re takes longer than the age of the universe
 
 
 @pytest.mark.parametrize("expression", [r"(a)\1", "(?=a)", "(?!a)", "(?<=a)b", "(?<!a)b", "a{1001}", "(a{999}){999}"])

@@ -73,9 +73,9 @@ def test_the_field_of_each_kind_is_one_table():
 def test_a_huge_paragraph_is_shown_replaced_in_bounded_time_and_says_so():
     old = " ".join(f"word{n}" for n in range(20_000))
     new = old.replace("word100 ", "changed ")
-    started = time.monotonic()
+    started = time.process_time()  # this process's CPU: other jobs on the machine do not count
     pairs = paragraph_pairs(["Intro.", old], ["Intro.", new])
-    assert time.monotonic() - started < 1.5
+    assert time.process_time() - started < 1.5
     assert any(p.whole for p in pairs) and any(p.role == "removed" for p in pairs)
 
 

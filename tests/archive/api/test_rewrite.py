@@ -187,9 +187,9 @@ def test_framed_rewrites_a_style_sheet_and_says_it_is_utf8():
     ids=["unclosed-urls", "unclosed-urls-in-style-attribute", "many-urls", "long-refresh", "unclosed-imports"],
 )
 def test_rewriting_takes_time_linear_in_the_page_whatever_it_holds(hostile):
-    started = time.monotonic()
+    started = time.process_time()  # this process's CPU: other jobs on the machine do not count
     rewritten(f"<html><head></head><body>{hostile}</body></html>")
-    assert time.monotonic() - started < 5  # lxml's own CSS patterns took minutes (quadratic, under the GIL)
+    assert time.process_time() - started < 5  # lxml's own CSS patterns took minutes (quadratic, under the GIL)
 
 
 def test_links_in_style_elements_and_attributes_are_rewritten_once_each():

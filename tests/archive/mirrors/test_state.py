@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 
 import pytest
@@ -11,7 +12,7 @@ from archive.errors import ConfigError
 from archive.mirrors.classify import ERROR, REDIRECT, SEIZED, SERVING, UNREACHABLE
 from archive.mirrors.probe import ProbeResult
 from archive.mirrors.run import mirror_state, record_crawl_health, send_domain_alerts
-from archive.mirrors.state import ACCEPTED
+from archive.mirrors.state import ACCEPTED, has_summaries, last_checked, mirrors_db_path, newest_transitions
 from tests.support import HOSTS, write_config
 
 
@@ -77,6 +78,26 @@ def test_current_state_says_since_when_and_the_last_success_and_error(config):
     assert current["since"] == "2026-11-01T01:00:00Z"
     assert current["last_success"] == "2026-11-01T00:00:00Z"
     assert current["last_error"].startswith("2026-11-01T02:00:00Z unreachable")
+
+
+def test_the_read_only_readers_see_each_hosts_latest_check_and_the_newest_transitions_first(config):
+    with mirror_state(config) as state:
+        state.record_probe(row(HOSTS[0], SERVING, "2026-11-01T00:00:00Z"))
+        state.record_probe(row(HOSTS[1], SERVING, "2026-11-01T00:00:01Z"))
+        state.record_probe(row(HOSTS[0], UNREACHABLE, "2026-11-01T01:00:00Z"))
+        state.record_probe(row(HOSTS[0], UNREACHABLE, "2026-11-01T02:00:00Z"))
+    path = mirrors_db_path(config.data_dir)
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        assert has_summaries(conn)
+        assert last_checked(conn, "demo") == [(HOSTS[0], "2026-11-01T02:00:00Z"), (HOSTS[1], "2026-11-01T00:00:01Z")]
+        newest = newest_transitions(conn, "demo", 2)
+    finally:
+        conn.close()
+    assert [(t.host, t.before, t.after) for t in newest] == [
+        (HOSTS[0], SERVING, UNREACHABLE),
+        (HOSTS[1], None, SERVING),
+    ]
 
 
 HISTORY = [

@@ -1,0 +1,56 @@
+"""Queries on the ``articles`` table: one row per article the index has captures of.
+
+The row is recomputed from the article's captures by the index step (``Index.add_warc``), so
+it says where the article lives (its canonical URL), when it was first and last fetched and
+on which hosts. Every lookup here is by the primary key ``(outlet, article_id)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlite_utils
+
+
+@dataclass(frozen=True)
+class Article:
+    """What the index knows of one article from its captures (not its text: see the versions)."""
+
+    outlet: str
+    article_id: str
+    canonical_url: str | None
+    first_seen: str | None
+    last_seen: str | None
+    hosts: tuple[str, ...]
+    """Every host the article was fetched from (the ``hosts`` column, comma-separated)."""
+
+
+def article(db: sqlite_utils.Database, outlet: str, article_id: str) -> Article | None:
+    """The article's row; None when the index has no such article."""
+    rows = list(db.query("SELECT * FROM articles WHERE outlet = ? AND article_id = ?", [outlet, article_id]))
+    if not rows:
+        return None
+    row = rows[0]
+    return Article(
+        outlet=row["outlet"],
+        article_id=row["article_id"],
+        canonical_url=row["canonical_url"],
+        first_seen=row["first_seen"],
+        last_seen=row["last_seen"],
+        hosts=tuple(row["hosts"].split(",")) if row["hosts"] else (),
+    )
+
+
+def known(db: sqlite_utils.Database, outlet: str, article_id: str) -> bool:
+    """Whether the index has the article: one primary-key probe, no row read."""
+    found = db.execute("SELECT 1 FROM articles WHERE outlet = ? AND article_id = ?", [outlet, article_id]).fetchone()
+    return found is not None
+
+
+def canonical_url(db: sqlite_utils.Database, outlet: str, article_id: str) -> str | None:
+    """The article's canonical URL; None when the index has no such article or no URL for it
+    (callers then fall back on the URL of a version)."""
+    row = db.execute(
+        "SELECT canonical_url FROM articles WHERE outlet = ? AND article_id = ?", [outlet, article_id]
+    ).fetchone()
+    return str(row[0]) if row and row[0] else None

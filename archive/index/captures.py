@@ -1,0 +1,251 @@
+"""The captures family: lookups of ``captures`` rows, the ``warc_objects`` they sit in, and what
+detect recorded for them (``detected``), for the stages that read the index.
+
+Rows come back as sqlite-utils dicts (``SELECT *``), as their callers used them before they
+moved here. Every lookup is bounded by an index of the schema (archive.index.schema), named
+in its docstring; the few that walk an outlet do so on purpose and say so.
+``tests/archive/index/test_query_plans.py`` judges the plans of those a crawl cycle runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+
+@dataclass(frozen=True)
+class IndexedObject:
+    """A stored WARC object as the index recorded it when it indexed the object."""
+
+    key: str
+    size: int
+    sha256: str | None
+
+
+def indexed_keys(db: sqlite_utils.Database, outlet: str, keys: Iterable[str], *, chunk: int) -> set[str]:
+    """Which of ``keys`` (the store's listing) are indexed: looked up by key, ``chunk`` keys per
+    statement, never a walk of every object."""
+    wanted, found = list(keys), set[str]()
+    for start in range(0, len(wanted), chunk):
+        part = wanted[start : start + chunk]
+        rows = db.execute(
+            f"SELECT key FROM warc_objects WHERE key IN ({', '.join('?' * len(part))}) "  # noqa: S608 (placeholders)
+            "AND outlet = ? AND indexed_at IS NOT NULL",
+            [*part, outlet],
+        )
+        found.update(row[0] for row in rows)
+    return found
+
+
+def indexed_objects(db: sqlite_utils.Database, outlet: str) -> list[IndexedObject]:
+    """Every WARC object of the outlet the index holds rows of: the audit compares each with the
+    store, so this walks the outlet's objects (one row per object, never per capture)."""
+    rows = db.query("SELECT key, size, sha256 FROM warc_objects WHERE outlet = ?", [outlet])
+    return [IndexedObject(row["key"], row["size"], row["sha256"]) for row in rows]
+
+
+def in_object(db: sqlite_utils.Database, warc: str) -> list[dict[str, Any]]:
+    """The captures rows of one WARC object, through the ``captures(warc)`` index."""
+    return list(db.query("SELECT * FROM captures WHERE warc = ?", [warc]))
+
+
+def rows_without_object(db: sqlite_utils.Database, outlet: str) -> list[tuple[str, int]]:
+    """(warc, captures) for each object the outlet's captures point at but ``warc_objects`` lacks,
+    by key: a stale index. The audit's check walks the outlet's captures on purpose."""
+    return [
+        (row["warc"], row["n"])
+        for row in db.query(
+            "SELECT warc, count(*) AS n FROM captures WHERE outlet = ? AND warc NOT IN "
+            "(SELECT key FROM warc_objects) GROUP BY warc ORDER BY warc",
+            [outlet],
+        )
+    ]
+
+
+def in_key_order(db: sqlite_utils.Database, outlet: str | None = None) -> Iterator[dict[str, Any]]:
+    """Every capture (of one outlet, or of all), in CDX order, streamed: a whole walk on purpose,
+    for checks, tests and tools that compare an index with another."""
+    where, params = ("WHERE outlet = ?", [outlet]) if outlet else ("", [])
+    query = f"SELECT * FROM captures {where} ORDER BY urlkey, fetched_at, record_id"  # noqa: S608 (constant parts)
+    yield from db.query(query, params)
+
+
+def last_of_url(db: sqlite_utils.Database, urlkey: str, url: str) -> dict[str, Any] | None:
+    """The newest capture of exactly ``url`` (any outlet), or None: what a revisit refers to.
+    One probe of the ``(urlkey, fetched_at)`` index from its newest end."""
+    rows = list(
+        db.query(
+            "SELECT * FROM captures WHERE urlkey = ? AND url = ? ORDER BY fetched_at DESC, record_id LIMIT 1",
+            [urlkey, url],
+        )
+    )
+    return rows[0] if rows else None
+
+
+def by_record_id(db: sqlite_utils.Database, record_id: str) -> dict[str, Any] | None:
+    """The captures row of one WARC-Record-ID (its primary key), or None."""
+    rows = list(db.query("SELECT * FROM captures WHERE record_id = ?", [record_id]))
+    return rows[0] if rows else None
+
+
+def newest_response_with_payload(
+    db: sqlite_utils.Database, urlkey: str, url: str, payload_digest: str | None, at_or_before: str
+) -> dict[str, Any] | None:
+    """The newest ``response`` row of exactly ``url`` with ``payload_digest`` fetched at or before
+    ``at_or_before``: what a revisit edittrail wrote refers to. Bounded by the URL's key (the
+    ``urlkey`` indexes), so it reads one URL's captures, never the outlet's."""
+    rows = list(
+        db.query(
+            "SELECT * FROM captures WHERE urlkey = ? AND url = ? AND payload_digest = ? AND record_type = 'response' "
+            "AND fetched_at <= ? ORDER BY fetched_at DESC, record_id LIMIT 1",
+            [urlkey, url, payload_digest, at_or_before],
+        )
+    )
+    return rows[0] if rows else None
+
+
+def first_response_with_payload(
+    db: sqlite_utils.Database, urlkey: str, payload_digest: str | None, url: str
+) -> dict[str, Any] | None:
+    """The oldest ``response`` row of exactly ``url`` with ``payload_digest``: the record holding
+    a revisit's payload, for detect to extract. Bounded by the URL's key (the ``urlkey`` indexes)."""
+    rows = list(
+        db.query(
+            "SELECT * FROM captures WHERE urlkey = ? AND payload_digest = ? AND url = ? "
+            "AND record_type = 'response' ORDER BY fetched_at LIMIT 1",
+            [urlkey, payload_digest, url],
+        )
+    )
+    return rows[0] if rows else None
+
+
+def captured_since(db: sqlite_utils.Database, outlet: str, article_id: str | None, since: str) -> bool:
+    """Whether the article has any capture (any domain, any status) fetched at or after ``since``:
+    one probe of the ``(outlet, article_id, fetched_at)`` index (a None article has none)."""
+    row = db.execute(
+        "SELECT 1 FROM captures WHERE outlet = ? AND article_id = ? AND fetched_at >= ? LIMIT 1",
+        [outlet, article_id, since],
+    ).fetchone()
+    return row is not None
+
+
+def of_article(db: sqlite_utils.Database, outlet: str, article_id: str) -> Iterator[dict[str, Any]]:
+    """The article's captures on every domain, oldest first, streamed (a caller's deadline can stop
+    it between rows); through the ``(outlet, article_id, fetched_at)`` index."""
+    yield from db.query(
+        "SELECT * FROM captures WHERE outlet = ? AND article_id = ? ORDER BY fetched_at, record_id",
+        [outlet, article_id],
+    )
+
+
+def of_urlkey(db: sqlite_utils.Database, outlet: str, urlkey: str) -> Iterator[dict[str, Any]]:
+    """The outlet's captures of one SURT key, oldest first, streamed; through the
+    ``(urlkey, fetched_at)`` index."""
+    yield from db.query(
+        "SELECT * FROM captures WHERE outlet = ? AND urlkey = ? ORDER BY fetched_at, record_id",
+        [outlet, urlkey],
+    )
+
+
+def for_cdx(
+    db: sqlite_utils.Database,
+    outlet: str,
+    since: str,
+    until: str,
+    *,
+    article_id: str | None = None,
+    start: str = "",
+    end: str | None = None,
+    reverse: bool = False,
+) -> Iterator[dict[str, Any]]:
+    """The captures a CDX query selects, in CDX order (reversed on request), streamed: those of
+    ``article_id`` when one is given, else of the SURT key ``start`` (``end`` None) or of the
+    key range [``start``, ``end``), fetched within [``since``, ``until``] (ISO, inclusive).
+
+    ``+outlet`` keeps SQLite off the ``(outlet, article_id)`` index for URL-key queries, whose
+    ``(urlkey, fetched_at)`` index answers a prefix/host/domain range in order (bench/cdx.py).
+    """
+    where = ["outlet = ?" if article_id is not None else "+outlet = ?", "fetched_at >= ?", "fetched_at <= ?"]
+    params: list[Any] = [outlet, since, until]
+    if article_id is not None:
+        where.append("article_id = ?")
+        params.append(article_id)
+    elif end is None:
+        where.append("urlkey = ?")
+        params.append(start)
+    else:
+        where.append("urlkey >= ? AND urlkey < ?")
+        params += [start, end]
+    direction = "DESC" if reverse else ""
+    sql = (
+        f"SELECT * FROM captures WHERE {' AND '.join(where)} "  # noqa: S608 (fixed clauses, values bound)
+        f"ORDER BY urlkey {direction}, fetched_at {direction}, record_id {direction}"
+    )
+    yield from db.query(sql, params)
+
+
+def of_outlet(
+    db: sqlite_utils.Database,
+    outlet: str,
+    article_ids: Sequence[str] = (),
+    since: str | None = None,
+    until: str | None = None,
+) -> list[dict[str, Any]]:
+    """The outlet's captures, oldest first: of the given articles only when any are named, fetched
+    within [``since``, ``until``] (ISO, inclusive; open where None). What an export copies; with
+    no article named it reads every capture of the outlet, as the export asked for."""
+    where, params = ["outlet = ?"], [outlet]
+    if article_ids:
+        where.append(f"article_id IN ({', '.join('?' * len(article_ids))})")
+        params += article_ids
+    if since is not None:
+        where.append("fetched_at >= ?")
+        params.append(since)
+    if until is not None:
+        where.append("fetched_at <= ?")
+        params.append(until)
+    sql = f"SELECT * FROM captures WHERE {' AND '.join(where)} ORDER BY fetched_at, record_id"  # noqa: S608
+    return list(db.query(sql, params))
+
+
+def of_article_detected(db: sqlite_utils.Database, outlet: str, article_id: str) -> Iterator[dict[str, Any]]:
+    """The article's captures on every domain, oldest first, each with what detect made of it
+    (``version``, ``outcome``; None when not detected yet): the article page's list, by the
+    ``(outlet, article_id)`` index and the ``detected`` key."""
+    yield from db.query(
+        "SELECT c.*, d.version AS version, d.outcome AS outcome FROM captures c "
+        "LEFT JOIN detected d ON d.record_id = c.record_id "
+        "WHERE c.outlet = ? AND c.article_id = ? ORDER BY c.fetched_at, c.record_id",
+        [outlet, article_id],
+    )
+
+
+def hosts_statuses_articles(db: sqlite_utils.Database, warc: str) -> Iterator[tuple[str, int, str | None]]:
+    """(host, status, article id) of every capture in one WARC object: what a run's files hold,
+    for the demo's summary, by the ``warc`` index."""
+    yield from db.execute("SELECT host, status, article_id FROM captures WHERE warc = ?", [warc])
+
+
+def headline_shown(db: sqlite_utils.Database, record_id: str) -> str | None:
+    """The headline of the version detect found in one capture (None if it found none): the
+    ``detected`` row by its key, then the version by ``(outlet, article_id, version)``."""
+    row = db.execute(
+        "SELECT v.headline FROM detected d JOIN versions v ON v.outlet = d.outlet AND "
+        "v.article_id = d.article_id AND v.version = d.version WHERE d.record_id = ?",
+        [record_id],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def data_version(db: sqlite_utils.Database) -> int:
+    """SQLite's ``data_version`` of this connection: it changes when another connection commits,
+    so a kept reader can tell cheaply that the index changed under it."""
+    return int(db.execute("PRAGMA data_version").fetchone()[0])
+
+
+def limit_cache(db: sqlite_utils.Database, kib: int) -> None:
+    """Cap this connection's page cache at ``kib`` KiB (a kept reader's; the writer's is set by ``connect``)."""
+    db.execute(f"PRAGMA cache_size = -{kib}")
