@@ -8,22 +8,16 @@ whole package, and a failure that names the module to fix.
 
 from __future__ import annotations
 
-import ast
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
+
+from tests.import_graph import CORE_MODULES, cycles, import_graph, imported
 
 ROOT = Path(__file__).resolve().parents[1]
 FORBIDDEN = ("scrapy", "twisted", "airflow")
 
-
-def module_name(path: Path) -> str:
-    return ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
-
-
-CORE_MODULES = {module_name(path): path for path in sorted((ROOT / "archive").rglob("*.py"))}
 
 PROBE = """
 import importlib, json, sys
@@ -89,62 +83,8 @@ def test_the_probe_names_the_module_that_pulled_a_forbidden_package_in():
     assert "while spiders.failover loads" in found["twisted"]
 
 
-def imported(name: str, path: Path) -> Iterator[str]:
-    """The archive modules ``name`` imports, at its top or inside a function; not those it
-    imports only for type checking (``if TYPE_CHECKING:``), which never run."""
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    for node in _runtime_nodes(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            targets = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
-                base = f"{anchor}.{base}" if base else anchor
-            targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in CORE_MODULES else base for a in node.names]
-        else:
-            continue
-        for target in targets:
-            while target and target not in CORE_MODULES:
-                target = target.rpartition(".")[0]
-            if target and target != name:
-                yield target
-
-
-def _runtime_nodes(node: ast.AST) -> Iterator[ast.AST]:
-    for child in ast.iter_child_nodes(node):
-        if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
-            for other in child.orelse:
-                yield other
-                yield from _runtime_nodes(other)
-            continue
-        yield child
-        yield from _runtime_nodes(child)
-
-
-def cycles(graph: dict[str, list[str]]) -> list[list[str]]:
-    """One cycle through each module that is on one, found by depth-first search."""
-    found: list[list[str]] = []
-    done: set[str] = set()
-
-    def visit(name: str, trail: list[str]) -> None:
-        if name in trail:
-            found.append([*trail[trail.index(name) :], name])
-            return
-        if name in done:
-            return
-        for target in graph.get(name, []):
-            visit(target, [*trail, name])
-        done.add(name)
-
-    for name in sorted(graph):
-        visit(name, [])
-    return found
-
-
 def test_archive_modules_import_each_other_without_a_cycle():
-    graph = {name: sorted(set(imported(name, path))) for name, path in CORE_MODULES.items()}
-    found = {frozenset(cycle): " -> ".join(cycle) for cycle in cycles(graph)}
+    found = {frozenset(cycle): " -> ".join(cycle) for cycle in cycles(import_graph())}
     assert found == {}
 
 
