@@ -23,9 +23,8 @@ from scrapy.http import Headers, Response
 
 from archive.errors import ArchiveIndexError
 from archive.index import Index
-from archive.moments import parse_iso
-from archive.read.retrieve import original_capture
-from archive.warc import HttpRequestData, HttpResponseData, RevisitOf, WarcWriter, payload_digest
+from archive.index.captures import payload_holder
+from archive.warc import HttpRequestData, HttpResponseData, PreviousCaptures, WarcWriter
 from spiders.report import RunReport, run_report
 
 if TYPE_CHECKING:
@@ -66,45 +65,6 @@ def response_data(response: Response) -> HttpResponseData:
     )
 
 
-class PreviousCaptures:
-    """The newest capture of each URL: from this crawl if it fetched the URL already, else from
-    the index of earlier crawls (opened read-only). Only 2xx responses with a body become
-    revisits, and only of a capture with the same status: a revisit must stand for the page
-    exactly as it was, and an error page or a retraction is kept whole as evidence.
-    """
-
-    def __init__(self, index: Index) -> None:
-        self.index = index
-        self._this_crawl: dict[str, tuple[int, RevisitOf]] = {}
-
-    def revisit_of(self, url: str, status: int, body: bytes) -> RevisitOf | None:
-        """The record this response's payload repeats, or None when it must be written whole."""
-        if not body or not 200 <= status < 300:
-            return None
-        last = self._this_crawl.get(url) or self._from_index(url)
-        if last is None or last[0] != status or last[1].payload_digest != payload_digest(body):
-            return None
-        return last[1]
-
-    def remember(self, url: str, status: int, holder: RevisitOf) -> None:
-        """What this crawl just wrote for ``url``; ``holder`` is the record with the payload."""
-        self._this_crawl[url] = (status, holder)
-
-    def _from_index(self, url: str) -> tuple[int, RevisitOf] | None:
-        row = self.index.last_capture(url)
-        if row is None or row["status"] is None or not row["payload_digest"]:
-            return None
-        original = row if row["record_type"] == "response" else original_capture(self.index, row)
-        if original is None:
-            return None
-        fetched = parse_iso(str(original["fetched_at"]))
-        holder = RevisitOf(original["url"], fetched, original["record_id"], original["payload_digest"])
-        return int(row["status"]), holder
-
-    def close(self) -> None:
-        self.index.close()
-
-
 def open_previous_captures(path: str | None) -> PreviousCaptures | None:
     """The index of earlier crawls, read-only; None (every response written whole) without one."""
     if not path:
@@ -114,10 +74,11 @@ def open_previous_captures(path: str | None) -> PreviousCaptures | None:
         log.info("no index at %s yet: every response is written whole, no revisit records", path)
         return None
     try:
-        return PreviousCaptures(Index(Path(path), readonly=True))
+        index = Index(Path(path), readonly=True)
     except ArchiveIndexError as exc:
         log.warning("cannot read the index, writing every response whole: %s", exc)
         return None
+    return PreviousCaptures(lambda url: payload_holder(index.db, url), close=index.close)
 
 
 class WarcCaptureMiddleware:
@@ -162,13 +123,13 @@ class WarcCaptureMiddleware:
         ip = str(response.ip_address) if response.ip_address is not None else None
         data = response_data(response)
         fetched = self.clock().replace(microsecond=0)
-        revisit = self.previous.revisit_of(request.url, data.status, data.body) if self.previous else None
-        written = self.writer.write_exchange(
-            request_data(request), data, ip_address=ip, fetched_at=fetched, revisit_of=revisit
-        )
-        if self.previous is not None:
-            holder = revisit or RevisitOf(request.url, fetched, written.response_record_id, written.payload_digest)
-            self.previous.remember(request.url, data.status, holder)
+        revisit = None
+        if self.previous is None:
+            self.writer.write_exchange(request_data(request), data, ip_address=ip, fetched_at=fetched)
+        else:
+            _, revisit = self.previous.write(
+                self.writer, request_data(request), data, fetched_at=fetched, ip_address=ip
+            )
         latency_ms = round(1000 * float(request.meta.get("download_latency") or 0))
         host = urlsplit(request.url).hostname or ""
         self.report.exchange(host, response.status, len(data.body), latency_ms, revisit=revisit is not None)

@@ -14,6 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
+import surt
+
+from archive.moments import parse_iso
+from archive.warc.records import RevisitOf
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,25 @@ def by_record_id(db: sqlite_utils.Database, record_id: str) -> dict[str, Any] | 
     """The captures row of one WARC-Record-ID (its primary key), or None."""
     rows = list(db.query("SELECT * FROM captures WHERE record_id = ?", [record_id]))
     return rows[0] if rows else None
+
+
+def payload_holder(db: sqlite_utils.Database, url: str) -> tuple[int, RevisitOf] | None:
+    """(status, the record holding the payload) of the newest capture of exactly ``url`` in earlier
+    crawls, for the crawl's revisit decision (:class:`archive.warc.PreviousCaptures`); None when
+    there is none or it holds no payload. Two probes of the ``urlkey`` indexes."""
+    key = str(surt.surt(url))
+    row = last_of_url(db, key, url)
+    if row is None or row["status"] is None or not row["payload_digest"]:
+        return None
+    original = (
+        row
+        if row["record_type"] == "response"
+        else newest_response_with_payload(db, key, url, row["payload_digest"], row["fetched_at"])
+    )
+    if original is None:
+        return None
+    fetched = parse_iso(str(original["fetched_at"]))
+    return int(row["status"]), RevisitOf(original["url"], fetched, original["record_id"], original["payload_digest"])
 
 
 def newest_response_with_payload(

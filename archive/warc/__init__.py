@@ -12,6 +12,7 @@ names and their store keys.
 from archive.warc.errors import WarcNothingToRecoverError, WarcReadError, WarcTruncatedError
 from archive.warc.exchange import HttpRequestData, HttpResponseData, WrittenExchange
 from archive.warc.names import WARC_GLOB, WarcName, WarcNameError, crawl_batch, is_closed, store_prefix
+from archive.warc.previous import PreviousCaptures
 from archive.warc.reader import (
     LoadedRecord,
     WarcRecordInfo,
@@ -38,6 +39,7 @@ __all__ = [
     "HttpRequestData",
     "HttpResponseData",
     "LoadedRecord",
+    "PreviousCaptures",
     "RevisitOf",
     "SpoolRecovery",
     "WarcName",

@@ -13,7 +13,7 @@ from archive.errors import StoreError
 from archive.index import Index
 from archive.index import versions as vx
 from archive.simulate import pages
-from archive.warc import HttpRequestData, HttpResponseData, RevisitOf, WarcWriter, iter_records
+from archive.warc import HttpRequestData, HttpResponseData, PreviousCaptures, WarcWriter, iter_records
 from tests.support import write_config
 
 PAGES = Path(__file__).parents[2] / "fixtures" / "pages"
@@ -41,24 +41,19 @@ def _page(name: str) -> tuple[str, bytes]:
 
 def _archive(tmp_path: Path, exchanges: list[tuple[str, str, bytes]]):
     """Write (url, content type, body) exchanges a minute apart into a WARC and index it; a body
-    equal to the URL's previous one becomes a revisit record, as the crawl's middleware does."""
+    equal to the URL's previous one becomes a revisit record, by the crawl's own rule."""
     config = load_config(write_config(tmp_path, port=8765))
     outlet = config.outlet("demo")
     warcs = tmp_path / "warcs"
-    previous: dict[str, tuple[bytes, RevisitOf]] = {}
+    previous = PreviousCaptures()  # the crawl's own rule: no earlier crawls, this one's fetches
     with WarcWriter(warcs, "detect-test") as writer:
         for n, (url, content_type, body) in enumerate(exchanges):
-            when = T0 + timedelta(minutes=n)
-            same = previous.get(url)
-            written = writer.write_exchange(
+            previous.write(
+                writer,
                 HttpRequestData("GET", url, (("Host", url.split("/")[2]),)),
                 HttpResponseData(200, "OK", (("Content-Type", content_type),), body),
-                fetched_at=when,
-                revisit_of=same[1] if same and same[0] == body else None,
+                fetched_at=T0 + timedelta(minutes=n),
             )
-            if not (same and same[0] == body):
-                holder = RevisitOf(url, when, written.response_record_id, written.payload_digest)
-                previous[url] = (body, holder)
     (path,) = writer.closed_files
     with Index(config.index_path) as idx, path.open("rb") as stream:
         idx.add_warc(outlet, path.name, iter_records(stream, name=path.name), size=path.stat().st_size, sha256=None)
