@@ -577,7 +577,23 @@ def _adopt(idx: Index, outlet: Outlet, article_id: str, written: tuple[WrittenEx
     row = idx.db.execute(
         "SELECT url FROM versions WHERE outlet = ? AND article_id = ? AND version = 1", [outlet.name, article_id]
     ).fetchone()
-    capture = {"article_id": article_id, "record_id": "", "host": outlet.primary, "url": row[0], "fetched_at": ""}
+    capture = Capture(
+        record_id="",
+        outlet=outlet.name,
+        url=row[0],
+        urlkey="",
+        host=outlet.primary,
+        fetched_at="",
+        status=200,
+        mime="text/html",
+        payload_digest=None,
+        record_type="response",
+        warc="",
+        offset=0,
+        length=0,
+        article_id=article_id,
+        ip_address=None,
+    )
     content = version_row(version_of(outlet, capture, extract(outlet.extractor, body, row[0])))
     columns = [
         c

@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import sqlite_utils
@@ -39,7 +39,7 @@ from archive.detect.transitions import Article, Seen, redirect_target
 from archive.errors import EdittrailError, StoreError
 from archive.extract import Extracted, html_from_record
 from archive.extract.remembered import Ahead, Extractors, Page, extract_once
-from archive.index import Index
+from archive.index import Capture, Index
 from archive.index import captures as captures_index
 from archive.index import noise as noise_index
 from archive.index import versions as vx
@@ -78,7 +78,7 @@ def detect(
             _detect_batch(idx.db, outlet, store, batch, deferred, counts, extractors)
             done += len(batch)
             if progress is not None:
-                progress(done, pending, crawl_batch(batch[0]["warc"]))
+                progress(done, pending, crawl_batch(batch[0].warc))
     log.info(
         "detect done outlet=%s captures=%d versions=%d changes=%d errors=%d not_articles=%d deferred=%d "
         "noise_learned=%d",
@@ -104,12 +104,12 @@ def _workers(started: Extractors | None) -> Iterator[Extractors]:
         yield extractors
 
 
-def crawl_batches(captures: Iterable[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+def crawl_batches(captures: Iterable[Capture]) -> list[list[Capture]]:
     """Captures grouped by the crawl they came from, crawls in the order they began, each in
     fetch order: a probe run overlapping a crawl must not split the crawl's batch."""
-    groups: dict[str, list[dict[str, Any]]] = {}
+    groups: dict[str, list[Capture]] = {}
     for capture in captures:
-        groups.setdefault(crawl_batch(capture["warc"]), []).append(capture)
+        groups.setdefault(crawl_batch(capture.warc), []).append(capture)
     return list(groups.values())
 
 
@@ -117,7 +117,7 @@ def _detect_batch(
     db: sqlite_utils.Database,
     outlet: Outlet,
     store: ObjectStore,
-    batch: list[dict[str, Any]],
+    batch: list[Capture],
     deferred: set[str],
     counts: dict[str, int],
     extractors: Extractors,
@@ -130,14 +130,14 @@ def _detect_batch(
         model = learn_noise(db, outlet, seen, counts)
         by_article: dict[str, list[Seen]] = {}
         for item in seen:
-            by_article.setdefault(item.capture["article_id"], []).append(item)
+            by_article.setdefault(item.capture.article, []).append(item)
         batch_start = min(item.time for item in seen)
         for article_id, items in by_article.items():
             article = Article(db, outlet, article_id, model, lambda change: record_change(db, change, counts))
             outcomes = article.settle(items, batch_start)
             counts["versions"] += len(article.created)
             for item in items:
-                outcome, version = outcomes[item.capture["record_id"]]
+                outcome, version = outcomes[item.capture.record_id]
                 vx.mark_detected(db, item.capture, outcome[:500], version)
                 counts["captures"] += 1
 
@@ -146,7 +146,7 @@ def _read_batch(
     db: sqlite_utils.Database,
     outlet: Outlet,
     store: ObjectStore,
-    batch: list[dict[str, Any]],
+    batch: list[Capture],
     deferred: set[str],
     counts: dict[str, int],
     extractors: Extractors,
@@ -158,7 +158,7 @@ def _read_batch(
     order as before.
     """
     seen: list[Seen] = []
-    previous: tuple[list[dict[str, Any]], dict[str, Page], Ahead] | None = None
+    previous: tuple[list[Capture], dict[str, Page], Ahead] | None = None
     for start in range(0, len(batch) + AHEAD_CHUNK, AHEAD_CHUNK):
         chunk = batch[start : start + AHEAD_CHUNK]
         upcoming = None
@@ -174,15 +174,15 @@ def _read_batch(
 
 
 def _pages_ahead(
-    db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, chunk: list[dict[str, Any]], deferred: set[str]
+    db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, chunk: list[Capture], deferred: set[str]
 ) -> dict[str, Page]:
     """The chunk's pages to extract, by record id, each read once; one that cannot be read now is
     left to the loop that reports it."""
     pages = {}
     for capture in chunk:
-        if capture["status"] == 200 and capture["article_id"] not in deferred:
+        if capture.status == 200 and capture.article_id not in deferred:
             try:
-                pages[capture["record_id"]] = _page(db, outlet, store, capture)
+                pages[capture.record_id] = _page(db, outlet, store, capture)
             except EdittrailError:
                 continue
     return pages
@@ -192,7 +192,7 @@ def _read_chunk(
     db: sqlite_utils.Database,
     outlet: Outlet,
     store: ObjectStore,
-    chunk: list[dict[str, Any]],
+    chunk: list[Capture],
     deferred: set[str],
     counts: dict[str, int],
     seen: list[Seen],
@@ -200,25 +200,25 @@ def _read_chunk(
 ) -> list[Seen]:
     """``seen`` with the chunk's captures added, in fetch order (``pages``: those already read)."""
     for capture in chunk:
-        article_id = capture["article_id"]
+        article_id = capture.article
         if article_id in deferred:
             counts["deferred"] += 1
             continue
         try:
-            seen.append(_seen(db, outlet, store, capture, counts, pages.get(capture["record_id"])))
+            seen.append(_seen(db, outlet, store, capture, counts, pages.get(capture.record_id)))
         except StoreError as exc:
             # Transient (a network store, a mount): retried next run, with the article's other
             # captures, or they would be detected out of order.
             deferred.add(article_id)
-            dropped = [s for s in seen if s.capture["article_id"] == article_id]
-            seen = [s for s in seen if s.capture["article_id"] != article_id]
+            dropped = [s for s in seen if s.capture.article_id == article_id]
+            seen = [s for s in seen if s.capture.article_id != article_id]
             counts["store_errors"] += 1
             counts["deferred"] += 1 + len(dropped)
             log.warning(
                 "detect could not read the store, retrying next run outlet=%s url=%s warc=%s: %s",
                 outlet.name,
-                capture["url"],
-                capture["warc"],
+                capture.url,
+                capture.warc,
                 exc,
             )
     return seen
@@ -228,27 +228,27 @@ def _seen(
     db: sqlite_utils.Database,
     outlet: Outlet,
     store: ObjectStore,
-    capture: dict[str, Any],
+    capture: Capture,
     counts: dict[str, int],
     page: Page | None = None,
 ) -> Seen:
     """What one capture shows: an article's content, a retraction, a redirect, or nothing to detect."""
     read = _read(db, outlet, store, capture, page)
-    status = capture["status"]
+    status = capture.status
     if status == 200:
         if read.extracted is None:
             counts["errors"] += 1
             log.warning(
                 "not an article (cannot be extracted) outlet=%s url=%s warc=%s: %s",
                 outlet.name,
-                capture["url"],
-                capture["warc"],
+                capture.url,
+                capture.warc,
                 read.error,
             )
             return Seen(capture, "ignored", reason=f"not an article: {read.error}")
         if read.extracted.not_article:
             counts["not_articles"] += 1
-            log.info("not an article outlet=%s url=%s: %s", outlet.name, capture["url"], read.extracted.not_article)
+            log.info("not an article outlet=%s url=%s: %s", outlet.name, capture.url, read.extracted.not_article)
             return Seen(capture, "ignored", reason=f"not an article: {read.extracted.not_article}")
         return Seen(capture, "live", content=version_of(outlet, capture, read.extracted))
     if status in GONE_STATUSES:
@@ -256,8 +256,8 @@ def _seen(
     if status in REDIRECT_STATUSES:
         if not read.location:
             return Seen(capture, "ignored", reason="redirect without a Location")
-        key, target = redirect_target(outlet, capture["url"], read.location)
-        if key == f"article {capture['article_id']}":
+        key, target = redirect_target(outlet, capture.url, read.location)
+        if key == f"article {capture.article_id}":
             return Seen(capture, "ignored", reason="redirect within the article")
         return Seen(capture, "redirect", target=key, location=target)
     return Seen(capture, "ignored", reason=f"skipped: HTTP {status}")
@@ -268,12 +268,12 @@ def learn_noise(db: sqlite_utils.Database, outlet: Outlet, seen: list[Seen], cou
     live = [s for s in seen if s.kind == "live" and s.content is not None]
     copies: dict[str, list[Version]] = {}
     for s in live:
-        article_id = s.capture["article_id"]
+        article_id = s.capture.article
         if article_id not in copies:
             copies[article_id] = _shown_before(db, outlet.name, article_id)
         copies[article_id].append(cast(Version, s.content))
     evidence = [e for article_id, a, b in noise.pairs(copies) for e in noise.slot_flips(article_id, a, b)]
-    evidence += noise.template_items([(s.capture["article_id"], cast(Version, s.content)) for s in live])
+    evidence += noise.template_items([(s.capture.article, cast(Version, s.content)) for s in live])
     articles = len(copies)
     counts["noise_learned"] += noise_index.record_evidence(db, outlet.name, evidence, articles)
     model = noise_index.model(db, outlet.name)
@@ -286,7 +286,7 @@ def learn_noise(db: sqlite_utils.Database, outlet: Outlet, seen: list[Seen], cou
 
 def _shown_before(db: sqlite_utils.Database, outlet: str, article_id: str) -> list[Version]:
     """The versions the article's hosts showed last (each once), to compare the batch's copies with."""
-    numbers = {row["version"] for row in vx.host_states(db, outlet, article_id).values() if row["version"] is not None}
+    numbers = {row.version for row in vx.host_states(db, outlet, article_id).values() if row.version is not None}
     shown = (vx.version_number(db, outlet, article_id, n) for n in sorted(numbers))
     return [v for v in shown if v is not None]
 
@@ -315,10 +315,10 @@ class _Stored:
 
 
 def _read(
-    db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, capture: dict[str, Any], page: Page | None = None
+    db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, capture: Capture, page: Page | None = None
 ) -> _Stored:
     """The extracted page (200) or the Location header (redirects); a StoreError is left to the caller."""
-    status = capture["status"]
+    status = capture.status
     if status == 200:
         try:
             return _Stored(extracted=_extracted(db, outlet, store, capture, page))
@@ -327,42 +327,40 @@ def _read(
         except EdittrailError as exc:
             return _Stored(error=exc)
     if status in REDIRECT_STATUSES:
-        loaded = load_record(
-            store.read_range(capture["warc"], capture["offset"], capture["length"]), name=capture["warc"]
-        )
+        loaded = load_record(store.read_range(capture.warc, capture.offset, capture.length), name=capture.warc)
         return _Stored(location=next((v for k, v in loaded.http_headers or [] if k.lower() == "location"), ""))
     return _Stored()
 
 
 def _extracted(
-    db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, capture: dict[str, Any], page: Page | None = None
+    db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, capture: Capture, page: Page | None = None
 ) -> Extracted:
     """Extract the stored record (a revisit shows what its original showed); ``page``: already read."""
     return extract_once(page or _page(db, outlet, store, capture))
 
 
-def _page(db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, capture: dict[str, Any]) -> Page:
+def _page(db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, capture: Capture) -> Page:
     """What extracting the capture takes, read from the store (a revisit from its original's record)."""
-    if capture["record_type"] == "revisit":
+    if capture.record_type == "revisit":
         original = _original_capture(db, capture)
         if original is not None:
-            capture = {**capture, "warc": original["warc"], "offset": original["offset"], "length": original["length"]}
-    loaded = load_record(store.read_range(capture["warc"], capture["offset"], capture["length"]), name=capture["warc"])
+            capture = replace(capture, warc=original["warc"], offset=original["offset"], length=original["length"])
+    loaded = load_record(store.read_range(capture.warc, capture.offset, capture.length), name=capture.warc)
     html, content_type = html_from_record(loaded)
-    return (outlet.extractor, html, capture["url"], content_type)
+    return (outlet.extractor, html, capture.url, content_type)
 
 
-def version_of(outlet: Outlet, capture: dict[str, Any], extracted: Extracted, model: NoiseModel = EMPTY) -> Version:
+def version_of(outlet: Outlet, capture: Capture, extracted: Extracted, model: NoiseModel = EMPTY) -> Version:
     """The fingerprinted version a capture shows, numbered 0 until detect numbers it."""
     prints = fingerprint(extracted, model)
     return Version(
         outlet=outlet.name,
-        article_id=capture["article_id"],
+        article_id=capture.article,
         version=0,
-        record_id=capture["record_id"],
-        host=capture["host"],
-        url=capture["url"],
-        fetched_at=capture["fetched_at"],
+        record_id=capture.record_id,
+        host=capture.host,
+        url=capture.url,
+        fetched_at=capture.fetched_at,
         whole_hash=prints.whole,
         hashes=dict(prints.fields),
         headline=extracted.headline,
@@ -380,15 +378,13 @@ def version_of(outlet: Outlet, capture: dict[str, Any], extracted: Extracted, mo
     )
 
 
-def version_of_capture(
-    db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, capture: dict[str, Any]
-) -> Version:
+def version_of_capture(db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, capture: Capture) -> Version:
     """Extract and fingerprint a stored capture again under the outlet's noise model (for checks and tests)."""
     return version_of(outlet, capture, _extracted(db, outlet, store, capture), noise_index.model(db, outlet.name))
 
 
-def _original_capture(db: sqlite_utils.Database, capture: dict[str, Any]) -> dict[str, Any] | None:
-    return captures_index.first_response_with_payload(db, capture["urlkey"], capture["payload_digest"], capture["url"])
+def _original_capture(db: sqlite_utils.Database, capture: Capture) -> dict[str, Any] | None:
+    return captures_index.first_response_with_payload(db, capture.urlkey, capture.payload_digest, capture.url)
 
 
 Detector = Callable[[Config, str, ObjectStore], dict[str, Any]]

@@ -36,6 +36,7 @@ from archive.config import Outlet
 from archive.detect.changes import Change, Version, classify, divergence, fate_change, slug_mismatch
 from archive.detect.fingerprint import fingerprint
 from archive.detect.noise import NoiseModel
+from archive.index import Capture, HostState
 from archive.index import versions as vx
 from archive.moments import parse_iso
 
@@ -49,7 +50,7 @@ Value = tuple[str, ...]
 class Seen:
     """One capture of the batch as detect read it."""
 
-    capture: dict[str, Any]
+    capture: Capture
     kind: str
     """``live``, ``gone``, ``redirect``, or ``ignored`` (with ``reason``)."""
     content: Version | None = None
@@ -60,11 +61,11 @@ class Seen:
 
     @property
     def host(self) -> str:
-        return str(self.capture["host"])
+        return self.capture.host
 
     @property
     def time(self) -> str:
-        return str(self.capture["fetched_at"])
+        return self.capture.fetched_at
 
 
 def redirect_target(outlet: Outlet, url: str, location: str) -> tuple[str, str]:
@@ -94,8 +95,8 @@ class Article:
         for number in sorted(self.versions):
             self.by_print.setdefault(fingerprint(self.versions[number], model).whole, self.versions[number])
         self.state = vx.article_state(db, outlet.name, article_id)
-        if self.state["current_version"] is None and self.versions:  # an index from before current_version was kept
-            self.state = {**self.state, "current_version": max(self.versions)}
+        if self.state.current_version is None and self.versions:  # an index from before current_version was kept
+            self.state = replace(self.state, current_version=max(self.versions))
         self.hosts = vx.host_states(db, outlet.name, article_id)
         self.created: set[int] = set()
         """Versions first seen in this batch."""
@@ -125,24 +126,24 @@ class Article:
     # -- values ---------------------------------------------------------------------------
 
     def current_value(self) -> Value | None:
-        state, number = self.state["state"], self.state["current_version"]
+        state, number = self.state.state, self.state.current_version
         if number is None:
             return None
         if state == "gone":
             return ("gone",)
         if state == "redirect":
-            return ("redirect", self.state["redirect_to"] or "")
+            return ("redirect", self.state.redirect_to or "")
         return ("live", str(number))
 
     def host_value(self, host: str) -> Value | None:
         row = self.hosts.get(host)
         if row is None:
             return None
-        if row["state"] == "gone":
+        if row.state == "gone":
             return ("gone",)
-        if row["state"] == "redirect":
-            return ("redirect", row["redirect_to"] or "")
-        return ("live", str(row["version"])) if row["version"] is not None else None
+        if row.state == "redirect":
+            return ("redirect", row.redirect_to or "")
+        return ("live", str(row.version)) if row.version is not None else None
 
     # -- the batch ------------------------------------------------------------------------
 
@@ -153,21 +154,21 @@ class Article:
         answered = [s for s in seen if s.kind != "ignored"]
         for s in seen:
             if s.kind == "ignored":
-                outcomes[s.capture["record_id"]] = (s.reason, None)
+                outcomes[s.capture.record_id] = (s.reason, None)
         if not answered:
             return outcomes
         values: dict[str, Value] = {}
         new: set[str] = set()
         for s in sorted(answered, key=lambda s: (rank.get(s.host, len(rank)), s.host, s.time)):
             known = len(self.created)
-            values[s.capture["record_id"]] = self._value(s)  # reference first: its new version gets the lower number
+            values[s.capture.record_id] = self._value(s)  # reference first: its new version gets the lower number
             if len(self.created) > known:
-                new.add(s.capture["record_id"])
+                new.add(s.capture.record_id)
         reference = min({s.host for s in answered}, key=lambda h: (rank.get(h, len(rank)), h))
         before = {s.host: self.host_value(s.host) for s in answered}
         last: dict[str, Seen] = {}
         for s in sorted(answered, key=lambda s: s.time):
-            value, shown = values[s.capture["record_id"]], self.host_value(s.host)
+            value, shown = values[s.capture.record_id], self.host_value(s.host)
             self._set_host(s.host, s, value, shown)
             last[s.host] = s
             cur, moved = self.current_value(), ""
@@ -175,13 +176,13 @@ class Article:
                 self._first_sight(s, int(value[1]))
             elif s.host == reference and cur is not None and value not in (cur, shown):
                 moved = self._transition(cur, value, s)
-            if s.capture["record_id"] in new:
+            if s.capture.record_id in new:
                 moved = "new version"
             if moved or s.host == reference:
-                outcomes[s.capture["record_id"]] = (moved or self._outcome(value, self.current_value()), None)
+                outcomes[s.capture.record_id] = (moved or self._outcome(value, self.current_value()), None)
         now = self.current_value()
         for s in answered:  # other hosts: against what the article shows after the batch
-            value, record = values[s.capture["record_id"]], s.capture["record_id"]
+            value, record = values[s.capture.record_id], s.capture.record_id
             outcome = outcomes[record][0] if record in outcomes else self._outcome(value, now)
             outcomes[record] = (outcome, int(value[1]) if value[0] == "live" else None)
         self._catch_up(last, values, before)
@@ -209,24 +210,26 @@ class Article:
 
     def _set_host(self, host: str, s: Seen, value: Value, before: Value | None) -> None:
         row = self.hosts.get(host)
-        since, since_record = s.time, s.capture["record_id"]
-        if row is not None and row["since"] and before == value:  # still showing what it showed: since then
-            since, since_record = row["since"], row["since_record"]
-        fields = {
-            "state": value[0],
-            "version": int(value[1]) if value[0] == "live" else (row["version"] if row else None),
-            "redirect_to": value[1] if value[0] == "redirect" else None,
-            "record_id": s.capture["record_id"],
-            "since": since,
-            "since_record": since_record,
-        }
-        vx.set_host_state(self.db, self.outlet.name, self.article_id, host, **fields)
-        self.hosts[host] = {"host": host, **fields}
+        since: str | None = s.time
+        since_record: str | None = s.capture.record_id
+        if row is not None and row.since and before == value:  # still showing what it showed: since then
+            since, since_record = row.since, row.since_record
+        shown = HostState(
+            host=host,
+            state=value[0],
+            version=int(value[1]) if value[0] == "live" else (row.version if row else None),
+            redirect_to=value[1] if value[0] == "redirect" else None,
+            record_id=s.capture.record_id,
+            since=since,
+            since_record=since_record,
+        )
+        vx.set_host_state(self.db, self.outlet.name, self.article_id, shown)
+        self.hosts[host] = shown
 
     # -- transitions ----------------------------------------------------------------------
 
     def _first_sight(self, s: Seen, number: int) -> None:
-        self._set_current(number, s.time, s.capture["record_id"])
+        self._set_current(number, s.time, s.capture.record_id)
         self.record(slug_mismatch(self._as_seen(self.versions[number], s)))
 
     def _transition(self, cur: Value, new: Value, s: Seen) -> str:
@@ -239,13 +242,13 @@ class Article:
                 self._fate("restoration", f"served again by {s.host} after {cur[0]}", s, last_live)
             if last_live is not None and last_live.version != number:
                 return " and ".join(filter(None, (done, self._edit(last_live, number, s))))
-            self._set_current(number, s.time, s.capture["record_id"])
+            self._set_current(number, s.time, s.capture.record_id)
             return done
-        status = int(s.capture["status"] or 0)
+        status = int(s.capture.status or 0)
         if new[0] == "gone":
             self._fate("retraction", f"HTTP {status} from {s.host} after being {cur[0]}", s, last_live, status=status)
             vx.set_article_state(
-                self.db, self.outlet.name, self.article_id, state="gone", record_id=s.capture["record_id"]
+                self.db, self.outlet.name, self.article_id, state="gone", record_id=s.capture.record_id
             )
         else:
             target = s.location
@@ -266,7 +269,7 @@ class Article:
                 self.article_id,
                 state="redirect",
                 redirect_to=new[1],
-                record_id=s.capture["record_id"],
+                record_id=s.capture.record_id,
             )
         self.state = vx.article_state(self.db, self.outlet.name, self.article_id)
         return new[0] if new[0] == "redirect" else "retraction"
@@ -289,9 +292,9 @@ class Article:
     def _served_by(self, number: int) -> list[tuple[str, str, str]]:
         """(host, since, record) of every host showing version ``number``, earliest first."""
         rows = [
-            (h, r["since"], r["since_record"])
+            (h, r.since, r.since_record or "")
             for h, r in self.hosts.items()
-            if r["state"] == "live" and r["version"] == number and r["since"]
+            if r.state == "live" and r.version == number and r.since
         ]
         return sorted(rows, key=lambda r: (r[1], r[0]))
 
@@ -302,7 +305,7 @@ class Article:
                 outlet=self.outlet.name,
                 article_id=self.article_id,
                 host=s.host,
-                record_id=s.capture["record_id"],
+                record_id=s.capture.record_id,
                 fetched_at=s.time,
                 summary=summary,
                 last=last,
@@ -315,7 +318,7 @@ class Article:
         self.state = vx.article_state(self.db, self.outlet.name, self.article_id)
 
     def _current_version(self) -> Version | None:
-        number = self.state["current_version"]
+        number = self.state.current_version
         return self.versions.get(number) if number is not None else None
 
     # -- after the transition -------------------------------------------------------------
@@ -323,11 +326,11 @@ class Article:
     def _catch_up(self, last: dict[str, Seen], values: dict[str, Value], before: dict[str, Value | None]) -> None:
         """Hosts that moved to the current version join the ``served_by`` of the change that made it current."""
         now = self.current_value()
-        record = self.state.get("transition_record")
+        record = self.state.transition_record
         if now is None or now[0] != "live" or not record:
             return
         for host, s in last.items():
-            if values[s.capture["record_id"]] == now and before[host] != now:
+            if values[s.capture.record_id] == now and before[host] != now:
                 vx.add_served_by(self.db, self.outlet.name, self.article_id, record, host, s.time)
 
     def _diverging(self, last: dict[str, Seen], values: dict[str, Value], batch_start: str) -> None:
@@ -336,12 +339,12 @@ class Article:
         if now is None or now[0] != "live":
             return
         current = int(now[1])
-        showing = [h for h, s in last.items() if values[s.capture["record_id"]] == now]
+        showing = [h for h, s in last.items() if values[s.capture.record_id] == now]
         for host, s in last.items():
-            value = values[s.capture["record_id"]]
+            value = values[s.capture.record_id]
             if value[0] != "live" or value == now:
                 continue
-            start = max(self.hosts[host]["since"] or s.time, self.state.get("current_since") or s.time)
+            start = max(self.hosts[host].since or s.time, self.state.current_since or s.time)
             if start >= batch_start or _seconds(start, s.time) < self.outlet.divergence_window:
                 continue
             if vx.divergence_reported(self.db, self.outlet.name, self.article_id, host, current, int(value[1])):
@@ -354,7 +357,7 @@ class Article:
 
     @staticmethod
     def _as_seen(version: Version, s: Seen) -> Version:
-        return replace(version, host=s.host, record_id=s.capture["record_id"], fetched_at=s.time, url=s.capture["url"])
+        return replace(version, host=s.host, record_id=s.capture.record_id, fetched_at=s.time, url=s.capture.url)
 
 
 def _served(served: list[tuple[str, str, str]]) -> list[dict[str, str]]:

@@ -11,6 +11,7 @@ at a time; ``aside.py`` is where ``reindex`` builds a new index before swapping 
 (``Index.swap_outlet``); ``snapshot.py`` copies a live SQLite file consistently for backups.
 """
 
-from archive.index.db import CAPTURE_RECORD_TYPES, Capture, Index, capture_from_record, utc_iso
+from archive.index.db import CAPTURE_RECORD_TYPES, Index, capture_from_record, utc_iso
+from archive.index.records import ArticleState, Capture, HostState
 
-__all__ = ["CAPTURE_RECORD_TYPES", "Capture", "Index", "capture_from_record", "utc_iso"]
+__all__ = ["CAPTURE_RECORD_TYPES", "ArticleState", "Capture", "HostState", "Index", "capture_from_record", "utc_iso"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from datetime import UTC, datetime
 from functools import lru_cache
 from operator import attrgetter
@@ -27,6 +27,7 @@ import surt
 from archive.config import Outlet, Revisit
 from archive.errors import ArchiveIndexError
 from archive.index import captures as captures_index
+from archive.index.records import Capture
 from archive.index.schema import MIGRATIONS
 from archive.index.versions import DERIVED_TABLES
 from archive.migrations import migrate, refuse_newer, schema_version
@@ -49,27 +50,6 @@ ALL_OUTLET_TABLES = (
 )
 ASIDE = "aside"
 """The schema name a rebuilt index is attached under while its rows are swapped in."""
-
-
-@dataclass(frozen=True)
-class Capture:
-    """One archived HTTP response, located by WARC object, offset and length."""
-
-    record_id: str
-    outlet: str
-    url: str
-    urlkey: str
-    host: str
-    fetched_at: str
-    status: int | None
-    mime: str | None
-    payload_digest: str | None
-    record_type: str
-    warc: str
-    offset: int
-    length: int
-    article_id: str | None
-    ip_address: str | None
 
 
 def utc_iso(moment: datetime) -> str:

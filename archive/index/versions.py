@@ -15,6 +15,7 @@ from typing import Any
 import sqlite_utils
 
 from archive.detect.changes import Change, Version
+from archive.index.records import ArticleState, Capture, HostState
 
 DERIVED_TABLES = (
     "versions",
@@ -108,26 +109,27 @@ def add_change(db: sqlite_utils.Database, change: Change) -> bool:
     return True
 
 
-def pending_captures(db: sqlite_utils.Database, outlet: str) -> Iterator[dict[str, Any]]:
+def pending_captures(db: sqlite_utils.Database, outlet: str) -> Iterator[Capture]:
     """Article captures detect has not looked at yet, in the order they were fetched.
 
     Read from the queue the index step fills (``detect_queue``), so a run reads its new
     captures, however many the archive holds.
     """
-    yield from db.query(
+    rows = db.query(
         "SELECT c.* FROM detect_queue q JOIN captures c ON c.record_id = q.record_id "
         "WHERE q.outlet = ? ORDER BY q.fetched_at, q.record_id",
         [outlet],
     )
+    yield from map(Capture.from_row, rows)
 
 
-def mark_detected(db: sqlite_utils.Database, capture: dict[str, Any], outcome: str, version: int | None) -> None:
+def mark_detected(db: sqlite_utils.Database, capture: Capture, outcome: str, version: int | None) -> None:
     """Record what detect made of a capture, and take it off the queue."""
     db.execute(
         "INSERT OR REPLACE INTO detected (record_id, outlet, article_id, version, outcome) VALUES (?, ?, ?, ?, ?)",
-        [capture["record_id"], capture["outlet"], capture["article_id"], version, outcome],
+        [capture.record_id, capture.outlet, capture.article_id, version, outcome],
     )
-    db.execute("DELETE FROM detect_queue WHERE record_id = ?", [capture["record_id"]])
+    db.execute("DELETE FROM detect_queue WHERE record_id = ?", [capture.record_id])
 
 
 def detected_version(db: sqlite_utils.Database, record_id: str) -> int | None:
@@ -135,44 +137,47 @@ def detected_version(db: sqlite_utils.Database, record_id: str) -> int | None:
     return row["version"] if row else None
 
 
-def host_states(db: sqlite_utils.Database, outlet: str, article_id: str) -> dict[str, dict[str, Any]]:
+def host_states(db: sqlite_utils.Database, outlet: str, article_id: str) -> dict[str, HostState]:
     """What each host last showed of the article (state, version, since when), by host."""
     rows = db.query("SELECT * FROM host_state WHERE outlet = ? AND article_id = ?", [outlet, article_id])
-    return {row["host"]: dict(row) for row in rows}
+    return {
+        row["host"]: HostState(
+            host=row["host"],
+            state=row["state"],
+            version=row["version"],
+            record_id=row["record_id"],
+            since=row["since"],
+            since_record=row["since_record"],
+            redirect_to=row["redirect_to"],
+        )
+        for row in rows
+    }
 
 
-def set_host_state(
-    db: sqlite_utils.Database,
-    outlet: str,
-    article_id: str,
-    host: str,
-    *,
-    state: str,
-    version: int | None,
-    record_id: str,
-    since: str | None = None,
-    since_record: str | None = None,
-    redirect_to: str | None = None,
-) -> None:
+def set_host_state(db: sqlite_utils.Database, outlet: str, article_id: str, shown: HostState) -> None:
+    """What one host shows of the article now (replacing what it showed before)."""
     db.execute(
         "INSERT OR REPLACE INTO host_state (outlet, article_id, host, state, version, record_id, since, since_record, "
         "redirect_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [outlet, article_id, host, state, version, record_id, since, since_record, redirect_to],
+        [
+            outlet,
+            article_id,
+            shown.host,
+            shown.state,
+            shown.version,
+            shown.record_id,
+            shown.since,
+            shown.since_record,
+            shown.redirect_to,
+        ],
     )
 
 
-def article_state(db: sqlite_utils.Database, outlet: str, article_id: str) -> dict[str, Any]:
+def article_state(db: sqlite_utils.Database, outlet: str, article_id: str) -> ArticleState:
     row = _one(db, "SELECT * FROM article_state WHERE outlet = ? AND article_id = ?", [outlet, article_id])
-    return row or {
-        "outlet": outlet,
-        "article_id": article_id,
-        "state": "live",
-        "redirect_to": None,
-        "record_id": None,
-        "current_version": None,
-        "current_since": None,
-        "transition_record": None,
-    }
+    if row is None:
+        return ArticleState(outlet, article_id)
+    return ArticleState(**{name: row[name] for name in ArticleState.__dataclass_fields__})
 
 
 def set_article_state(
@@ -215,7 +220,7 @@ def set_current_version(
 
 def current_version(db: sqlite_utils.Database, outlet: str, article_id: str) -> Version | None:
     """The version the outlet shows now; the latest when none was recorded."""
-    number = article_state(db, outlet, article_id)["current_version"]
+    number = article_state(db, outlet, article_id).current_version
     if number is not None:
         return version_number(db, outlet, article_id, number)
     return latest_version(db, outlet, article_id)

@@ -11,7 +11,7 @@ import pytest
 from archive import pipeline
 from archive.config import Config, load_config, store_for
 from archive.detect.run import version_of_capture
-from archive.index import Index
+from archive.index import Capture, Index
 from archive.index import versions as vx
 from archive.simulate import SimulatedOutlet
 from tests.support import HOSTS, write_config
@@ -295,7 +295,7 @@ def test_reextracting_every_stored_article_page_gives_the_hash_of_the_version_it
             if row["outcome"].startswith("not an article"):
                 assert row["whole_hash"] is None, row["url"]
                 continue
-            again = version_of_capture(idx.db, outlet, store, row)
+            again = version_of_capture(idx.db, outlet, store, Capture.from_row(row))
             assert again.whole_hash == row["whole_hash"], (row["url"], row["outcome"])
     assert pending == []
     outcomes = {row["outcome"].split(":")[0].split(" to ")[0] for row in rows}

@@ -55,7 +55,7 @@ def test_an_edit_a_revert_and_the_edit_again_are_three_changes_and_current_follo
     assert [bool(c["details"].get("reapplied")) for c in found] == [False, False, True]
     assert "re-applied version 2" in found[2]["summary"]
     with Index(config.index_path, readonly=True) as idx:
-        assert vx.article_state(idx.db, "demo", str(article))["current_version"] == 2
+        assert vx.article_state(idx.db, "demo", str(article)).current_version == 2
         latest = {
             row["host"]: row["version"]
             for row in idx.db.query(

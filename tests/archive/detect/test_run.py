@@ -10,7 +10,7 @@ from pathlib import Path
 from archive.config import load_config
 from archive.detect.run import detect, version_of_capture
 from archive.errors import StoreError
-from archive.index import Index
+from archive.index import Capture, Index
 from archive.index import versions as vx
 from archive.simulate import pages
 from archive.warc import HttpRequestData, HttpResponseData, PreviousCaptures, WarcWriter, iter_records
@@ -142,4 +142,4 @@ def test_a_revisit_record_shows_the_version_of_the_record_it_refers_to(tmp_path)
             ("response", "new version"),
         ]
         for row in rows:
-            assert version_of_capture(idx.db, outlet, store, row).whole_hash == row["whole_hash"]
+            assert version_of_capture(idx.db, outlet, store, Capture.from_row(row)).whole_hash == row["whole_hash"]
