@@ -7,12 +7,20 @@ The modules of archive/index/ read and write the tables; these are what they giv
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import Any, Self
+
+
+class _FromRow:
+    """Built from a table row by field name; columns beyond the record's fields are left out."""
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Self:
+        return cls(**{f.name: row[f.name] for f in fields(cls)})  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
-class Capture:
+class Capture(_FromRow):
     """One archived HTTP response, located by WARC object, offset and length."""
 
     record_id: str
@@ -38,17 +46,9 @@ class Capture:
             raise ValueError(f"capture {self.record_id} of {self.url} belongs to no article")
         return self.article_id
 
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Capture:
-        """A ``captures`` row as read from the index (columns beyond these are left out)."""
-        return cls(**{name: row[name] for name in _CAPTURE_FIELDS})
-
-
-_CAPTURE_FIELDS = tuple(Capture.__dataclass_fields__)
-
 
 @dataclass(frozen=True)
-class HostState:
+class HostState(_FromRow):
     """What one host last showed of an article, and since which capture it has shown it."""
 
     host: str
@@ -63,7 +63,7 @@ class HostState:
 
 
 @dataclass(frozen=True)
-class ArticleState:
+class ArticleState(_FromRow):
     """What an article shows as a whole (its reference domain's view): live with its current
     version, gone, or redirected; an article never settled is live with no version."""
 

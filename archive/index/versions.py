@@ -140,18 +140,7 @@ def detected_version(db: sqlite_utils.Database, record_id: str) -> int | None:
 def host_states(db: sqlite_utils.Database, outlet: str, article_id: str) -> dict[str, HostState]:
     """What each host last showed of the article (state, version, since when), by host."""
     rows = db.query("SELECT * FROM host_state WHERE outlet = ? AND article_id = ?", [outlet, article_id])
-    return {
-        row["host"]: HostState(
-            host=row["host"],
-            state=row["state"],
-            version=row["version"],
-            record_id=row["record_id"],
-            since=row["since"],
-            since_record=row["since_record"],
-            redirect_to=row["redirect_to"],
-        )
-        for row in rows
-    }
+    return {row["host"]: HostState.from_row(row) for row in rows}
 
 
 def set_host_state(db: sqlite_utils.Database, outlet: str, article_id: str, shown: HostState) -> None:
@@ -177,7 +166,7 @@ def article_state(db: sqlite_utils.Database, outlet: str, article_id: str) -> Ar
     row = _one(db, "SELECT * FROM article_state WHERE outlet = ? AND article_id = ?", [outlet, article_id])
     if row is None:
         return ArticleState(outlet, article_id)
-    return ArticleState(**{name: row[name] for name in ArticleState.__dataclass_fields__})
+    return ArticleState.from_row(row)
 
 
 def set_article_state(
