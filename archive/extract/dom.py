@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -106,7 +106,7 @@ def text_of(node: LexborNode | None) -> str:
         return ""
     if node.tag in ("title", "textarea"):
         return collapse_whitespace(node.text(deep=True))
-    return " ".join(block.text for block in blocks(node, "") if block.text)
+    return " ".join(block.text for block in blocks(node, Base("")) if block.text)
 
 
 def head_meta(tree: LexborHTMLParser) -> dict[str, str]:
@@ -168,12 +168,45 @@ def visible_chars(text: str) -> int:
     return len("".join(text.split()))
 
 
-def blocks(container: LexborNode, base_url: str, skip: Callable[[LexborNode], bool] | None = None) -> list[Block]:
+class Base:
+    """A page's own URL: resolves the page's references and notes every host they name.
+
+    An extraction depends on the page's host only through references without a host of their
+    own (resolved to it) and through comparisons with the hosts the page names. So the same
+    bytes at the same path on a mirror the page never names extract the same, relative images
+    rebased: :mod:`archive.extract.remembered` extracts such pages once for every mirror.
+    """
+
+    __slots__ = ("named", "netloc", "url")
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.netloc = urlsplit(url).netloc
+        self.named: set[str] = set()
+
+    def join(self, reference: str) -> str:
+        """The reference made absolute (for what the extraction returns); a host it names is noted."""
+        self._note(reference)
+        return urljoin(self.url, reference)
+
+    def is_own(self, reference: str) -> bool:
+        """Whether the reference leads to this page's host; a host it names is noted, since the
+        answer for it would differ on that host."""
+        self._note(reference)
+        return urlsplit(urljoin(self.url, reference)).netloc == self.netloc
+
+    def _note(self, reference: str) -> None:
+        named = urlsplit(reference).netloc
+        if named:
+            self.named.add(named)
+
+
+def blocks(container: LexborNode, base: Base, skip: Callable[[LexborNode], bool] | None = None) -> list[Block]:
     """The container's content as blocks: a block element or ``<br>`` ends a block, text and
     inline elements continue it; ``skip(node)`` drops a node with everything inside it.
 
     Blocks holding neither text nor images are left out. Image URLs are made absolute
-    against ``base_url``; ``data:`` URLs are dropped.
+    against ``base``; ``data:`` URLs are dropped.
     """
     out: list[Block] = []
     run = _Run("p")
@@ -202,7 +235,7 @@ def blocks(container: LexborNode, base_url: str, skip: Callable[[LexborNode], bo
         if tag == "img":
             source = image_source(node.attributes)
             if source:
-                run.images.append(urljoin(base_url, source))
+                run.images.append(base.join(source))
             continue
         if tag == "a":
             anchors += 1

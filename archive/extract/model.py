@@ -57,6 +57,10 @@ class Extracted:
     """Why the page is not an article at all (a seizure notice, an error page served with 200,
     no headline and no body), or "" for an article. The detect stage records such a capture
     and makes no version of it: a seized mirror must not look like an edit."""
+    linked_hosts: frozenset[str] | None = None
+    """The hosts the page names in the links and images the extractor resolved, or None when the
+    extractor does not note them: the same bytes on a mirror named nowhere here extract the same
+    (:class:`archive.extract.dom.Base`)."""
 
 
 _SEIZURE = re.compile(r"\b(?:domain|website|site) (?:name )?has been seized\b|\bhas been seized by the\b", re.I)

@@ -92,9 +92,10 @@ def extract(html: bytes, url: str, *, content_type: str | None = None) -> Extrac
         or title.removesuffix(_TITLE_SUFFIX)
     )
     crumb = tree.css_first("div.news-section-container")
-    body, captions, images = _content(tree, url)
+    base = dom.Base(url)
+    body, captions, images = _content(tree, base)
     if not images and meta.get("og:image"):  # og:image is a hint (a share card, perhaps); the body shows the photos
-        images = [urljoin(url, meta["og:image"])]
+        images = [base.join(meta["og:image"])]
     stamp = tree.css_first("time.news-modifydate-container")
     not_article = ""
     if tree.css_first("h1.news-title-container") is None and tree.css_first("div.news-body-container") is None:
@@ -115,6 +116,7 @@ def extract(html: bytes, url: str, *, content_type: str | None = None) -> Extrac
         title_tag=title,
         meta=meta,
         not_article=not_article,
+        linked_hosts=frozenset(base.named),
     )
 
 
@@ -131,7 +133,7 @@ def alternate_addresses(html: bytes) -> tuple[str, ...]:
         return ()
     found: list[str] = []
     listing = False
-    for block in dom.blocks(container, "", _skipped):
+    for block in dom.blocks(container, dom.Base(""), _skipped):
         if FOOTER.search(block.text):
             listing = True
             found.extend(_hosts(block.text.partition(":")[2]) or [])
@@ -150,8 +152,9 @@ def slug_of(url: str) -> str:
     return unquote(match.group(1)) if match else ""
 
 
-def _content(tree: LexborHTMLParser, url: str) -> tuple[list[str], list[str], list[str]]:
+def _content(tree: LexborHTMLParser, base: dom.Base) -> tuple[list[str], list[str], list[str]]:
     """Paragraphs, captions and images of the body container, boilerplate dropped."""
+    url = base.url
     container = tree.css_first("div.news-body-container")
     if container is None:
         log.warning("no div.news-body-container url=%s: not an article page or a new template", url)
@@ -171,8 +174,8 @@ def _content(tree: LexborHTMLParser, url: str) -> tuple[list[str], list[str], li
             return True
         return _skipped(node) or _card(node, url)
 
-    for block in dom.blocks(container, url, skip):
-        if _navigation(block, url):  # "Tags: a, b, c", topic links: the site's map, not the story
+    for block in dom.blocks(container, base, skip):
+        if _navigation(block, base):  # "Tags: a, b, c", topic links: the site's map, not the story
             continue
         if _teaser(block, url):  # a related-story card, with the picture just above its headline
             del images[len(images) - thumbnail :]
@@ -213,17 +216,16 @@ def _lead(tree: LexborHTMLParser, body: list[str]) -> str:
     return ""
 
 
-def _navigation(block: dom.Block, url: str) -> bool:
+def _navigation(block: dom.Block, base: dom.Base) -> bool:
     """A short line that is mostly links to pages of this site that are not articles (tag, topic,
     section pages): navigation, whatever order the template lists them in."""
     text_chars = dom.visible_chars(block.text)
     if not block.links or not block.text or text_chars > CARD_MAX_CHARS or block.link_chars * 2 < text_chars:
         return False
-    site = urlsplit(url).netloc
     for href in block.links:
-        target = urlsplit(urljoin(url, href))
-        if target.netloc != site or _ARTICLE_ID.search(target.path) or target.path in ("", "/"):
-            return False
+        path = urlsplit(urljoin(base.url, href)).path
+        if _ARTICLE_ID.search(path) or path in ("", "/") or not base.is_own(href):  # the host asked last:
+            return False  # only a host that decides the answer is noted (archive.extract.dom.Base)
     return True
 
 

@@ -5,6 +5,12 @@ kept for the pages seen last: the same bytes at the same URL (a revisit and its 
 unedited page fetched again in a rebuild) are extracted once. The page is keyed by its BLAKE2b
 digest, computed here, so no stored digest is trusted for it.
 
+Mirrors often serve the same bytes at the same path. An extractor that notes the hosts a page
+names (``Extracted.linked_hosts``, see :class:`archive.extract.dom.Base`) depends on the
+page's own host only through its relative references, so such a page is extracted once for
+every mirror the page does not name, its relative images rebased onto each mirror's host:
+exactly what extracting it there would give.
+
 A rebuild or a large crawl batch brings thousands of pages not seen yet; :class:`Extractors`
 extracts them ahead in worker processes (a ``forkserver``: workers start from a clean
 process that has imported the extractors, not from a fork of the caller's threads and
@@ -21,7 +27,9 @@ import os
 from collections import OrderedDict
 from collections.abc import Iterable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import replace
 from types import TracebackType
+from urllib.parse import urlsplit
 
 from archive.errors import EdittrailError
 from archive.extract import Extracted, extract
@@ -36,19 +44,69 @@ MAX_WORKERS = 4
 
 Page = tuple[str, bytes, str, str | None]
 """(extractor name, page bytes, URL, Content-Type): everything an extraction depends on."""
-_Key = tuple[str, str, str | None, bytes]
-_remembered: OrderedDict[_Key, Extracted] = OrderedDict()
+_Key = tuple[str, tuple[str, str, str, str], str | None, bytes, str | None]
+"""(extractor, the URL but its host, Content-Type, BLAKE2b of the bytes, host): the host is None
+for the entry every mirror may share, the page's own for one it may not."""
+_remembered: OrderedDict[_Key, tuple[str, Extracted]] = OrderedDict()
+"""Key → (the host it was extracted for, what it gave)."""
 
 
-def _key(page: Page) -> _Key:
+def _key(page: Page, host: str | None = None) -> _Key:
     name, html, url, content_type = page
-    return (name, url, content_type, hashlib.blake2b(html, digest_size=20).digest())
+    scheme, _, path, query, fragment = urlsplit(url)
+    return (name, (scheme, path, query, fragment), content_type, hashlib.blake2b(html, digest_size=20).digest(), host)
 
 
-def _remember(key: _Key, extracted: Extracted) -> None:
-    _remembered[key] = extracted
+def _host(page: Page) -> str:
+    return urlsplit(page[2]).netloc
+
+
+def _remember(page: Page, extracted: Extracted, key: _Key | None = None) -> None:
+    """Keep the extraction for every mirror, or, when the shared entry is another host's that
+    this page cannot share, for this host only."""
+    key = key or _key(page)
+    host = _host(page)
+    held = _remembered.get(key)
+    if held is not None and held[0] != host:
+        key = (*key[:4], host)
+    _remembered[key] = (host, extracted)
     if len(_remembered) > REMEMBERED:
         _remembered.popitem(last=False)
+
+
+def _recall(page: Page, key: _Key) -> Extracted | None:
+    """What extracting the page gives, if a page with the same bytes at the same path was extracted."""
+    host = _host(page)
+    for candidate in (key, (*key[:4], host)):
+        held = _remembered.get(candidate)
+        if held is None:
+            continue
+        _remembered.move_to_end(candidate)
+        origin, extracted = held
+        if origin == host:
+            return extracted
+        rebased = rebase(extracted, key[1][0], origin, host)
+        if rebased is not None:
+            return rebased
+    return None
+
+
+def rebase(extracted: Extracted, scheme: str, origin: str, host: str) -> Extracted | None:
+    """The extraction of the same bytes at the same path on ``host`` instead of ``origin``; None
+    when the page names either host (its extraction may then differ in ways a rebase cannot tell).
+
+    As the page names ``origin`` nowhere, every image on it came from a relative reference."""
+    named = extracted.linked_hosts
+    if named is None or origin in named or host in named:
+        return None
+    prefix = f"{scheme}://{origin}"
+    images = tuple(
+        f"{scheme}://{host}{image[len(prefix) :]}"
+        if image.startswith(prefix) and image[len(prefix) : len(prefix) + 1] in ("", "/", "?", "#")
+        else image
+        for image in extracted.images
+    )
+    return replace(extracted, images=images) if images != extracted.images else extracted
 
 
 def forget() -> None:
@@ -57,15 +115,14 @@ def forget() -> None:
 
 
 def extract_once(page: Page) -> Extracted:
-    """``extract`` of the page, or what it gave the last time this page was seen."""
+    """``extract`` of the page, or what it gave the last time this page was seen (on any mirror it may share)."""
     key = _key(page)
-    hit = _remembered.get(key)
+    hit = _recall(page, key)
     if hit is not None:
-        _remembered.move_to_end(key)
         return hit
     name, html, url, content_type = page
     extracted = extract(name, html, url, content_type=content_type)
-    _remember(key, extracted)
+    _remember(page, extracted, key)
     return extracted
 
 
@@ -89,8 +146,8 @@ def _batched(pages: list[Page], size: int) -> list[list[Page]]:
 class Ahead:
     """Pages being extracted on the workers; :meth:`collect` waits for them and remembers them."""
 
-    def __init__(self, owner: Extractors, keys: list[_Key], futures: list[Future[list[Extracted | None]]]) -> None:
-        self._owner, self._keys, self._futures = owner, keys, futures
+    def __init__(self, owner: Extractors, pages: list[Page], futures: list[Future[list[Extracted | None]]]) -> None:
+        self._owner, self._pages, self._futures = owner, pages, futures
 
     def collect(self) -> int:
         """Remember every page extracted; returns how many were sent (0 when the workers failed:
@@ -104,10 +161,10 @@ class Ahead:
             return 0
         finally:
             self._futures = []
-        for key, extracted in zip(self._keys, results, strict=True):
+        for page, extracted in zip(self._pages, results, strict=True):
             if extracted is not None:
-                _remember(key, extracted)
-        return len(self._keys)
+                _remember(page, extracted)
+        return len(self._pages)
 
 
 class Extractors:
@@ -146,7 +203,7 @@ class Extractors:
     def submit(self, pages: Iterable[Page]) -> Ahead:
         """Start extracting the pages not remembered yet on the workers and return at once: the caller
         reads the next pages meanwhile, and :meth:`Ahead.collect` remembers what came back."""
-        new: dict[_Key, Page] = {}
+        new: dict[_Key, Page] = {}  # one page per shared entry: its mirrors' copies are rebased from it
         for page in pages:
             key = _key(page)
             if key not in _remembered:
@@ -160,7 +217,7 @@ class Extractors:
         except Exception as exc:  # no workers here (a daemonic process, no /dev/shm)
             self._fail(exc)
             return Ahead(self, [], [])
-        return Ahead(self, list(new), futures)
+        return Ahead(self, list(new.values()), futures)
 
     def _fail(self, exc: BaseException) -> None:
         self._broken = True
