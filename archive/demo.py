@@ -207,7 +207,7 @@ def print_changes(config: Config, echo: Callable[[str], None], received: list[di
     echo("  uv run edittrail changes --outlet demo")
     echo("  uv run edittrail mirrors --outlet demo")
     if rows:
-        ref = f"{DEMO_OUTLET}/{rows[0]['article_id']}"
+        ref = f"{DEMO_OUTLET}/{rows[0].article_id}"
         echo(f"  uv run edittrail versions {ref}")
         echo(f"  uv run edittrail diff {ref}")
     if data["warc_objects"]:

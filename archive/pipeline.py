@@ -545,7 +545,7 @@ def redetect(config: Config, outlet_name: str, credentials: S3Credentials | None
         vx.clear_derived(idx.db, outlet.name, keep_noise=True)
     counts = run_detect(config, outlet.name, target)
     with Index(config.index_path, readonly=True) as idx:
-        keys = [c["change_key"] for c in vx.changes(idx.db, outlet=outlet.name)]
+        keys = [c.change_key for c in vx.changes(idx.db, outlet=outlet.name)]
     deliveries = Deliveries(config.alerts_db)
     try:
         skipped = deliveries.skip_history(outlet.name, keys, "rebuilt by redetect: history, not a new change")

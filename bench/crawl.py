@@ -38,7 +38,7 @@ def _whole_pipeline(config_path: Path, urls: Path) -> tuple[float, int]:
     elapsed = time.perf_counter() - start
     report = json.loads((Path(result["plan"]["job"]).parent / "report.json").read_text())
     with Index(config.index_path, readonly=True) as idx:  # what this crawl fetched, for plain Scrapy
-        urls.write_text("\n".join(row["url"] for row in idx.captures("demo")) + "\n")
+        urls.write_text("\n".join(row.url for row in idx.captures("demo")) + "\n")
     return elapsed, _pages(report)
 
 

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from archive.index import StoredChange
 from bench.eval_script import Check, Expected
 
 TITLE = re.compile(r"^\[(?P<outlet>[^\]]+)\] (?P<kind>[a-z_]+) \((?P<flag>declared|silent)\)")
@@ -30,26 +31,26 @@ def alert_key(payload: dict[str, Any]) -> Key | None:
     return article.group("id"), title.group("kind")
 
 
-def _row(change: dict[str, Any]) -> dict[str, Any]:
+def _row(change: StoredChange) -> dict[str, Any]:
     return {
-        "article": change["article_id"],
-        "kind": change["kind"],
-        "declared": change["declared"],
-        "host": change["host"],
-        "summary": change["summary"],
-        "to_time": change["to_time"],
+        "article": change.article_id,
+        "kind": change.kind,
+        "declared": change.declared,
+        "host": change.host,
+        "summary": change.summary,
+        "to_time": change.to_time,
     }
 
 
 def score(
     expected: Sequence[Expected],
     checks: Sequence[Check],
-    changes: Sequence[dict[str, Any]],
+    changes: Sequence[StoredChange],
     captures: int,
     alerts: dict[str, list[dict[str, Any]]],
 ) -> dict[str, Any]:
     """Every figure of one profile's run, the problems listed one by one, and ``passed``."""
-    changes = sorted(changes, key=lambda c: (c["to_time"] or "", c["id"]))
+    changes = sorted(changes, key=lambda c: (c.to_time or "", c.id))
     want: Counter[Key] = Counter()
     notes: dict[Key, str] = {}
     flags: dict[Key, bool] = {}
@@ -61,9 +62,9 @@ def score(
         flags[key] = e.declared
         if e.host:
             hosts.setdefault(key, set()).add(e.host)
-    got: dict[Key, list[dict[str, Any]]] = {}
+    got: dict[Key, list[StoredChange]] = {}
     for change in changes:
-        got.setdefault((change["article_id"], change["kind"]), []).append(change)
+        got.setdefault((change.article_id, change.kind), []).append(change)
 
     false_rows, missing, wrong_flag, wrong_host = [], [], [], []
     for key in sorted(set(want) | set(got)):
@@ -77,21 +78,21 @@ def score(
                 {"article": key[0], "kind": key[1], "expected": expect, "detected": len(rows), "note": notes[key]}
             )
         for row in rows[:expect]:
-            if row["declared"] != flags[key]:
+            if row.declared != flags[key]:
                 wrong_flag.append(_row(row) | {"expected_declared": flags[key]})
-        if key in hosts and {r["host"] for r in rows} != hosts[key]:
+        if key in hosts and {r.host for r in rows} != hosts[key]:
             wrong_host.append(
                 {
                     "article": key[0],
                     "kind": key[1],
                     "expected": sorted(hosts[key]),
-                    "detected": sorted(r["host"] for r in rows),
+                    "detected": sorted(r.host for r in rows),
                 }
             )
 
-    by_article: dict[str, list[dict[str, Any]]] = {}
+    by_article: dict[str, list[StoredChange]] = {}
     for change in changes:
-        by_article.setdefault(change["article_id"], []).append(change)
+        by_article.setdefault(change.article_id, []).append(change)
     failed_checks = [
         {"article": c.article, "check": c.note} for c in checks if not c.holds(by_article.get(c.article, []))
     ]

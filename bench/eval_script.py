@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
+from archive.index import StoredChange
 from archive.simulate import SimulatedOutlet
 
 ROLES = (
@@ -62,7 +62,7 @@ class Check:
 
     article: str
     note: str
-    holds: Callable[[list[dict[str, Any]]], bool]
+    holds: Callable[[list[StoredChange]], bool]
     """Given the article's changes, oldest first."""
 
 
@@ -144,7 +144,7 @@ class Script:
             Check(
                 str(a["first_paragraph"]),
                 'the body change names both fields (details["fields"] has "lead" and "body")',
-                lambda rows: any({"lead", "body"} <= set(r["details"].get("fields") or ()) for r in rows),
+                lambda rows: any({"lead", "body"} <= set(r.details.get("fields") or ()) for r in rows),
             )
         )
         sim.edit_caption(a["caption"], 0, "A different caption. (Photo by Reuters)")
@@ -201,7 +201,7 @@ class Script:
                 str(a["abab"]),
                 'exactly the 2nd of its 3 headline changes has details["revert"] true',
                 lambda rows: (
-                    [bool(r["details"].get("revert")) for r in rows if r["kind"] == "headline"] == [False, True, False]
+                    [bool(r.details.get("revert")) for r in rows if r.kind == "headline"] == [False, True, False]
                 ),
             )
         )

@@ -116,7 +116,7 @@ def _migrate(directory: Path) -> None:
 def _build(out: Path, total: int) -> None:
     from archive.api.cdx import cdx_line
     from archive.config import load_config
-    from archive.index import Index
+    from archive.index import Capture, Index
     from bench.cdx import SEED, generate
     from tests.support import write_config
 
@@ -130,7 +130,7 @@ def _build(out: Path, total: int) -> None:
     unsorted = indexes / "unsorted.cdxj"
     with Index(config.index_path, readonly=True) as idx, unsorted.open("w") as fh:
         for row in idx.db.query("SELECT * FROM captures"):
-            line = cdx_line(row)
+            line = cdx_line(Capture.from_row(row))
             rest = {k: v for k, v in line.items() if k not in ("urlkey", "timestamp")}
             fh.write(f"{line['urlkey']} {line['timestamp']} {json.dumps(rest)}\n")
     subprocess.run(

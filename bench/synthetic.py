@@ -45,11 +45,11 @@ from urllib.parse import unquote, urlsplit
 
 from archive import pipeline
 from archive.config import Config, Outlet, load_config
-from archive.detect.changes import Change, Version, classify, divergence, fate_change, slug_mismatch
+from archive.detect.changes import classify, divergence, fate_change, slug_mismatch
 from archive.detect.normalize import FIELDS
 from archive.detect.run import version_of
 from archive.extract import extract
-from archive.index import Capture, Index, utc_iso
+from archive.index import Capture, Change, Index, Version, utc_iso
 from archive.index.schema import MIGRATIONS
 from archive.index.versions import version_row
 from archive.moments import parse_iso

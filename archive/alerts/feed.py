@@ -3,30 +3,34 @@ stage, and built by the web service with links into the archive (``FeedLinks``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Generic, TypeVar, cast
 
 from archive.alerts.message import render_message
 from archive.config import Config, Outlet
+from archive.index import StoredChange
 from archive.moments import parse_iso
+
+C = TypeVar("C", bound=StoredChange)
+"""The changes a feed lists: the web service's carry the capture URL their ``memento`` link needs."""
 
 
 @dataclass(frozen=True)
-class FeedLinks:
+class FeedLinks(Generic[C]):
     """Where a feed served by the web service points: its own URL, and for each change the
     archived version (``memento``) and the diff page (``compare``), as absolute URLs."""
 
     feed: str
     home: str
-    memento: Callable[[dict[str, Any]], str | None]
-    compare: Callable[[dict[str, Any]], str | None]
+    memento: Callable[[C], str | None]
+    compare: Callable[[C], str | None]
 
 
 def write_feed(
-    config: Config, outlet: Outlet, changes: list[dict[str, Any]], articles: dict[str, dict[str, Any]]
+    config: Config, outlet: Outlet, changes: Sequence[StoredChange], articles: dict[str, dict[str, Any]]
 ) -> Path:
     """The outlet's Atom feed of changes, newest first, rewritten whole and renamed into place.
 
@@ -42,10 +46,10 @@ def write_feed(
 
 def feed_xml(
     outlet: Outlet,
-    changes: list[dict[str, Any]],
+    changes: Sequence[C],
     articles: dict[str, dict[str, Any]],
     *,
-    links: FeedLinks | None = None,
+    links: FeedLinks[C] | None = None,
     feed_id: str | None = None,
     title: str | None = None,
 ) -> bytes:
@@ -61,13 +65,13 @@ def feed_xml(
     else:
         feed.link(href=links.home, rel="alternate")
         feed.link(href=links.feed, rel="self")
-    feed.updated(parse_iso(changes[-1]["to_time"]) if changes else datetime(2000, 1, 1, tzinfo=UTC))
+    feed.updated(parse_iso(changes[-1].to_time) if changes else datetime(2000, 1, 1, tzinfo=UTC))
     entry_links: dict[str, list[dict[str, str]]] = {}
     for change in changes:  # feedgen prepends: oldest first in, newest first out
-        article = articles[change["article_id"]]
+        article = articles[change.article_id]
         entry_title, body = render_message(change, article)
         entry = feed.add_entry()
-        entry_id = f"urn:edittrail:change:{change['change_key']}"
+        entry_id = f"urn:edittrail:change:{change.change_key}"
         entry.id(entry_id)
         entry.title(entry_title)
         if links is None:
@@ -83,14 +87,14 @@ def feed_xml(
                 entry_links.setdefault(entry_id, []).append(
                     {"href": compared, "rel": "related", "title": "the two versions compared"}
                 )
-        entry.updated(parse_iso(change["to_time"]))
-        entry.category(term=change["kind"])
+        entry.updated(parse_iso(change.to_time))
+        entry.category(term=change.kind)
         entry.summary(body)
         # Atom wants an alternate link or a content element, and feedgen checks it before
         # ``_with_links`` adds the links: a change without a diff (a retraction, a redirect, a
         # restoration) carries its message as text content.
-        if change["diff_html"]:
-            entry.content(change["diff_html"], type="html")
+        if change.diff_html:
+            entry.content(change.diff_html, type="html")
         else:
             entry.content(body, type="text")
     return _with_links(cast(bytes, feed.atom_str(pretty=True)), entry_links)

@@ -30,7 +30,7 @@ from archive.alerts.feed import write_feed
 from archive.alerts.message import render_message
 from archive.alerts.store import Deliveries
 from archive.config import AlertChannel, Config, Outlet
-from archive.index import Index, utc_iso
+from archive.index import Index, StoredChange, utc_iso
 from archive.index import articles as articles_index
 from archive.index import versions as vx
 from archive.moments import parse_iso
@@ -51,17 +51,16 @@ def apprise_notifier() -> Notifier:
     return cast(Notifier, apprise.Apprise())
 
 
-def channel_wants(channel: AlertChannel, change: dict[str, Any], headline: str) -> bool:
+def channel_wants(channel: AlertChannel, change: StoredChange, headline: str) -> bool:
     """Filters combine with AND; an empty filter accepts everything."""
-    details = change.get("details") or {}
-    fields = details.get("fields") or [] if isinstance(details, dict) else []
-    kinds = {change["kind"], *fields}
+    fields = change.details.get("fields") or []
+    kinds = {change.kind, *fields}
     if channel.kinds and not kinds & set(channel.kinds):
         return False
-    if channel.sections and not any(s.lower() in (change["section"] or "").lower() for s in channel.sections):
+    if channel.sections and not any(s.lower() in (change.section or "").lower() for s in channel.sections):
         return False
     if channel.keywords:
-        haystack = " ".join((headline, change["summary"] or "", change["diff_text"] or "")).lower()
+        haystack = " ".join((headline, change.summary or "", change.diff_text or "")).lower()
         if not any(k.lower() in haystack for k in channel.keywords):
             return False
     return True
@@ -105,10 +104,10 @@ def send_alerts(
             since = _minus(read_up_to, REREAD) if read_up_to else None
             changes = vx.changes_detected_since(idx.db, outlet.name, since)
             latest = list(reversed(vx.changes(idx.db, outlet=outlet.name, limit=FEED_ENTRIES)))
-            articles = {c["article_id"]: article_info(idx.db, outlet, c["article_id"]) for c in [*changes, *latest]}
+            articles = {c.article_id: article_info(idx.db, outlet, c.article_id) for c in [*changes, *latest]}
             for channel in outlet.alerts:
                 _deliver(channel, outlet, changes, articles, deliveries, counts, notifier_factory, idx)
-        newest = max((c["detected_at"] for c in changes if c.get("detected_at")), default=read_up_to or started)
+        newest = max((c.detected_at for c in changes if c.detected_at), default=read_up_to or started)
         if newest != read_up_to:
             deliveries.set_read_up_to(outlet.name, newest)
     finally:
@@ -129,7 +128,7 @@ def _minus(moment: str, delta: timedelta) -> str:
 def _deliver(
     channel: AlertChannel,
     outlet: Outlet,
-    changes: Iterable[dict[str, Any]],
+    changes: Iterable[StoredChange],
     articles: dict[str, dict[str, Any]],
     deliveries: Deliveries,
     counts: dict[str, int],
@@ -137,8 +136,8 @@ def _deliver(
     idx: Index,
 ) -> None:
     changes = list(changes)
-    wanted = (c for c in changes if channel_wants(channel, c, articles[c["article_id"]]["headline"]))
-    messages = ((c["change_key"], *render_message(c, articles[c["article_id"]])) for c in wanted)
+    wanted = (c for c in changes if channel_wants(channel, c, articles[c.article_id]["headline"]))
+    messages = ((c.change_key, *render_message(c, articles[c.article_id])) for c in wanted)
     deliver_to_channel(
         channel,
         (outlet.name, channel.name),

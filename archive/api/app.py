@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
 from typing import Annotated, Any
@@ -58,6 +59,7 @@ from archive.api.ui_outlet import router as outlet_router
 from archive.api.urls import archived_url
 from archive.config import Config, Outlet
 from archive.errors import EdittrailError
+from archive.index import ListedChange
 from archive.moments import utc_bound
 from archive.read.retrieve import retrieve
 
@@ -225,9 +227,9 @@ def replay(request: Request, outlet: str, rest: str) -> Response:
             "m": m,
             "raw_url": links.raw(m),
             "framed_url": links.framed(m),
-            "when": m.row["fetched_at"],
+            "when": m.row.fetched_at,
             "others": found,
-            "article_id": m.row["article_id"],
+            "article_id": m.row.article_id,
         },
         headers={**APP_PAGE_HEADERS, **headers},
     )
@@ -357,18 +359,17 @@ def _feed(request: Request, outlet: str, article_id: str | None) -> Response:
     with archive.index() as idx:
         if article_id is not None and not articles.known(idx.db, chosen.name, article_id):
             raise HTTPException(404, f"no article {article_id!r} in collection {outlet}")
-        rows = articles.changes(idx.db, chosen.name, article_id=article_id, limit=FEED_ENTRIES)
+        listed = articles.carded(idx.db, chosen.name, article_id=article_id, limit=FEED_ENTRIES)
     base = service_base(request.scope, archive.public_url)
     home = f"{base}/{chosen.name}/" + (f"article/{article_id}" if article_id else "")
-    links = FeedLinks(
+    links = FeedLinks[ListedChange](
         feed=f"{base}{request.url.path}",
         home=home,
-        memento=lambda row: f"{base}{row['memento']}" if row["memento"] else None,
-        compare=lambda row: f"{base}{row['compare']}" if row["compare"] else None,
+        memento=lambda change: _absolute(base, articles.memento_path(chosen.name, change)),
+        compare=lambda change: _absolute(base, articles.compare_path(chosen.name, change)),
     )
-    oldest_first = list(reversed(rows))
-    shown = [{**row, "summary": row["card"].summary, "diff_text": row["card"].diff_text} for row in oldest_first]
-    about = {row["article_id"]: {"headline": row["card"].headline, "url": row["card"].url} for row in rows}
+    shown = [replace(change, summary=card.summary, diff_text=card.diff_text) for change, card in reversed(listed)]
+    about = {change.article_id: {"headline": card.headline, "url": card.url} for change, card in listed}
     name = chosen.title or chosen.name
     body = feed_xml(
         chosen,
@@ -379,6 +380,11 @@ def _feed(request: Request, outlet: str, article_id: str | None) -> Response:
         title=f"{name}: changes of article {article_id}" if article_id else None,
     )
     return Response(body, media_type="application/atom+xml")
+
+
+def _absolute(base: str, path: str | None) -> str | None:
+    """A path of this service as the absolute URL a feed reader follows."""
+    return f"{base}{path}" if path else None
 
 
 def _version() -> str:

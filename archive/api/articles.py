@@ -18,14 +18,14 @@ from archive.api.cdx import timestamp_of
 from archive.api.compare import compare_query
 from archive.api.memento import RAW, Links, uri
 from archive.config import Outlet
-from archive.detect.changes import Version
 from archive.detect.noise import applies, describe
 from archive.errors import EdittrailError
+from archive.index import ListedChange, StoredChange, Version
 from archive.index import articles as articles_index
 from archive.index import captures as captures_index
 from archive.index import noise as noise_index
 from archive.index import versions as vx
-from archive.read.change_rows import MAX_LIMIT, ChangeFilter, query_changes, rows_of
+from archive.read.change_rows import MAX_LIMIT, ChangeFilter, ChangeRow, query_changes, rows_of
 
 SEARCH_LIMIT = 50
 MAX_SEARCH_LIMIT = 500
@@ -46,21 +46,22 @@ def article(
     if found is None:
         return None
     captures = []
-    for row in captures_index.of_article_detected(db, outlet.name, article_id):
-        stamp = timestamp_of(row["fetched_at"])
+    for detected in captures_index.of_article_detected(db, outlet.name, article_id):
+        row = detected.capture
+        stamp = timestamp_of(row.fetched_at)
         captures.append(
             {
-                "url": row["url"],
-                "host": row["host"],
-                "fetched_at": row["fetched_at"],
+                "url": row.url,
+                "host": row.host,
+                "fetched_at": row.fetched_at,
                 "timestamp": stamp,
-                "status": row["status"],
-                "record_type": row["record_type"],
-                "record_id": row["record_id"],
-                "version": row["version"],
-                "outcome": row["outcome"],
-                "memento": links.at(stamp, row["url"]),
-                "raw": links.at(stamp, row["url"], modifier=RAW),
+                "status": row.status,
+                "record_type": row.record_type,
+                "record_id": row.record_id,
+                "version": detected.version,
+                "outcome": detected.outcome,
+                "memento": links.at(stamp, row.url),
+                "raw": links.at(stamp, row.url, modifier=RAW),
             }
         )
     versions = [_version_dict(v) for v in vx.versions_of(db, outlet.name, article_id)]
@@ -89,7 +90,7 @@ def known(db: sqlite_utils.Database, outlet: str, article_id: str) -> bool:
 def _noise_for(db: sqlite_utils.Database, outlet: str, versions: list[Version]) -> list[dict[str, Any]]:
     """The outlet's learned noise that concerns this article's versions (what detection ignored in it)."""
     return [
-        entry | {"description": describe(entry)}
+        entry.as_row() | {"description": describe(entry)}
         for entry in noise_index.learned(db, outlet)
         if any(applies(entry, v) for v in versions)
     ]
@@ -132,17 +133,37 @@ def changes(
     filters = ChangeFilter(
         kind=kind, section=section, declared=declared, host=host, since=since, until=until, keyword=keyword
     )
-    rows = query_changes(db, outlet, filters, limit=limit, offset=offset, article_id=article_id, scan=scan)
+    listed = query_changes(db, outlet, filters, limit=limit, offset=offset, article_id=article_id, scan=scan)
+    rows = [change.as_row() for change in listed]  # the JSON answer and the templates read dicts
     if cards:
-        for row, card in zip(rows, rows_of(db, outlet, rows), strict=True):
+        for row, card in zip(rows, rows_of(db, outlet, listed), strict=True):
             row["card"] = card
-    for row in rows:
-        shown = row.get("to_url") or ""
-        row["memento"] = f"/{outlet}/{timestamp_of(row['to_time'])}/{uri(shown)}" if shown else None
-        both = row["from_version"] is not None and row["to_version"] is not None
-        compared = compare_query(row["from_version"], row["to_version"]) if both else ""
-        row["compare"] = f"/{outlet}/article/{row['article_id']}/{compared}" if both else None
+    for row, change in zip(rows, listed, strict=True):
+        row["memento"] = memento_path(outlet, change)
+        row["compare"] = compare_path(outlet, change)
     return rows
+
+
+def carded(
+    db: sqlite_utils.Database, outlet: str, *, article_id: str | None = None, limit: int
+) -> list[tuple[ListedChange, ChangeRow]]:
+    """The newest changes (of one article when ``article_id`` is given) with their cards, typed:
+    for the Atom feeds, which render them as the alerts do and link them with the paths below."""
+    listed = query_changes(db, outlet, ChangeFilter(), limit=limit, article_id=article_id)
+    return list(zip(listed, rows_of(db, outlet, listed), strict=True))
+
+
+def memento_path(outlet: str, change: ListedChange) -> str | None:
+    """The path of the archived capture that showed the change; None when the index lacks it."""
+    shown = change.to_url or ""
+    return f"/{outlet}/{timestamp_of(change.to_time)}/{uri(shown)}" if shown else None
+
+
+def compare_path(outlet: str, change: StoredChange) -> str | None:
+    """The path of the change's two versions side by side; None unless it joins two versions."""
+    if change.from_version is None or change.to_version is None:
+        return None
+    return f"/{outlet}/article/{change.article_id}/{compare_query(change.from_version, change.to_version)}"
 
 
 def search(db: sqlite_utils.Database, outlet: str, query: str, *, limit: int = SEARCH_LIMIT) -> list[dict[str, Any]]:
@@ -164,9 +185,7 @@ def search(db: sqlite_utils.Database, outlet: str, query: str, *, limit: int = S
         raise BadSearchError(
             f'q={query!r} is not a valid full-text query ({exc}); quote words with punctuation, e.g. "Sa\'ar" remarks'
         ) from None
-    for hit in hits:
-        hit["parts"] = _snippet_parts(hit["snippet"])
-    return hits
+    return [hit.as_row() | {"parts": _snippet_parts(hit.snippet)} for hit in hits]  # for the JSON and the page
 
 
 def plain_words(query: str) -> str:

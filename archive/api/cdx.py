@@ -36,6 +36,7 @@ from archive.api.budget import Deadline
 from archive.api.urls import archived_url
 from archive.config import Outlet
 from archive.errors import EdittrailError
+from archive.index import Capture, CdxCapture
 from archive.index import captures as captures_index
 from archive.moments import PAD_DOWN, PAD_UP, stamp_moment
 
@@ -251,19 +252,19 @@ def _filters(texts: Sequence[str]) -> tuple[CdxFilter, ...]:
     return tuple(CdxFilter.parse(text) for text in texts)
 
 
-def cdx_line(row: Mapping[str, Any]) -> dict[str, str]:
-    """A captures row as pywb's CDXJ fields, all strings as in a CDXJ file."""
-    revisit = row["record_type"] == "revisit"
+def cdx_line(row: CdxCapture | Capture) -> dict[str, str]:
+    """A capture as pywb's CDXJ fields, all strings as in a CDXJ file."""
+    revisit = row.record_type == "revisit"
     return {
-        "urlkey": row["urlkey"],
-        "timestamp": timestamp_of(row["fetched_at"]),
-        "url": row["url"],
-        "mime": "warc/revisit" if revisit else (row["mime"] or "unk"),
-        "status": str(row["status"]) if row["status"] is not None else "-",
-        "digest": row["payload_digest"] or "-",
-        "length": str(row["length"]),
-        "offset": str(row["offset"]),
-        "filename": row["warc"],
+        "urlkey": row.urlkey,
+        "timestamp": timestamp_of(row.fetched_at),
+        "url": row.url,
+        "mime": "warc/revisit" if revisit else (row.mime or "unk"),
+        "status": str(row.status) if row.status is not None else "-",
+        "digest": row.payload_digest or "-",
+        "length": str(row.length),
+        "offset": str(row.offset),
+        "filename": row.warc,
     }
 
 

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from archive.detect.changes import FIELD_OF_KIND, Version, classify
+from archive.detect.changes import FIELD_OF_KIND, classify
+from archive.index import Version
 from archive.read.change_edits import cut
 
 MAX_VALUE_CHARS = 200

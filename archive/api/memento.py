@@ -24,11 +24,10 @@ nor smuggle in links of its own.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
 from urllib.parse import quote
 
 import sqlite_utils
@@ -38,6 +37,7 @@ from archive.api.budget import Deadline
 from archive.api.cdx import datetime_of, timestamp_of
 from archive.config import Outlet
 from archive.errors import EdittrailError
+from archive.index import Capture
 from archive.index import captures as captures_index
 
 LINK_FORMAT = "application/link-format"
@@ -68,7 +68,7 @@ class Memento:
     url: str
     timestamp: str
     moment: datetime
-    row: Mapping[str, Any]
+    row: Capture
 
 
 def parse_accept_datetime(value: str) -> datetime:
@@ -114,8 +114,8 @@ def mementos(db: sqlite_utils.Database, outlet: Outlet, url: str, *, deadline: D
         rows = captures_index.of_urlkey(db, outlet.name, surt.surt(url))
     found = []
     for row in deadline.each(rows) if deadline is not None else rows:
-        stamp = timestamp_of(row["fetched_at"])
-        found.append(Memento(row["url"], stamp, datetime_of(stamp), row))
+        stamp = timestamp_of(row.fetched_at)
+        found.append(Memento(row.url, stamp, datetime_of(stamp), row))
     return found
 
 
@@ -134,7 +134,7 @@ def exact(found: Sequence[Memento], timestamp: str, url: str) -> Memento | None:
     """The memento captured at exactly this 14-digit timestamp under this URL (by SURT key)."""
     key = surt.surt(url)
     for memento in found:
-        if memento.timestamp == timestamp and (memento.url == url or memento.row["urlkey"] == key):
+        if memento.timestamp == timestamp and (memento.url == url or memento.row.urlkey == key):
             return memento
     return None
 

@@ -21,13 +21,14 @@ import click
 from click.core import ParameterSource
 
 from archive.cli.context import URL, Context, fail_cleanly, pass_context
-from archive.detect.changes import CHANGE_KINDS, CONTENT_KINDS
 from archive.errors import ConfigError
+from archive.kinds import CHANGE_KINDS, CONTENT_KINDS
 
 if TYPE_CHECKING:
     import sqlite_utils
 
     from archive.config import Config
+    from archive.index import StoredChange
     from archive.read.change_rows import ChangeRow
 
 MAX_LIMIT = 1_000_000
@@ -332,20 +333,23 @@ def write_text(rows: list[ChangeRow]) -> None:
     click.echo(f"{len(rows)} change(s)")
 
 
-def with_article(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each change row with its article's ``url`` (canonical) and current ``headline``."""
+def with_article(db: sqlite_utils.Database, rows: list[StoredChange]) -> list[dict[str, Any]]:
+    """Each change as its row (the ``--format json`` answer) with its article's ``url`` (canonical)
+    and current ``headline``."""
     from archive.index import articles as articles_index
     from archive.index import versions as vx
 
     seen: dict[tuple[str, str], tuple[str, str]] = {}
-    for row in rows:
-        key = (row["outlet"], row["article_id"])
+    labelled = []
+    for change in rows:
+        key = (change.outlet, change.article_id)
         if key not in seen:
             current = vx.current_version(db, *key)
             url = articles_index.canonical_url(db, *key) or (current.url if current else "")
             seen[key] = (url, current.headline if current else "")
-        row["url"], row["headline"] = seen[key]
-    return rows
+        url, headline = seen[key]
+        labelled.append(change.as_row() | {"url": url, "headline": headline})
+    return labelled
 
 
 def read_rows(

@@ -6,21 +6,22 @@ the article's fate (retraction, redirect, restoration). Each change is *declared
 outlet's own "Last Update" moved with it and *silent* when it did not: the distinction
 researchers care about most.
 
-Everything here is pure: the detect stage feeds it versions and writes what it returns.
+Everything here is pure: the detect stage feeds it versions and writes what it returns. The
+records themselves (``Version``, ``Change``) are the index's (:mod:`archive.index.records`): the
+index stores and reads them without importing the stage that makes them.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
 from archive.detect.diff import FieldDiff, ParagraphDiff, diff_paragraphs, diff_text, short_summary, similarity
 from archive.detect.normalize import normalize_text
+from archive.index.records import Change, Version
 from archive.kinds import CHANGE_KINDS as CHANGE_KINDS  # the kinds this module classifies,
 from archive.kinds import CONTENT_KINDS as CONTENT_KINDS  # named in archive.kinds for the config too
 
@@ -39,62 +40,6 @@ FIELD_OF_KIND: dict[str, str] = {kind: name for name, kind in _FIELD_KIND.items(
 """Content change kind → the Version field holding it: the one table the change cards, the compare
 page and ``edittrail diff --field`` read (``date`` → ``published``, ``caption`` → ``captions``, ...)."""
 SLUG_MISMATCH_THRESHOLD = 0.5
-
-
-@dataclass(frozen=True)
-class Version:
-    """One distinct content of an article, as extracted from one capture."""
-
-    outlet: str
-    article_id: str
-    version: int
-    record_id: str
-    host: str
-    url: str
-    fetched_at: str
-    whole_hash: str
-    hashes: Mapping[str, str]
-    headline: str
-    lead: str
-    body: tuple[str, ...]
-    captions: tuple[str, ...]
-    images: tuple[str, ...]
-    section: str
-    byline: str
-    published: str | None
-    last_update: str | None
-    slug: str
-    extractor: str
-    section_ids: tuple[str, ...] = ()
-    """The sections the breadcrumb links to: an article moved to another section may keep its label."""
-
-
-@dataclass(frozen=True)
-class Change:
-    """One kind of change of one article, from one capture to another."""
-
-    outlet: str
-    article_id: str
-    kind: str
-    declared: bool
-    host: str
-    to_record: str
-    to_time: str
-    summary: str
-    from_version: int | None = None
-    to_version: int | None = None
-    from_record: str | None = None
-    from_time: str | None = None
-    diff_text: str = ""
-    diff_html: str = ""
-    section: str = ""
-    details: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def key(self) -> str:
-        """Stable across re-detection and reindexing: alerts are bookkept by it, not by row id."""
-        raw = "|".join((self.outlet, self.article_id, self.kind, self.to_record))
-        return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
 def is_declared(before: Version, after: Version) -> bool:

@@ -48,9 +48,12 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import cached_property, lru_cache
 from itertools import combinations
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from archive.detect.normalize import Content, normalize_image_url, normalize_text
+
+if TYPE_CHECKING:
+    from archive.index.records import LearnedNoise
 
 MIN_ARTICLES = 3
 """Different articles of one crawl in which a slot, an item or a field must flip (or repeat) to be noise."""
@@ -481,24 +484,24 @@ def place_flips(model: NoiseModel, observations: Mapping[str, Sequence[Content]]
             yield Evidence("place", name, "", -1, article_id)
 
 
-def describe(entry: Mapping[str, Any]) -> str:
+def describe(entry: LearnedNoise) -> str:
     """One learned entry in words, for ``status`` and the article page."""
-    name, pattern = entry["field"], readable(entry["pattern"])
-    if entry["kind"] == "slot":
-        marked = slot_marked(entry["pattern"], int(entry["slot"]))
-        return f"{name}: the {_nth_slot(int(entry['slot']))} token of “{marked}” changes without an edit"
-    if entry["kind"] == "text":
+    name, pattern = entry.field, readable(entry.pattern)
+    if entry.kind == "slot":
+        slot = cast(int, entry.slot)  # a slot entry always names its slot
+        return f"{name}: the {_nth_slot(slot)} token of “{slot_marked(entry.pattern, slot)}” changes without an edit"
+    if entry.kind == "text":
         return f"{name}: “{pattern}” is site template, in many articles"
-    if entry["kind"] == "shape":
+    if entry.kind == "shape":
         return f"{name}: “{pattern}” (any number) is site template, in many articles"
-    if entry["kind"] == "prefix":
-        return f"{name}: short lines starting “{entry['pattern']}” come and go (e.g. “{entry['example']}”)"
-    if entry["kind"] == "context":
-        return f"{name}: the number in “…{entry['pattern']}…” changes without an edit, in any article"
-    if entry["kind"] == "token" and entry["pattern"] == "host":
-        return f"{name}: served from another host per domain or fetch ({entry['example']}); identified by their path"
-    if entry["kind"] == "token":
-        return f"{name}: tokens like “{entry['example']}” ({entry['pattern']}) come and go without an edit"
+    if entry.kind == "prefix":
+        return f"{name}: short lines starting “{entry.pattern}” come and go (e.g. “{entry.example}”)"
+    if entry.kind == "context":
+        return f"{name}: the number in “…{entry.pattern}…” changes without an edit, in any article"
+    if entry.kind == "token" and entry.pattern == "host":
+        return f"{name}: served from another host per domain or fetch ({entry.example}); identified by their path"
+    if entry.kind == "token":
+        return f"{name}: tokens like “{entry.example}” ({entry.pattern}) come and go without an edit"
     return f"{name}: renamed on every fetch; identified by their place in the article"
 
 
@@ -517,18 +520,18 @@ def _nth_slot(slot: int) -> str:
     return f"{ordinal}{suffix}"
 
 
-def applies(entry: Mapping[str, Any], content: Content) -> bool:
+def applies(entry: LearnedNoise, content: Content) -> bool:
     """Whether a learned entry concerns one of this version's items."""
-    name = entry["field"]
+    name = entry.field
     items = [normalized_item(name, i) for i in field_items(content, name)]
-    if entry["kind"] == "place":
+    if entry.kind == "place":
         return bool(items)
-    if entry["kind"] == "text":
-        return entry["pattern"] in items
-    if entry["kind"] == "prefix":
-        return any(first_word(item) == entry["pattern"] for item in items)
-    if entry["kind"] == "context":
-        return any(entry["pattern"] in slot_contexts(name, item) for item in items)
-    if entry["kind"] == "token":
-        return any(token_kind(t) == entry["pattern"] for i in items for t in _TOKEN.findall(_path_of(name, i)))
-    return any(shape_of(name, item)[0] == entry["pattern"] for item in items)
+    if entry.kind == "text":
+        return entry.pattern in items
+    if entry.kind == "prefix":
+        return any(first_word(item) == entry.pattern for item in items)
+    if entry.kind == "context":
+        return any(entry.pattern in slot_contexts(name, item) for item in items)
+    if entry.kind == "token":
+        return any(token_kind(t) == entry.pattern for i in items for t in _TOKEN.findall(_path_of(name, i)))
+    return any(shape_of(name, item)[0] == entry.pattern for item in items)

@@ -32,14 +32,13 @@ import sqlite_utils
 
 from archive.config import Config, Outlet
 from archive.detect import noise
-from archive.detect.changes import Change, Version
 from archive.detect.fingerprint import fingerprint
 from archive.detect.noise import EMPTY, NoiseModel
 from archive.detect.transitions import Article, Seen, redirect_target
 from archive.errors import EdittrailError, StoreError
 from archive.extract import Extracted, html_from_record
 from archive.extract.remembered import Ahead, Extractors, Page, extract_once
-from archive.index import Capture, Index
+from archive.index import Capture, Change, Index, Version
 from archive.index import captures as captures_index
 from archive.index import noise as noise_index
 from archive.index import versions as vx
@@ -344,7 +343,7 @@ def _page(db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, capture
     if capture.record_type == "revisit":
         original = _original_capture(db, capture)
         if original is not None:
-            capture = replace(capture, warc=original["warc"], offset=original["offset"], length=original["length"])
+            capture = replace(capture, warc=original.warc, offset=original.offset, length=original.length)
     loaded = load_record(store.read_range(capture.warc, capture.offset, capture.length), name=capture.warc)
     html, content_type = html_from_record(loaded)
     return (outlet.extractor, html, capture.url, content_type)
@@ -383,7 +382,7 @@ def version_of_capture(db: sqlite_utils.Database, outlet: Outlet, store: ObjectS
     return version_of(outlet, capture, _extracted(db, outlet, store, capture), noise_index.model(db, outlet.name))
 
 
-def _original_capture(db: sqlite_utils.Database, capture: Capture) -> dict[str, Any] | None:
+def _original_capture(db: sqlite_utils.Database, capture: Capture) -> Capture | None:
     return captures_index.first_response_with_payload(db, capture.urlkey, capture.payload_digest, capture.url)
 
 

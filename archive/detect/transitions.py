@@ -33,10 +33,10 @@ from urllib.parse import urljoin, urlsplit
 import sqlite_utils
 
 from archive.config import Outlet
-from archive.detect.changes import Change, Version, classify, divergence, fate_change, slug_mismatch
+from archive.detect.changes import classify, divergence, fate_change, slug_mismatch
 from archive.detect.fingerprint import fingerprint
 from archive.detect.noise import NoiseModel
-from archive.index import Capture, HostState
+from archive.index import Capture, Change, HostState, Version
 from archive.index import versions as vx
 from archive.moments import parse_iso
 

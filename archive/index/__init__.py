@@ -8,10 +8,39 @@ join), ``versions.py`` (versions and the detect bookkeeping), ``changes.py`` (ch
 read side lists them), ``articles.py``, ``noise.py`` (learned noise), ``stored.py`` (WARC
 objects and tables), ``quarantine.py``; ``objects.py`` reads stored WARC objects into it, one
 at a time; ``aside.py`` is where ``reindex`` builds a new index before swapping its rows in
-(``Index.swap_outlet``); ``snapshot.py`` copies a live SQLite file consistently for backups.
+(``Index.swap_outlet``); ``snapshot.py`` copies a live SQLite file consistently for backups;
+``records.py`` holds the typed rows its functions take and give back (versions, changes, ...).
 """
 
 from archive.index.db import CAPTURE_RECORD_TYPES, Index, capture_from_record, utc_iso
-from archive.index.records import ArticleState, Capture, HostState
+from archive.index.records import (
+    ArticleState,
+    Capture,
+    CdxCapture,
+    Change,
+    DetectedCapture,
+    HostState,
+    LearnedNoise,
+    ListedChange,
+    SearchHit,
+    StoredChange,
+    Version,
+)
 
-__all__ = ["CAPTURE_RECORD_TYPES", "ArticleState", "Capture", "HostState", "Index", "capture_from_record", "utc_iso"]
+__all__ = [
+    "CAPTURE_RECORD_TYPES",
+    "ArticleState",
+    "Capture",
+    "CdxCapture",
+    "Change",
+    "DetectedCapture",
+    "HostState",
+    "Index",
+    "LearnedNoise",
+    "ListedChange",
+    "SearchHit",
+    "StoredChange",
+    "Version",
+    "capture_from_record",
+    "utc_iso",
+]

@@ -1,23 +1,34 @@
 """The captures family: lookups of ``captures`` rows, the ``warc_objects`` they sit in, and what
 detect recorded for them (``detected``), for the stages that read the index.
 
-Rows come back as sqlite-utils dicts (``SELECT *``), as their callers used them before they
-moved here. Every lookup is bounded by an index of the schema (archive.index.schema), named
-in its docstring; the few that walk an outlet do so on purpose and say so.
+Rows come back as the records of archive.index.records (issue 14): a :class:`Capture` per
+captures row, built positionally from the row's tuple (the columns named in the order of its
+fields, so no row dict is built per capture), or a narrower record where a lookup reads fewer
+columns (:class:`CdxCapture`) or more (:class:`DetectedCapture`). Every lookup is bounded by
+an index of the schema (archive.index.schema), named in its docstring; the few that walk an
+outlet do so on purpose and say so.
 ``tests/archive/index/test_query_plans.py`` judges the plans of those a crawl cycle runs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import sqlite_utils
 import surt
 
+from archive.index.records import Capture, CdxCapture, DetectedCapture
 from archive.moments import parse_iso
 from archive.warc.records import RevisitOf
+
+_COLUMNS = ", ".join(f'"{f.name}"' for f in fields(Capture))
+"""A captures row's columns in the order of :class:`Capture`'s fields: ``Capture(*row)`` builds it."""
+_C_COLUMNS = ", ".join(f'c."{f.name}"' for f in fields(Capture))
+"""The same, of the captures table aliased ``c`` (in a join)."""
+_CDX_COLUMNS = ", ".join(f'"{f.name}"' for f in fields(CdxCapture))
+"""The columns a CDX line shows, in the order of :class:`CdxCapture`'s fields."""
 
 
 @dataclass(frozen=True)
@@ -51,9 +62,20 @@ def indexed_objects(db: sqlite_utils.Database, outlet: str) -> list[IndexedObjec
     return [IndexedObject(row["key"], row["size"], row["sha256"]) for row in rows]
 
 
-def in_object(db: sqlite_utils.Database, warc: str) -> list[dict[str, Any]]:
+def _captures(db: sqlite_utils.Database, where: str, params: Sequence[Any]) -> Iterator[Capture]:
+    """The captures rows ``where`` (the statement's text after ``FROM captures``) selects, as
+    records, streamed: each built from its tuple, so a long walk builds no row dicts."""
+    for row in db.execute(f"SELECT {_COLUMNS} FROM captures {where}", params):  # noqa: S608 (constant parts)
+        yield Capture(*row)
+
+
+def _first(captures: Iterator[Capture]) -> Capture | None:
+    return next(captures, None)
+
+
+def in_object(db: sqlite_utils.Database, warc: str) -> list[Capture]:
     """The captures rows of one WARC object, through the ``captures(warc)`` index."""
-    return list(db.query("SELECT * FROM captures WHERE warc = ?", [warc]))
+    return list(_captures(db, "WHERE warc = ?", [warc]))
 
 
 def rows_without_object(db: sqlite_utils.Database, outlet: str) -> list[tuple[str, int]]:
@@ -69,30 +91,24 @@ def rows_without_object(db: sqlite_utils.Database, outlet: str) -> list[tuple[st
     ]
 
 
-def in_key_order(db: sqlite_utils.Database, outlet: str | None = None) -> Iterator[dict[str, Any]]:
+def in_key_order(db: sqlite_utils.Database, outlet: str | None = None) -> Iterator[Capture]:
     """Every capture (of one outlet, or of all), in CDX order, streamed: a whole walk on purpose,
     for checks, tests and tools that compare an index with another."""
     where, params = ("WHERE outlet = ?", [outlet]) if outlet else ("", [])
-    query = f"SELECT * FROM captures {where} ORDER BY urlkey, fetched_at, record_id"  # noqa: S608 (constant parts)
-    yield from db.query(query, params)
+    yield from _captures(db, f"{where} ORDER BY urlkey, fetched_at, record_id", params)
 
 
-def last_of_url(db: sqlite_utils.Database, urlkey: str, url: str) -> dict[str, Any] | None:
+def last_of_url(db: sqlite_utils.Database, urlkey: str, url: str) -> Capture | None:
     """The newest capture of exactly ``url`` (any outlet), or None: what a revisit refers to.
     One probe of the ``(urlkey, fetched_at)`` index from its newest end."""
-    rows = list(
-        db.query(
-            "SELECT * FROM captures WHERE urlkey = ? AND url = ? ORDER BY fetched_at DESC, record_id LIMIT 1",
-            [urlkey, url],
-        )
+    return _first(
+        _captures(db, "WHERE urlkey = ? AND url = ? ORDER BY fetched_at DESC, record_id LIMIT 1", [urlkey, url])
     )
-    return rows[0] if rows else None
 
 
-def by_record_id(db: sqlite_utils.Database, record_id: str) -> dict[str, Any] | None:
+def by_record_id(db: sqlite_utils.Database, record_id: str) -> Capture | None:
     """The captures row of one WARC-Record-ID (its primary key), or None."""
-    rows = list(db.query("SELECT * FROM captures WHERE record_id = ?", [record_id]))
-    return rows[0] if rows else None
+    return _first(_captures(db, "WHERE record_id = ?", [record_id]))
 
 
 def payload_holder(db: sqlite_utils.Database, url: str) -> tuple[int, RevisitOf] | None:
@@ -101,48 +117,46 @@ def payload_holder(db: sqlite_utils.Database, url: str) -> tuple[int, RevisitOf]
     there is none or it holds no payload. Two probes of the ``urlkey`` indexes."""
     key = str(surt.surt(url))
     row = last_of_url(db, key, url)
-    if row is None or row["status"] is None or not row["payload_digest"]:
+    if row is None or row.status is None or not row.payload_digest:
         return None
+    digest = row.payload_digest  # the original's too: itself, or a response found by this digest
     original = (
-        row
-        if row["record_type"] == "response"
-        else newest_response_with_payload(db, key, url, row["payload_digest"], row["fetched_at"])
+        row if row.record_type == "response" else newest_response_with_payload(db, key, url, digest, row.fetched_at)
     )
     if original is None:
         return None
-    fetched = parse_iso(str(original["fetched_at"]))
-    return int(row["status"]), RevisitOf(original["url"], fetched, original["record_id"], original["payload_digest"])
+    return int(row.status), RevisitOf(original.url, parse_iso(original.fetched_at), original.record_id, digest)
 
 
 def newest_response_with_payload(
     db: sqlite_utils.Database, urlkey: str, url: str, payload_digest: str | None, at_or_before: str
-) -> dict[str, Any] | None:
+) -> Capture | None:
     """The newest ``response`` row of exactly ``url`` with ``payload_digest`` fetched at or before
     ``at_or_before``: what a revisit edittrail wrote refers to. Bounded by the URL's key (the
     ``urlkey`` indexes), so it reads one URL's captures, never the outlet's."""
-    rows = list(
-        db.query(
-            "SELECT * FROM captures WHERE urlkey = ? AND url = ? AND payload_digest = ? AND record_type = 'response' "
+    return _first(
+        _captures(
+            db,
+            "WHERE urlkey = ? AND url = ? AND payload_digest = ? AND record_type = 'response' "
             "AND fetched_at <= ? ORDER BY fetched_at DESC, record_id LIMIT 1",
             [urlkey, url, payload_digest, at_or_before],
         )
     )
-    return rows[0] if rows else None
 
 
 def first_response_with_payload(
     db: sqlite_utils.Database, urlkey: str, payload_digest: str | None, url: str
-) -> dict[str, Any] | None:
+) -> Capture | None:
     """The oldest ``response`` row of exactly ``url`` with ``payload_digest``: the record holding
     a revisit's payload, for detect to extract. Bounded by the URL's key (the ``urlkey`` indexes)."""
-    rows = list(
-        db.query(
-            "SELECT * FROM captures WHERE urlkey = ? AND payload_digest = ? AND url = ? "
-            "AND record_type = 'response' ORDER BY fetched_at LIMIT 1",
+    return _first(
+        _captures(
+            db,
+            "WHERE urlkey = ? AND payload_digest = ? AND url = ? AND record_type = 'response' "
+            "ORDER BY fetched_at LIMIT 1",
             [urlkey, payload_digest, url],
         )
     )
-    return rows[0] if rows else None
 
 
 def captured_since(db: sqlite_utils.Database, outlet: str, article_id: str | None, since: str) -> bool:
@@ -155,22 +169,16 @@ def captured_since(db: sqlite_utils.Database, outlet: str, article_id: str | Non
     return row is not None
 
 
-def of_article(db: sqlite_utils.Database, outlet: str, article_id: str) -> Iterator[dict[str, Any]]:
+def of_article(db: sqlite_utils.Database, outlet: str, article_id: str) -> Iterator[Capture]:
     """The article's captures on every domain, oldest first, streamed (a caller's deadline can stop
     it between rows); through the ``(outlet, article_id, fetched_at)`` index."""
-    yield from db.query(
-        "SELECT * FROM captures WHERE outlet = ? AND article_id = ? ORDER BY fetched_at, record_id",
-        [outlet, article_id],
-    )
+    yield from _captures(db, "WHERE outlet = ? AND article_id = ? ORDER BY fetched_at, record_id", [outlet, article_id])
 
 
-def of_urlkey(db: sqlite_utils.Database, outlet: str, urlkey: str) -> Iterator[dict[str, Any]]:
+def of_urlkey(db: sqlite_utils.Database, outlet: str, urlkey: str) -> Iterator[Capture]:
     """The outlet's captures of one SURT key, oldest first, streamed; through the
     ``(urlkey, fetched_at)`` index."""
-    yield from db.query(
-        "SELECT * FROM captures WHERE outlet = ? AND urlkey = ? ORDER BY fetched_at, record_id",
-        [outlet, urlkey],
-    )
+    yield from _captures(db, "WHERE outlet = ? AND urlkey = ? ORDER BY fetched_at, record_id", [outlet, urlkey])
 
 
 def for_cdx(
@@ -183,10 +191,12 @@ def for_cdx(
     start: str = "",
     end: str | None = None,
     reverse: bool = False,
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[CdxCapture]:
     """The captures a CDX query selects, in CDX order (reversed on request), streamed: those of
     ``article_id`` when one is given, else of the SURT key ``start`` (``end`` None) or of the
     key range [``start``, ``end``), fetched within [``since``, ``until``] (ISO, inclusive).
+    Only the columns a CDX line shows are read, each row's tuple made a :class:`CdxCapture`:
+    this is the CDX server's hot path.
 
     ``+outlet`` keeps SQLite off the ``(outlet, article_id)`` index for URL-key queries, whose
     ``(urlkey, fetched_at)`` index answers a prefix/host/domain range in order (bench/cdx.py).
@@ -204,10 +214,11 @@ def for_cdx(
         params += [start, end]
     direction = "DESC" if reverse else ""
     sql = (
-        f"SELECT * FROM captures WHERE {' AND '.join(where)} "  # noqa: S608 (fixed clauses, values bound)
+        f"SELECT {_CDX_COLUMNS} FROM captures WHERE {' AND '.join(where)} "  # noqa: S608 (fixed clauses, values bound)
         f"ORDER BY urlkey {direction}, fetched_at {direction}, record_id {direction}"
     )
-    yield from db.query(sql, params)
+    for row in db.execute(sql, params):
+        yield CdxCapture(*row)
 
 
 def of_outlet(
@@ -216,7 +227,7 @@ def of_outlet(
     article_ids: Sequence[str] = (),
     since: str | None = None,
     until: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[Capture]:
     """The outlet's captures, oldest first: of the given articles only when any are named, fetched
     within [``since``, ``until``] (ISO, inclusive; open where None). What an export copies; with
     no article named it reads every capture of the outlet, as the export asked for."""
@@ -230,20 +241,21 @@ def of_outlet(
     if until is not None:
         where.append("fetched_at <= ?")
         params.append(until)
-    sql = f"SELECT * FROM captures WHERE {' AND '.join(where)} ORDER BY fetched_at, record_id"  # noqa: S608
-    return list(db.query(sql, params))
+    return list(_captures(db, f"WHERE {' AND '.join(where)} ORDER BY fetched_at, record_id", params))
 
 
-def of_article_detected(db: sqlite_utils.Database, outlet: str, article_id: str) -> Iterator[dict[str, Any]]:
+def of_article_detected(db: sqlite_utils.Database, outlet: str, article_id: str) -> Iterator[DetectedCapture]:
     """The article's captures on every domain, oldest first, each with what detect made of it
     (``version``, ``outcome``; None when not detected yet): the article page's list, by the
     ``(outlet, article_id)`` index and the ``detected`` key."""
-    yield from db.query(
-        "SELECT c.*, d.version AS version, d.outcome AS outcome FROM captures c "
+    rows = db.execute(
+        f"SELECT {_C_COLUMNS}, d.version, d.outcome FROM captures c "  # noqa: S608 (constant parts)
         "LEFT JOIN detected d ON d.record_id = c.record_id "
         "WHERE c.outlet = ? AND c.article_id = ? ORDER BY c.fetched_at, c.record_id",
         [outlet, article_id],
     )
+    for *capture, version, outcome in rows:
+        yield DetectedCapture(Capture(*capture), version, outcome)
 
 
 def hosts_statuses_articles(db: sqlite_utils.Database, warc: str) -> Iterator[tuple[str, int, str | None]]:

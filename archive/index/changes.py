@@ -12,11 +12,12 @@ host and article state) is in ``archive.index.versions``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
+
+from archive.index.records import ListedChange
 
 
 @dataclass(frozen=True)
@@ -43,10 +44,10 @@ def change_page(
     offset: int = 0,
     article_id: str | None = None,
     scan: int | None = None,
-) -> list[dict[str, Any]]:
-    """The change rows (with the article's URL, its current headline and the shown capture's URL),
-    newest first, ``limit`` of them after ``offset``, of one article when ``article_id`` is given;
-    ``details`` decoded, ``declared`` a bool. The caller checks the filters and the page first.
+) -> list[ListedChange]:
+    """The changes (with the article's URL, its current headline and the shown capture's URL),
+    newest first, ``limit`` of them after ``offset``, of one article when ``article_id`` is given.
+    The caller checks the filters and the page first.
 
     With ``scan``, the filters without an index (everything but the outlet, the article and the
     dates) look only at the newest ``scan`` changes within the dates: the web's bound on the work
@@ -98,11 +99,7 @@ def change_page(
         newest, bounds = _newest(filters)
         sql = sql.replace("FROM changes c ", f"FROM ({newest} LIMIT {int(scan)}) c ", 1)
         params = [outlet, *bounds, *params]
-    found = [dict(row) for row in db.query(sql, [*params, limit, offset])]
-    for row in found:
-        row["details"] = json.loads(row["details"] or "{}")
-        row["declared"] = bool(row["declared"])
-    return found
+    return [ListedChange.from_row(row) for row in db.query(sql, [*params, limit, offset])]
 
 
 def unindexed(filters: ChangeFilter) -> bool:

@@ -394,7 +394,7 @@ class Index:
             log.info("index rows swapped in outlet=%s from=%s", outlet, rebuilt)
         return behind
 
-    def captures(self, outlet: str | None = None) -> Iterator[dict[str, Any]]:
+    def captures(self, outlet: str | None = None) -> Iterator[Capture]:
         return captures_index.in_key_order(self.db, outlet)
 
     def articles(self, outlet: str | None = None) -> Iterator[dict[str, Any]]:
@@ -402,7 +402,7 @@ class Index:
         query = f"SELECT * FROM articles {where} ORDER BY outlet, article_id"  # noqa: S608 (constant parts)
         yield from self.db.query(query, params)
 
-    def last_capture(self, url: str) -> dict[str, Any] | None:
+    def last_capture(self, url: str) -> Capture | None:
         """The newest capture of exactly this URL (any outlet), or None: what a revisit refers to."""
         return captures_index.last_of_url(self.db, urlkey(url), url)
 

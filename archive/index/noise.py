@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
 
 import sqlite_utils
 
 from archive.detect.noise import MIN_ARTICLES, PER_REQUEST_VALUES, Evidence, NoiseModel, threshold
+from archive.index.records import LearnedNoise
 
 
 def record_evidence(db: sqlite_utils.Database, outlet: str, evidence: Iterable[Evidence], articles: int = 0) -> int:
@@ -66,21 +66,21 @@ def model(db: sqlite_utils.Database, outlet: str) -> NoiseModel:
     tokens: set[tuple[str, str]] = set()
     contexts: set[tuple[str, str]] = set()
     prefixes: set[tuple[str, str]] = set()
-    for row in learned(db, outlet):
-        if row["kind"] == "slot":
-            slots.setdefault((row["field"], row["pattern"]), set()).add(row["slot"])
-        elif row["kind"] == "text":
-            texts.add((row["field"], row["pattern"]))
-        elif row["kind"] == "shape":
-            shapes.add((row["field"], row["pattern"]))
-        elif row["kind"] == "prefix":
-            prefixes.add((row["field"], row["pattern"]))
-        elif row["kind"] == "context":
-            contexts.add((row["field"], row["pattern"]))
-        elif row["kind"] == "token":
-            tokens.add((row["field"], row["pattern"]))
-        elif row["kind"] == "place":
-            place.add(row["field"])
+    for entry in learned(db, outlet):
+        if entry.kind == "slot":
+            slots.setdefault((entry.field, entry.pattern), set()).update(() if entry.slot is None else (entry.slot,))
+        elif entry.kind == "text":
+            texts.add((entry.field, entry.pattern))
+        elif entry.kind == "shape":
+            shapes.add((entry.field, entry.pattern))
+        elif entry.kind == "prefix":
+            prefixes.add((entry.field, entry.pattern))
+        elif entry.kind == "context":
+            contexts.add((entry.field, entry.pattern))
+        elif entry.kind == "token":
+            tokens.add((entry.field, entry.pattern))
+        elif entry.kind == "place":
+            place.add(entry.field)
     return NoiseModel(
         slots={k: frozenset(v) for k, v in slots.items()},
         texts=frozenset(texts),
@@ -92,12 +92,12 @@ def model(db: sqlite_utils.Database, outlet: str) -> NoiseModel:
     )
 
 
-def learned(db: sqlite_utils.Database, outlet: str) -> list[dict[str, Any]]:
+def learned(db: sqlite_utils.Database, outlet: str) -> list[LearnedNoise]:
     """What was learned, oldest first (for ``status`` and the article page)."""
     if not db["noise_learned"].exists():
         return []
     return [
-        dict(row)
+        LearnedNoise.from_row(row)
         for row in db.query(
             "SELECT kind, field, pattern, slot, articles, learned_at, example FROM noise_learned "
             "WHERE outlet = ? ORDER BY learned_at, kind, field, pattern, slot",

@@ -14,8 +14,7 @@ from typing import Any
 
 import sqlite_utils
 
-from archive.detect.changes import Change, Version
-from archive.index.records import ArticleState, Capture, HostState
+from archive.index.records import ArticleState, Capture, Change, HostState, SearchHit, StoredChange, Version
 
 DERIVED_TABLES = (
     "versions",
@@ -263,9 +262,9 @@ def changes(
     article_id: str | None = None,
     declared: bool | None = None,
     limit: int | None = None,
-) -> list[dict[str, Any]]:
-    """Changes, newest first, filtered; ``details`` decoded. With ``limit``, only that many rows
-    are read (through the ``(outlet, to_time)`` index), however long the history."""
+) -> list[StoredChange]:
+    """Changes, newest first, filtered. With ``limit``, only that many rows are read (through the
+    ``(outlet, to_time)`` index), however long the history."""
     where, params = [], []
     declared_flag = None if declared is None else int(declared)
     for column, value in (("outlet", outlet), ("kind", kind), ("article_id", article_id), ("declared", declared_flag)):
@@ -277,15 +276,11 @@ def changes(
         params.append(since)
     sql = "SELECT * FROM changes" + (" WHERE " + " AND ".join(where) if where else "")  # noqa: S608 (fixed columns)
     sql += " ORDER BY to_time DESC, id DESC" + (f" LIMIT {int(limit)}" if limit else "")
-    rows = [dict(row) for row in db.query(sql, params)]
-    for row in rows:
-        row["details"] = json.loads(row["details"] or "{}")
-        row["declared"] = bool(row["declared"])
-    return rows
+    return [StoredChange.from_row(row) for row in db.query(sql, params)]
 
 
-def changes_detected_since(db: sqlite_utils.Database, outlet: str, since: str | None) -> list[dict[str, Any]]:
-    """Changes detect recorded at or after ``since`` (all of them when None), oldest first, ``details`` decoded.
+def changes_detected_since(db: sqlite_utils.Database, outlet: str, since: str | None) -> list[StoredChange]:
+    """Changes detect recorded at or after ``since`` (all of them when None), oldest first.
 
     Read through the ``(outlet, detected_at)`` index: the alert stage's cost follows the
     changes of its run, not the outlet's history.
@@ -296,11 +291,7 @@ def changes_detected_since(db: sqlite_utils.Database, outlet: str, since: str | 
         rows = db.query(
             "SELECT * FROM changes WHERE outlet = ? AND detected_at >= ? ORDER BY detected_at, id", [outlet, since]
         )
-    found = [dict(row) for row in rows]
-    for row in found:
-        row["details"] = json.loads(row["details"] or "{}")
-        row["declared"] = bool(row["declared"])
-    return sorted(found, key=lambda row: (row["to_time"], row["id"]))
+    return sorted(map(StoredChange.from_row, rows), key=lambda change: (change.to_time, change.id))
 
 
 def change_keys(db: sqlite_utils.Database, outlet: str) -> list[str]:
@@ -310,9 +301,7 @@ def change_keys(db: sqlite_utils.Database, outlet: str) -> list[str]:
     ]
 
 
-def search(
-    db: sqlite_utils.Database, query: str, *, outlet: str | None = None, limit: int = 50
-) -> list[dict[str, Any]]:
+def search(db: sqlite_utils.Database, query: str, *, outlet: str | None = None, limit: int = 50) -> list[SearchHit]:
     """Full-text search over every version's headline and body (FTS5 syntax)."""
     sql = (
         "SELECT v.outlet, v.article_id, v.version, v.fetched_at, v.host, v.headline, "
@@ -325,7 +314,7 @@ def search(
         params.append(outlet)
     sql += " ORDER BY rank LIMIT ?"
     params.append(limit)
-    return [dict(row) for row in db.query(sql, params)]
+    return [SearchHit.from_row(row) for row in db.query(sql, params)]
 
 
 def clear_derived(db: sqlite_utils.Database, outlet: str, *, keep_noise: bool = False) -> None:

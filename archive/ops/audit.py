@@ -17,13 +17,13 @@ a problem until a repaired object is indexed whole again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, cast
+from typing import BinaryIO, cast
 
 from archive.config import Config, store_for
 from archive.errors import EdittrailError, StoreError
-from archive.index import CAPTURE_RECORD_TYPES, Index
+from archive.index import CAPTURE_RECORD_TYPES, Capture, Index
 from archive.index import captures as cx
 from archive.index import quarantine as qx
 from archive.read.retrieve import capture_by_id, original_capture
@@ -139,7 +139,7 @@ def _audit_object(
     expected_sha256: str | None,
     tally: _Tally,
 ) -> None:
-    rows = {row["offset"]: row for row in cx.in_object(index.db, key)}
+    rows = {row.offset: row for row in cx.in_object(index.db, key)}
     tally.objects += 1
     tally.rows += len(rows)
     problems: list[str] = []
@@ -176,7 +176,7 @@ def _audit_object(
     if complete and stream.size != indexed.size:
         problems.append(f"{key}: {stream.size} bytes in the store, {indexed.size} when indexed")
     for offset, row in sorted(rows.items()):
-        problems.append(f"{key} at {offset}: the index row of {row['url']} ({row['record_id']}) finds no record there")
+        problems.append(f"{key} at {offset}: the index row of {row.url} ({row.record_id}) finds no record there")
     if len(problems) > MAX_LINES_PER_OBJECT:
         more = len(problems) - MAX_LINES_PER_OBJECT
         problems = [*problems[:MAX_LINES_PER_OBJECT], f"{key}: … and {more} more problem(s) in this object"]
@@ -200,14 +200,14 @@ def quarantine_problems(index: Index, outlet: str, stored: Iterable[str], damage
     return lines
 
 
-def _compare(index: Index, key: str, record: WarcRecordInfo, row: Mapping[str, Any]) -> list[str]:
+def _compare(index: Index, key: str, record: WarcRecordInfo, row: Capture) -> list[str]:
     where = f"{key} at {record.offset}"
-    wanted = {
-        "record id": (row["record_id"], record.record_id),
-        "record type": (row["record_type"], record.record_type),
-        "target URI": (row["url"], record.target_uri),
-        "payload digest": (row["payload_digest"], record.payload_digest),
-        "length": (row["length"], record.length),
+    wanted: dict[str, tuple[object, object]] = {
+        "record id": (row.record_id, record.record_id),
+        "record type": (row.record_type, record.record_type),
+        "target URI": (row.url, record.target_uri),
+        "payload digest": (row.payload_digest, record.payload_digest),
+        "length": (row.length, record.length),
     }
     problems = [
         f"{where}: the index says {name} {want!r}, the WARC has {have!r}; run `edittrail reindex`"
@@ -217,9 +217,9 @@ def _compare(index: Index, key: str, record: WarcRecordInfo, row: Mapping[str, A
     if not problems and record.record_type == "revisit":
         original = capture_by_id(index, record.refers_to) if record.refers_to else None
         original = original or original_capture(index, row, url=record.refers_to_uri)
-        if original is None or original["payload_digest"] != row["payload_digest"]:
+        if original is None or original.payload_digest != row.payload_digest:
             problems.append(
-                f"{where}: revisit {record.record_id} of {row['url']} refers to "
+                f"{where}: revisit {record.record_id} of {row.url} refers to "
                 f"{record.refers_to or record.refers_to_uri}, which the index cannot resolve to a record with its "
                 "payload; index or restore the WARC holding the original"
             )

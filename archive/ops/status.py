@@ -144,7 +144,8 @@ def learned_noise(index_path: Path, outlet_name: str) -> list[dict[str, Any]]:
 
     try:
         with Index(index_path, readonly=True) as idx:
-            return [entry | {"description": describe(entry)} for entry in noise_index.learned(idx.db, outlet_name)]
+            learned = noise_index.learned(idx.db, outlet_name)
+            return [entry.as_row() | {"description": describe(entry)} for entry in learned]
     except EdittrailError as exc:
         log.warning("learned noise unreadable index=%s: %s", index_path, exc)
         return []

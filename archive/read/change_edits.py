@@ -14,11 +14,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from difflib import SequenceMatcher
-from typing import Any
 
-from archive.detect.changes import FIELD_OF_KIND, Version
+from archive.detect.changes import FIELD_OF_KIND
 from archive.detect.diff import around_changes, paragraph_steps
 from archive.detect.normalize import normalize_text
+from archive.index import StoredChange, Version
 from archive.moments import parse_iso
 
 SUMMARY_CHARS = 300
@@ -83,10 +83,10 @@ class _Budget:
         return True
 
 
-def edit_of(change: dict[str, Any], before: Version | None, after: Version | None) -> tuple[Block, ...]:
+def edit_of(change: StoredChange, before: Version | None, after: Version | None) -> tuple[Block, ...]:
     """The edit as blocks, from the versions; empty for a change of fate (retraction, redirect, ...).
     Its cost is bounded per card (``CARD_WORDS``, ``WORD_DIFF_WORDS``): longer edits are shown whole."""
-    kind, details = change["kind"], change.get("details") or {}
+    kind, details = change.kind, change.details
     budget = _Budget()
     if kind == "slug_mismatch":
         pair = _line_pair(str(details.get("slug", "")), str(details.get("headline", "")), budget)
@@ -243,14 +243,14 @@ def diff_lines(edit: Sequence[Block]) -> str:
 
 
 def plain_summary(
-    change: dict[str, Any], before: Version | None, after: Version | None, edit: Sequence[Block] | None = None
+    change: StoredChange, before: Version | None, after: Version | None, edit: Sequence[Block] | None = None
 ) -> str:
     """One line without markup: what changed, declared or silent, and how (old → new, or counts);
     ``edit`` is the change's :func:`edit_of` when already built (it is then not built again)."""
-    kind, details = change["kind"], change.get("details") or {}
+    kind, details = change.kind, change.details
     if kind not in FIELD_OF_KIND or before is None or after is None:
-        return cut(str(change.get("summary") or kind), SUMMARY_CHARS * 2)
-    label = "declared" if change["declared"] else "silent"
+        return cut(str(change.summary or kind), SUMMARY_CHARS * 2)
+    label = "declared" if change.declared else "silent"
     what = " and ".join(details.get("fields") or [kind])
     if details.get("revert") or details.get("reapplied"):
         verb = "returned to" if details.get("revert") else "re-applied"

@@ -27,8 +27,9 @@ from typing import Any, TextIO
 
 import sqlite_utils
 
-from archive.detect.changes import CHANGE_KINDS, Version
+from archive.detect.changes import CHANGE_KINDS
 from archive.errors import EdittrailError
+from archive.index import ListedChange, StoredChange, Version
 from archive.index import changes as index_changes
 from archive.index import versions as vx
 from archive.index.changes import ChangeFilter as ChangeFilter
@@ -88,8 +89,8 @@ def change_rows(
     return rows_of(db, outlet, query_changes(db, outlet, filters, limit=limit, offset=offset, scan=scan))
 
 
-def rows_of(db: sqlite_utils.Database, outlet: str, changes: Iterable[dict[str, Any]]) -> list[ChangeRow]:
-    """The rows of ``query_changes`` rows, each version read once by its key."""
+def rows_of(db: sqlite_utils.Database, outlet: str, changes: Iterable[StoredChange]) -> list[ChangeRow]:
+    """The rows of changes (``query_changes`` rows, or changes read alone), each version read once by its key."""
     cache: dict[tuple[str, int], Version | None] = {}
 
     def version(article_id: str, number: int | None) -> Version | None:
@@ -99,10 +100,7 @@ def rows_of(db: sqlite_utils.Database, outlet: str, changes: Iterable[dict[str, 
             cache[article_id, number] = vx.version_number(db, outlet, article_id, number)
         return cache[article_id, number]
 
-    return [
-        row_of(c, version(c["article_id"], c["from_version"]), version(c["article_id"], c["to_version"]))
-        for c in changes
-    ]
+    return [row_of(c, version(c.article_id, c.from_version), version(c.article_id, c.to_version)) for c in changes]
 
 
 def check_filter(filters: ChangeFilter) -> None:
@@ -124,9 +122,9 @@ def query_changes(
     offset: int = 0,
     article_id: str | None = None,
     scan: int | None = None,
-) -> list[dict[str, Any]]:
-    """The change rows (with the article's URL, its current headline and the shown capture's URL),
-    filtered and paged in SQL, of one article when ``article_id`` is given; ``details`` decoded.
+) -> list[ListedChange]:
+    """The changes (with the article's URL, its current headline and the shown capture's URL),
+    filtered and paged in SQL, of one article when ``article_id`` is given.
     Raises :class:`BadFilterError` before any query for a filter or page that cannot be read.
 
     With ``scan``, the filters without an index (everything but the outlet, the article and the
@@ -145,36 +143,45 @@ def scan_reached(db: sqlite_utils.Database, outlet: str, filters: ChangeFilter, 
     return index_changes.scan_reached(db, outlet, filters, scan)
 
 
-def row_of(change: dict[str, Any], before: Version | None, after: Version | None) -> ChangeRow:
-    """The row of one change (a ``query_changes`` row) given the versions it joins."""
+def row_of(change: StoredChange, before: Version | None, after: Version | None) -> ChangeRow:
+    """The row of one change (a ``query_changes`` row, or a change read alone) given the versions it joins."""
     edit = edit_of(change, before, after)
+    article_url, current_headline, to_url = _joined(change)
     return ChangeRow(
-        outlet=change["outlet"],
-        article_id=change["article_id"],
-        url=change.get("article_url") or (after.url if after else "") or "",
-        headline=change.get("current_headline") or (after.headline if after else "") or "",
-        kind=change["kind"],
-        declared=bool(change["declared"]),
+        outlet=change.outlet,
+        article_id=change.article_id,
+        url=article_url or (after.url if after else "") or "",
+        headline=current_headline or (after.headline if after else "") or "",
+        kind=change.kind,
+        declared=change.declared,
         hosts=hosts_of(change),
-        section=change.get("section") or "",
-        from_version=change.get("from_version"),
-        to_version=change.get("to_version"),
-        from_time=change.get("from_time"),
-        to_time=change["to_time"],
-        detected_at=change.get("detected_at"),
+        section=change.section or "",
+        from_version=change.from_version,
+        to_version=change.to_version,
+        from_time=change.from_time,
+        to_time=change.to_time,
+        detected_at=change.detected_at,
         summary=plain_summary(change, before, after, edit),
         diff_text=diff_lines(edit),
-        to_record=change["to_record"],
-        to_url=change.get("to_url") or "",
+        to_record=change.to_record,
+        to_url=to_url or "",
         edit=edit,
     )
 
 
-def hosts_of(change: dict[str, Any]) -> tuple[str, ...]:
+def _joined(change: StoredChange) -> tuple[str | None, str | None, str | None]:
+    """The article's URL, its current headline and the shown capture's URL a listed change carries;
+    a change read alone (the demo's, by when detect recorded it) has none of them."""
+    if isinstance(change, ListedChange):
+        return change.article_url, change.current_headline, change.to_url
+    return None, None, None
+
+
+def hosts_of(change: StoredChange) -> tuple[str, ...]:
     """The hosts that showed the change: where it was seen, the ones that caught up with it,
     and for a divergence the two domains that disagree."""
-    details = change.get("details") or {}
-    named = [*details.get("hosts", []), change.get("host") or "", *(s["host"] for s in details.get("served_by", []))]
+    details = change.details
+    named = [*details.get("hosts", []), change.host or "", *(s["host"] for s in details.get("served_by", []))]
     return tuple(dict.fromkeys(h for h in named if h))
 
 

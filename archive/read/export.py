@@ -35,11 +35,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from archive.config import Config, Outlet, store_for
 from archive.errors import ConfigError, EdittrailError
-from archive.index import Index, utc_iso
+from archive.index import Capture, Index, utc_iso
 from archive.index import captures as captures_index
 from archive.read.retrieve import retrieve
 from archive.storage import ObjectStore
@@ -95,7 +95,7 @@ def select_captures(
     articles: Sequence[str] = (),
     since: datetime | None = None,
     until: datetime | None = None,
-) -> list[dict[str, Any]]:
+) -> list[Capture]:
     """The captures rows of the outlet's articles named by URL (any domain, any slug; all captures
     when none is named), within [since, until]."""
     ids = []
@@ -135,12 +135,12 @@ def export(
         selected = select_captures(idx, outlet, articles, since, until)
         if not selected:
             raise ConfigError(f"nothing to export: no capture of {outlet.name} matches the selection")
-        rows = {row["record_id"]: ("capture", row) for row in selected}
+        rows = {row.record_id: ("capture", row) for row in selected}
         for row in selected:
-            if row["record_type"] == "revisit":
+            if row.record_type == "revisit":
                 original = retrieve(store, idx, row).original
-                rows.setdefault(original["record_id"], ("original", dict(original)))
-        titles = _titles(idx, [row["record_id"] for row in selected])
+                rows.setdefault(original.record_id, ("original", original))
+        titles = _titles(idx, [row.record_id for row in selected])
     if on_total:
         on_total(len(rows))
     with _writing(out_dir):
@@ -217,15 +217,15 @@ def _writing(out_dir: Path) -> Iterator[None]:
 def _copy_records(
     store: ObjectStore,
     out_dir: Path,
-    rows: Iterable[tuple[str, Mapping[str, Any]]],
+    rows: Iterable[tuple[str, Capture]],
     report: ExportReport,
     progress: Callable[[int], None] | None,
 ) -> list[ExportedRecord]:
     """Copy each record (and its request) into the file named after its source, in source order."""
     placed: list[ExportedRecord] = []
-    by_source: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
+    by_source: dict[str, list[tuple[str, Capture]]] = {}
     for role, row in rows:
-        by_source.setdefault(row["warc"], []).append((role, row))
+        by_source.setdefault(row.warc, []).append((role, row))
     for source in sorted(by_source):
         size = store.stat(source).size
         target = out_dir / "archive" / Path(source).name
@@ -234,16 +234,16 @@ def _copy_records(
             if warcinfo is not None and warcinfo[0] == "warcinfo":
                 placed.append(_put(out, "warcinfo", warcinfo[1], source, 0, warcinfo[2]))
                 report.warcinfos += 1
-            for role, row in sorted(by_source[source], key=lambda item: item[1]["offset"]):
-                data = store.read_range(source, row["offset"], row["length"])
-                placed.append(_put(out, role, row["record_id"], source, row["offset"], data))
+            for role, row in sorted(by_source[source], key=lambda item: item[1].offset):
+                data = store.read_range(source, row.offset, row.length)
+                placed.append(_put(out, role, row.record_id, source, row.offset, data))
                 if role == "capture":
                     report.captures += 1
                 else:
                     report.originals += 1
-                after = row["offset"] + row["length"]
+                after = row.offset + row.length
                 request = _member_at(store, source, after, size)
-                if request is not None and request[0] == "request" and request[3] == row["record_id"]:
+                if request is not None and request[0] == "request" and request[3] == row.record_id:
                     placed.append(_put(out, "request", request[1], source, after, request[2]))
                     report.requests += 1
                 if progress:
@@ -296,14 +296,12 @@ def _write_cdxj(path: Path, warcs: Sequence[Path]) -> None:
         ).process_all()
 
 
-def _write_pages(path: Path, selected: Sequence[Mapping[str, Any]], titles: Mapping[str, str], outlet: Outlet) -> Path:
+def _write_pages(path: Path, selected: Sequence[Capture], titles: Mapping[str, str], outlet: Outlet) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = [{"format": "json-pages-1.0", "id": "pages", "title": f"{outlet.title or outlet.name}: edittrail export"}]
     for row in selected:
-        if row["article_id"] and row["status"] == 200:
-            lines.append(
-                {"url": row["url"], "ts": row["fetched_at"], "title": titles.get(row["record_id"], row["url"])}
-            )
+        if row.article_id and row.status == 200:
+            lines.append({"url": row.url, "ts": row.fetched_at, "title": titles.get(row.record_id, row.url)})
     path.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
     return path
 

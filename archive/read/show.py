@@ -13,10 +13,9 @@ from datetime import datetime
 
 from archive.api.memento import Memento, live_at, mementos
 from archive.config import Config, Outlet, store_for
-from archive.detect.changes import Version
 from archive.errors import ConfigError
 from archive.extract.content import decode_content
-from archive.index import Index, utc_iso
+from archive.index import Index, Version, utc_iso
 from archive.index import versions as vx
 from archive.read.retrieve import retrieve, stored_records
 
@@ -27,7 +26,7 @@ def show_capture(config: Config, url: str, moment: datetime, fmt: str, outlet: s
         chosen, found = _find(config, idx, url, outlet)
         m = live_at(found, moment)
         if m is None:
-            first = found[0].row["fetched_at"]
+            first = found[0].row.fetched_at
             raise ConfigError(f"{url}: nothing captured at or before {utc_iso(moment)}; the first capture is {first}")
         store = store_for(config, chosen)
         if fmt == "warc":
@@ -37,7 +36,7 @@ def show_capture(config: Config, url: str, moment: datetime, fmt: str, outlet: s
             body = got.payload
             encodings = [v for k, v in got.http_headers if k.lower() == "content-encoding"]
             for coding in reversed([c.strip() for v in encodings for c in v.split(",") if c.strip()]):
-                body = decode_content(body, coding, where=f"{m.url} at {m.row['fetched_at']}")
+                body = decode_content(body, coding, where=f"{m.url} at {m.row.fetched_at}")
             return body
         return _text(idx, chosen, found, m, moment)
 
@@ -53,25 +52,25 @@ def _find(config: Config, idx: Index, url: str, outlet: str | None) -> tuple[Out
 
 
 def _text(idx: Index, outlet: Outlet, found: list[Memento], m: Memento, moment: datetime) -> str:
-    if not m.row["article_id"]:
+    if not m.row.article_id:
         raise ConfigError(f"{m.url} is not an article, so it has no extracted text; use --format html or warc")
     shown: tuple[Memento, Version] | None = None
     for candidate in reversed([f for f in found if f.moment <= moment]):
-        number = vx.detected_version(idx.db, candidate.row["record_id"])
-        version = vx.version_number(idx.db, outlet.name, m.row["article_id"], number) if number else None
+        number = vx.detected_version(idx.db, candidate.row.record_id)
+        version = vx.version_number(idx.db, outlet.name, m.row.article_id, number) if number else None
         if version is not None:
             shown = (candidate, version)
             break
     if shown is None:
-        raise ConfigError(f"{m.url}: no version of article {m.row['article_id']} was extracted by {utc_iso(moment)}")
+        raise ConfigError(f"{m.url}: no version of article {m.row.article_id} was extracted by {utc_iso(moment)}")
     capture, version = shown
     lines = [
         f"# {outlet.name} article {version.article_id}, version {version.version}, live at {utc_iso(moment)}",
-        f"# captured {capture.row['fetched_at']} on {capture.row['host']}: {capture.url}",
+        f"# captured {capture.row.fetched_at} on {capture.row.host}: {capture.url}",
     ]
     if m is not capture:
         lines.append(
-            f"# note: the last capture by then ({m.row['fetched_at']}, {m.row['host']}) answered HTTP {m.row['status']}"
+            f"# note: the last capture by then ({m.row.fetched_at}, {m.row.host}) answered HTTP {m.row.status}"
         )
     if version.last_update:
         lines.append(f"# Last Update: {version.last_update}")

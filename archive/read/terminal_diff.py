@@ -18,8 +18,9 @@ from collections.abc import Iterator, Sequence
 
 import click
 
-from archive.detect.changes import FIELD_OF_KIND, Version, is_declared
+from archive.detect.changes import FIELD_OF_KIND, is_declared
 from archive.detect.diff import FieldDiff, around_changes, diff_text, paragraph_steps
+from archive.index import Version
 
 LIST_FIELDS = ("body", "captions", "images")
 DEFAULT_CONTEXT = 1

@@ -1,25 +1,36 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from archive.alerts.message import render_message
 from archive.alerts.send import channel_url, channel_wants
 from archive.alerts.store import Deliveries
 from archive.config import AlertChannel
+from archive.index import StoredChange
 
-CHANGE = {
-    "outlet": "demo",
-    "article_id": "777255",
-    "kind": "headline",
-    "declared": False,
-    "host": "www.presstv.ir",
-    "section": "News / Syria",
-    "summary": "headline changed (silent): …",
-    "diff_text": "[-old-]{+Idlib truce+}",
-    "from_time": "2026-11-20T08:00:00Z",
-    "to_time": "2026-11-21T08:00:00Z",
-    "change_key": "k1",
-}
+CHANGE = StoredChange(
+    id=1,
+    change_key="k1",
+    outlet="demo",
+    article_id="777255",
+    kind="headline",
+    declared=False,
+    host="www.presstv.ir",
+    from_version=1,
+    to_version=2,
+    from_record="<urn:uuid:1>",
+    to_record="<urn:uuid:2>",
+    from_time="2026-11-20T08:00:00Z",
+    to_time="2026-11-21T08:00:00Z",
+    summary="headline changed (silent): …",
+    diff_text="[-old-]{+Idlib truce+}",
+    diff_html="",
+    section="News / Syria",
+    details={},
+    detected_at=None,
+)
 
 
 @pytest.mark.parametrize(
@@ -89,7 +100,7 @@ def test_a_channel_seen_for_the_first_time_skips_the_history_once(tmp_path):
 
 
 def test_a_change_naming_several_fields_reaches_a_channel_for_any_of_them():
-    rewrite = CHANGE | {"kind": "body", "details": {"fields": ["lead", "body"]}}
+    rewrite = replace(CHANGE, kind="body", details={"fields": ["lead", "body"]})
     assert channel_wants(AlertChannel(name="c", url="json://127.0.0.1:9/x", kinds=("lead",)), rewrite, "")
     assert not channel_wants(AlertChannel(name="c", url="json://127.0.0.1:9/x", kinds=("caption",)), rewrite, "")
 

@@ -49,8 +49,8 @@ def config(tmp_path: Path) -> Config:
 def captured(config: Config) -> set[str]:
     with Index(config.index_path, readonly=True) as idx:
         rows = list(idx.captures("demo"))
-    assert len(rows) == len({r["record_id"] for r in rows}), "a record indexed twice"
-    return {r["record_id"] for r in rows}
+    assert len(rows) == len({r.record_id for r in rows}), "a record indexed twice"
+    return {r.record_id for r in rows}
 
 
 def held(config: Config) -> list[qx.Quarantined]:

@@ -99,7 +99,7 @@ def test_a_damaged_object_during_reindex_costs_only_its_unreadable_captures(conf
     reader.join(timeout=10)
     assert reader.least["captures"] >= len(readable), "readers saw intact captures go missing"
     with Index(config.index_path, readonly=True) as idx:
-        assert {r["record_id"] for r in idx.captures("demo")} == readable
+        assert {r.record_id for r in idx.captures("demo")} == readable
     assert counts(config.index_path)["articles"] == before["articles"]
 
 
@@ -115,7 +115,7 @@ def test_objects_indexed_while_a_reindex_runs_are_in_the_rebuilt_rows(config):
 
     pipeline.reindex(config, "demo", progress=crawl_meanwhile)
     with Index(config.index_path, readonly=True) as idx:
-        ids = {r["record_id"] for r in idx.captures("demo")}
+        ids = {r.record_id for r in idx.captures("demo")}
         (versions,) = idx.db.execute("SELECT count(*) FROM versions WHERE outlet = 'demo'").fetchone()
     assert record_ids(path_of(config, added[0]).read_bytes()) <= ids
     assert len(ids) == (CRAWLS + 1) * ARTICLES and versions >= CRAWLS + 1

@@ -50,7 +50,7 @@ def test_dags_test_crawl_demo_fills_the_index_with_one_row_per_response(tmp_path
     with Index(config.index_path, readonly=True) as idx:
         rows = list(idx.captures("demo"))
     assert responses and len(rows) == len(responses)
-    assert {r["record_id"] for r in rows} == {r["record_id"] for r in responses}
+    assert {r.record_id for r in rows} == {r["record_id"] for r in responses}
     assert any(r.path.startswith("/Detail/") for r in sim.requests)
 
 

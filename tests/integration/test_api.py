@@ -10,7 +10,7 @@ from email.utils import parsedate_to_datetime
 import pytest
 
 from archive.api.raw import ARCHIVE_ONLY
-from archive.index import Index
+from archive.index import Capture, Index
 from archive.read.retrieve import retrieve
 from archive.simulate import SimulatedOutlet
 from archive.storage import open_store
@@ -261,7 +261,7 @@ def test_raw_record_is_the_archived_response_served_sandboxed(client, built, art
     response = client.get(f"/demo/{stamp}id_/{row['url']}", headers={"Accept-Encoding": "identity"})
     store = open_store(built.config.outlet("demo").store, built.config.root)
     with Index(built.config.index_path, readonly=True) as idx:
-        archived = retrieve(store, idx, row)
+        archived = retrieve(store, idx, Capture.from_row(row))
     assert response.status_code == archived.status == 200
     assert response.headers["content-security-policy"] == f"sandbox; {ARCHIVE_ONLY}"
     assert response.headers["x-content-type-options"] == "nosniff"

@@ -183,6 +183,6 @@ def test_two_celery_workers_crawl_the_domain_shards_and_the_index_gets_every_cap
     config = load_config(config_path)
     with Index(config.index_path, readonly=True) as idx:
         captures = list(idx.captures("demo"))
-    assert {c["host"] for c in captures} == set(HOSTS)
-    shards = {Path(c["warc"]).name.split("-")[2] for c in captures}
+    assert {c.host for c in captures} == set(HOSTS)
+    shards = {Path(c.warc).name.split("-")[2] for c in captures}
     assert shards == {f"s{n}" for n in range(len(HOSTS))}

@@ -11,7 +11,7 @@ import pytest
 from archive import pipeline
 from archive.config import Config, load_config, store_for
 from archive.detect.run import version_of_capture
-from archive.index import Capture, Index
+from archive.index import Capture, Index, StoredChange
 from archive.index import versions as vx
 from archive.simulate import SimulatedOutlet
 from tests.support import HOSTS, write_config
@@ -23,17 +23,17 @@ def cycle(config, articles: tuple[str, ...] = ()) -> dict:
     return pipeline.run_cycle(config, "demo", articles=articles)
 
 
-def changes_by_article(config) -> dict[str, list[dict]]:
+def changes_by_article(config) -> dict[str, list[StoredChange]]:
     with Index(config.index_path, readonly=True) as idx:
         rows = vx.changes(idx.db, outlet="demo")
-    found: dict[str, list[dict]] = {}
+    found: dict[str, list[StoredChange]] = {}
     for row in rows:
-        found.setdefault(row["article_id"], []).append(row)
+        found.setdefault(row.article_id, []).append(row)
     return found
 
 
-def kinds(rows: list[dict]) -> list[tuple[str, bool]]:
-    return sorted((r["kind"], r["declared"]) for r in rows)
+def kinds(rows: list[StoredChange]) -> list[tuple[str, bool]]:
+    return sorted((r.kind, r.declared) for r in rows)
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +157,7 @@ def test_each_edit_is_one_change_of_its_kind_with_the_right_declared_flag(edited
     }
     assert {role: kinds(found.get(str(a[role]), [])) for role in expected} == expected
     (rewrite,) = found[str(a["declared"])]
-    assert rewrite["details"]["fields"] == ["lead", "body"]
+    assert rewrite.details["fields"] == ["lead", "body"]
     assert kinds(found[str(sim.sample_id)]) == [("caption", False)]
     assert str(a["target"]) not in found
 
@@ -165,7 +165,7 @@ def test_each_edit_is_one_change_of_its_kind_with_the_right_declared_flag(edited
 def test_body_changes_count_reworded_added_and_removed_paragraphs(edited):
     a, found = edited.a, edited.first_round
     counts = {
-        role: {k: found[str(a[role])][0]["details"][k] for k in ("added", "removed", "reworded")}
+        role: {k: found[str(a[role])][0].details[k] for k in ("added", "removed", "reworded")}
         for role in ("body", "added", "removed")
     }
     assert counts == {
@@ -178,21 +178,21 @@ def test_body_changes_count_reworded_added_and_removed_paragraphs(edited):
 def test_body_change_carries_a_word_diff(edited):
     a, found = edited.a, edited.first_round
     (body,) = found[str(a["body"])]
-    assert "{+Officials declined to comment further.+}" in body["diff_text"]
-    assert "<ins>Officials declined to comment further.</ins>" in body["diff_html"]
-    assert "<del>" not in body["diff_html"]
+    assert "{+Officials declined to comment further.+}" in body.diff_text
+    assert "<ins>Officials declined to comment further.</ins>" in body.diff_html
+    assert "<del>" not in body.diff_html
 
 
 def test_backdating_is_a_date_change_flagged_as_backdated(edited):
     a, found = edited.a, edited.first_round
     (date_change,) = found[str(a["date"])]
-    assert date_change["details"]["backdated"] is True
+    assert date_change.details["backdated"] is True
 
 
 def test_retractions_name_their_status(edited):
     a, found = edited.a, edited.first_round
-    assert [r["details"]["status"] for r in found[str(a["gone"])]] == [410]
-    assert [r["details"]["status"] for r in found[str(a["gone404"])]] == [404]
+    assert [r.details["status"] for r in found[str(a["gone"])]] == [410]
+    assert [r.details["status"] for r in found[str(a["gone404"])]] == [404]
 
 
 def test_retraction_then_restoration(edited):
@@ -203,24 +203,24 @@ def test_retraction_then_restoration(edited):
 def test_redirect_names_its_target(edited):
     a, found = edited.a, edited.first_round
     (redirect,) = found[str(a["moved"])]
-    assert redirect["details"]["target_article"] == str(a["target"])
+    assert redirect.details["target_article"] == str(a["target"])
 
 
 def test_a_headline_put_back_is_a_revert_to_the_first_version(edited):
     a, after = edited.a, edited.after
     latest, first = after[str(a["revert"])]  # newest first
-    assert (latest["kind"], latest["declared"]) == ("headline", False)
-    assert (latest["from_version"], latest["to_version"]) == (2, 1)
-    assert latest["details"]["revert"] is True and latest["details"]["fields"] == ["headline"]
-    assert "returned to version 1" in latest["summary"]
-    assert "revert" not in first["details"]
+    assert (latest.kind, latest.declared) == ("headline", False)
+    assert (latest.from_version, latest.to_version) == (2, 1)
+    assert latest.details["revert"] is True and latest.details["fields"] == ["headline"]
+    assert "returned to version 1" in latest.summary
+    assert "revert" not in first.details
 
 
 def test_a_mirror_one_crawl_behind_lags_and_catching_up_joins_the_edit(edited):
     config, a, after = edited.config, edited.a, edited.after
     (edit,) = after[str(a["lag"])]
-    assert (edit["kind"], edit["to_version"]) == ("headline", 2)
-    served = {entry["host"]: entry["first_seen"] for entry in edit["details"]["served_by"]}
+    assert (edit.kind, edit.to_version) == ("headline", 2)
+    served = {entry["host"]: entry["first_seen"] for entry in edit.details["served_by"]}
     assert LAGGING in served and served[LAGGING] > min(served.values()), served
     with Index(config.index_path, readonly=True) as idx:
         shown = [
@@ -250,27 +250,27 @@ def test_a_seized_mirror_makes_no_version_and_no_change(edited):
         ).fetchone()[0]
     assert seized_versions == 0
     assert all(r["outcome"].startswith("not an article: a domain seizure notice") for r in seized), seized
-    before = {r["change_key"] for rows in found.values() for r in rows}
-    new_in_third = {k: [r for r in v if r["change_key"] not in before] for k, v in after.items()}
+    before = {r.change_key for rows in found.values() for r in rows}
+    new_in_third = {k: [r for r in v if r.change_key not in before] for k, v in after.items()}
     assert {k: kinds(v) for k, v in new_in_third.items() if v} == {
         str(a["gone"]): [("restoration", False)],
         str(a["revert"]): [("headline", False)],
     }
-    assert all(r["host"] != SEIZED for rows in new_in_third.values() for r in rows)
+    assert all(r.host != SEIZED for rows in new_in_third.values() for r in rows)
 
 
 def test_untouched_articles_have_no_changes_and_no_slug_mismatch(edited):
     sim, a, after = edited.sim, edited.a, edited.after
     touched = {str(i) for i in a.values()} | {str(sim.sample_id)}
     assert {k: kinds(v) for k, v in after.items() if k not in touched} == {}
-    assert [r for rows in after.values() for r in rows if r["kind"] == "slug_mismatch"] == []
+    assert [r for rows in after.values() for r in rows if r.kind == "slug_mismatch"] == []
 
 
 def test_search_finds_the_words_of_an_edited_version_only_there(edited):
     config, a = edited.config, edited.a
     with Index(config.index_path, readonly=True) as idx:
         hits = vx.search(idx.db, '"declined to comment further"', outlet="demo")
-    assert [(r["article_id"], r["version"]) for r in hits] == [(str(a["body"]), 2)]
+    assert [(r.article_id, r.version) for r in hits] == [(str(a["body"]), 2)]
 
 
 def test_reextracting_every_stored_article_page_gives_the_hash_of_the_version_it_showed(edited):

@@ -33,7 +33,7 @@ import pytest
 
 from archive import pipeline
 from archive.config import Config, load_config
-from archive.index import Index
+from archive.index import Capture, Index
 from archive.plan.crawljob import CrawlJob
 from archive.simulate import SimulatedOutlet
 from archive.warc import WarcTruncatedError, iter_records
@@ -93,7 +93,7 @@ def whole_captures(spool: Path) -> set[str]:
     return ids
 
 
-def indexed(config: Config) -> list[dict]:
+def indexed(config: Config) -> list[Capture]:
     with Index(config.index_path, readonly=True) as idx:
         return list(idx.captures("demo"))
 
@@ -138,7 +138,7 @@ def test_a_crawl_killed_at_20_moments_loses_no_capture(outlet):
         assert len(stored["recovered"]) == left_open, f"kill {kill}: {stored['recovered']}"
         recovered_files += left_open
         assert not list(spool.iterdir()), f"kill {kill}: the spool still holds {sorted(spool.iterdir())}"
-        missing = whole - {c["record_id"] for c in indexed(config)}
+        missing = whole - {c.record_id for c in indexed(config)}
         assert not missing, f"kill {kill}: {len(missing)} whole capture(s) not indexed"
 
     # Most kills after start-up land mid-file (how many depends on the machine's speed: a kill
@@ -158,7 +158,7 @@ def test_a_crawl_killed_at_20_moments_loses_no_capture(outlet):
         return (host, f"article {article}") if article else (host, path)
 
     captures = indexed(config)
-    have = {key(urlsplit(c["url"]).hostname or "", urlsplit(c["url"]).path) for c in captures}
+    have = {key(urlsplit(c.url).hostname or "", urlsplit(c.url).path) for c in captures}
     lost = {key(host, path) for host, path in fetched_by_killed_runs} - have
     assert not lost, f"fetched by a killed run, neither indexed nor fetched again: {sorted(lost)}"
 
@@ -208,7 +208,7 @@ def test_an_article_asked_for_by_a_killed_run_is_asked_for_again_until_captured(
 
     pipeline.crawl(config, again["job"])
     store_and_index(config)
-    assert any(c["url"] == asked and c["status"] == 200 for c in indexed(config))
+    assert any(c.url == asked and c.status == 200 for c in indexed(config))
     assert pipeline.plan(config, "demo", now=past_its_timeout)["carried_over"] == 0
 
 
@@ -311,8 +311,8 @@ def one_row_per_record(config: Config, keys: list[str]) -> None:
     from tests.archive.stored_warcs import path_of, record_ids
 
     rows = indexed(config)
-    assert len(rows) == len({r["record_id"] for r in rows})
-    assert {r["record_id"] for r in rows} == set().union(*(record_ids(path_of(config, k).read_bytes()) for k in keys))
+    assert len(rows) == len({r.record_id for r in rows})
+    assert {r.record_id for r in rows} == set().union(*(record_ids(path_of(config, k).read_bytes()) for k in keys))
     with Index(config.index_path, readonly=True) as idx:
         assert idx.db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert idx.object_keys("demo") == set(keys) and not idx.db.execute("SELECT 1 FROM quarantine").fetchone()
@@ -354,7 +354,7 @@ def test_an_index_step_killed_inside_its_transaction_leaves_whole_objects_only(l
 
     with Index(config.index_path, readonly=True) as idx:  # the first two objects, committed; the third not at all
         assert idx.object_keys("demo") == set(keys[:2])
-        assert {r["warc"] for r in indexed(config)} == set(keys[:2]) and len(indexed(config)) == 12
+        assert {r.warc for r in indexed(config)} == set(keys[:2]) and len(indexed(config)) == 12
 
     assert pipeline.index(config, "demo")["warcs_indexed"] == 3
     one_row_per_record(config, keys)
@@ -368,7 +368,7 @@ def test_a_reindex_killed_inside_its_swap_leaves_the_old_index_whole(local_confi
     pipeline.index(config, "demo")
     pipeline.detect(config, "demo")
 
-    def state() -> tuple[list[dict], list[dict]]:
+    def state() -> tuple[list[Capture], list[dict]]:
         with Index(config.index_path, readonly=True) as idx:
             versions = list(idx.db.query("SELECT * FROM versions ORDER BY id"))
         return indexed(config), versions

@@ -8,7 +8,7 @@ import pytest
 
 from archive import pipeline
 from archive.config import Config, load_config
-from archive.index import Index
+from archive.index import Index, StoredChange
 from archive.index import versions as vx
 from archive.simulate import SimulatedOutlet
 from tests.support import HOSTS, TWO_DOMAINS, write_config
@@ -29,7 +29,7 @@ def two_domains(tmp_path) -> Iterator[tuple[SimulatedOutlet, Config]]:
         yield sim, load_config(path)
 
 
-def changes_of(config: Config, article_id: int) -> list[dict]:
+def changes_of(config: Config, article_id: int) -> list[StoredChange]:
     with Index(config.index_path, readonly=True) as idx:
         return vx.changes(idx.db, outlet="demo", article_id=str(article_id))
 
@@ -43,13 +43,13 @@ def test_a_mirror_diverging_after_publication_is_one_divergence_and_no_edit(two_
     pipeline.run_cycle(config, "demo")  # still diverging: nothing new
 
     found = changes_of(config, article)
-    assert [c["kind"] for c in found] == ["mirror_divergence"], found
+    assert [c.kind for c in found] == ["mirror_divergence"], found
     (change,) = found
-    assert change["host"] == MIRROR
-    assert change["details"]["hosts"] == [PRIMARY, MIRROR]
-    assert "body" in change["details"]["kinds"]
-    assert "{+A paragraph only" in change["diff_text"]
-    assert not change["declared"]
+    assert change.host == MIRROR
+    assert change.details["hosts"] == [PRIMARY, MIRROR]
+    assert "body" in change.details["kinds"]
+    assert "{+A paragraph only" in change.diff_text
+    assert not change.declared
 
 
 def test_a_mirror_diverging_for_one_crawl_only_is_no_change(two_domains):
@@ -78,11 +78,11 @@ def test_a_mirror_lagging_behind_an_edit_for_two_crawls_is_one_divergence(two_do
         pipeline.run_cycle(config, "demo")
 
     found = changes_of(config, article)
-    assert sorted(c["kind"] for c in found) == ["headline", "mirror_divergence"], found
-    (lag,) = [c for c in found if c["kind"] == "mirror_divergence"]
-    assert (lag["host"], lag["from_version"], lag["to_version"]) == (MIRROR, 2, 1)
-    (edit,) = [c for c in found if c["kind"] == "headline"]
-    assert [e["host"] for e in edit["details"]["served_by"]] == [PRIMARY]
+    assert sorted(c.kind for c in found) == ["headline", "mirror_divergence"], found
+    (lag,) = [c for c in found if c.kind == "mirror_divergence"]
+    assert (lag.host, lag.from_version, lag.to_version) == (MIRROR, 2, 1)
+    (edit,) = [c for c in found if c.kind == "headline"]
+    assert [e["host"] for e in edit.details["served_by"]] == [PRIMARY]
 
 
 def test_an_edit_on_every_domain_is_an_edit_and_no_divergence(two_domains):
@@ -91,5 +91,5 @@ def test_an_edit_on_every_domain_is_an_edit_and_no_divergence(two_domains):
     pipeline.run_cycle(config, "demo")
     sim.edit_headline(article, "Edited on every domain at once")
     pipeline.run_cycle(config, "demo")
-    kinds = [c["kind"] for c in changes_of(config, article)]
+    kinds = [c.kind for c in changes_of(config, article)]
     assert kinds == ["headline"], kinds

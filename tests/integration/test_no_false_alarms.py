@@ -41,4 +41,4 @@ def test_ten_crawls_of_an_unchanged_outlet_with_changing_noise_yield_zero_change
     assert all(row["n"] == 1 for row in versions), versions
     # Every generated slug matches its headline (the feed even links some under a slug missing
     # its last word, and apostrophes vanish from slugs), so not even slug evidence is expected.
-    assert [(c["article_id"], c["kind"], c["summary"]) for c in changes] == []
+    assert [(c.article_id, c.kind, c.summary) for c in changes] == []

@@ -10,7 +10,7 @@ import pytest
 from archive import pipeline
 from archive.config import Config, load_config
 from archive.demo import webhook_receiver
-from archive.index import Index
+from archive.index import Index, StoredChange
 from archive.index import versions as vx
 from archive.ops.status import outlet_status
 from archive.simulate import SimulatedOutlet
@@ -26,7 +26,7 @@ def outlet(tmp_path) -> Iterator[tuple[SimulatedOutlet, Config]]:
         yield sim, load_config(write_config(tmp_path, port=sim.port))
 
 
-def changes_of(config: Config, article_id: int) -> list[dict]:
+def changes_of(config: Config, article_id: int) -> list[StoredChange]:
     """Oldest first."""
     with Index(config.index_path, readonly=True) as idx:
         return list(reversed(vx.changes(idx.db, outlet="demo", article_id=str(article_id))))
@@ -46,14 +46,14 @@ def test_an_edit_a_revert_and_the_edit_again_are_three_changes_and_current_follo
         pipeline.run_cycle(config, "demo")
 
     found = changes_of(config, article)
-    assert [(c["kind"], c["from_version"], c["to_version"]) for c in found] == [
+    assert [(c.kind, c.from_version, c.to_version) for c in found] == [
         ("headline", 1, 2),
         ("headline", 2, 1),
         ("headline", 1, 2),
     ]
-    assert [bool(c["details"].get("revert")) for c in found] == [False, True, False]
-    assert [bool(c["details"].get("reapplied")) for c in found] == [False, False, True]
-    assert "re-applied version 2" in found[2]["summary"]
+    assert [bool(c.details.get("revert")) for c in found] == [False, True, False]
+    assert [bool(c.details.get("reapplied")) for c in found] == [False, False, True]
+    assert "re-applied version 2" in found[2].summary
     with Index(config.index_path, readonly=True) as idx:
         assert vx.article_state(idx.db, "demo", str(article)).current_version == 2
         latest = {
@@ -76,8 +76,8 @@ def test_an_edit_served_by_every_domain_is_one_change_listing_them_all(outlet):
     pipeline.run_cycle(config, "demo")
 
     (edit,) = changes_of(config, article)
-    assert edit["kind"] == "headline"
-    assert {entry["host"] for entry in edit["details"]["served_by"]} == set(HOSTS)
+    assert edit.kind == "headline"
+    assert {entry["host"] for entry in edit.details["served_by"]} == set(HOSTS)
 
 
 def test_a_redirect_that_stays_for_several_crawls_on_every_domain_is_one_change(outlet):
@@ -89,8 +89,8 @@ def test_a_redirect_that_stays_for_several_crawls_on_every_domain_is_one_change(
         pipeline.run_cycle(config, "demo", articles=on_every_host(sim, article))
 
     found = changes_of(config, article)
-    assert [c["kind"] for c in found] == ["redirect"], found
-    assert found[0]["details"]["target_article"] == str(target)
+    assert [c.kind for c in found] == ["redirect"], found
+    assert found[0].details["target_article"] == str(target)
 
 
 def test_a_retraction_that_stays_is_one_change_and_the_restoration_another(outlet):
@@ -104,7 +104,7 @@ def test_a_retraction_that_stays_is_one_change_and_the_restoration_another(outle
     for _ in range(2):
         pipeline.run_cycle(config, "demo", articles=on_every_host(sim, article))
 
-    assert [c["kind"] for c in changes_of(config, article)] == ["retraction", "restoration"]
+    assert [c.kind for c in changes_of(config, article)] == ["retraction", "restoration"]
 
 
 def test_redetect_rebuilds_the_same_history_and_alerts_nothing_again(outlet, monkeypatch):
@@ -129,7 +129,7 @@ def test_redetect_rebuilds_the_same_history_and_alerts_nothing_again(outlet, mon
 def all_changes(config: Config) -> list[tuple[str, str, str, str]]:
     with Index(config.index_path, readonly=True) as idx:
         rows = vx.changes(idx.db, outlet="demo")
-    return sorted((r["change_key"], r["article_id"], r["kind"], r["to_record"]) for r in rows)
+    return sorted((r.change_key, r.article_id, r.kind, r.to_record) for r in rows)
 
 
 def test_noise_of_every_class_makes_no_change_and_what_was_learned_is_shown(tmp_path):

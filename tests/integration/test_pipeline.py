@@ -31,7 +31,7 @@ def test_cycle_stores_verified_warcs_empties_the_spool_and_indexes_every_respons
         rows = list(idx.captures("demo"))
         articles = list(idx.articles("demo"))
     assert len(rows) == len(responses)
-    assert sorted((r["url"], r["status"]) for r in rows) == sorted((r["uri"], r["status"]) for r in responses)
+    assert sorted((r.url, r.status) for r in rows) == sorted((r["uri"], r["status"]) for r in responses)
     assert len(articles) >= 31
     sample = next(a for a in articles if a["article_id"] == str(sim.site.article_ids()[0]))
     assert set(sample["hosts"].split(",")) == {"www.presstv.ir", "www.presstv.co.uk", "presstv.tv", "www.presstv.com"}
@@ -47,9 +47,9 @@ def test_index_rows_point_at_the_record_bytes(sim, sim_config):
 
     with Index(config.index_path, readonly=True) as idx:
         for row in list(idx.captures("demo"))[:20]:
-            data = store.read_range(row["warc"], row["offset"], row["length"])
+            data = store.read_range(row.warc, row.offset, row.length)
             (record,) = [r for r in iter_records(io.BytesIO(data)) if r.record_type == "response"]
-            assert record.target_uri == row["url"] and record.record_id == row["record_id"]
+            assert record.target_uri == row.url and record.record_id == row.record_id
 
 
 def test_reindex_gives_the_same_rows_as_the_incremental_path(sim, sim_config):
@@ -59,7 +59,7 @@ def test_reindex_gives_the_same_rows_as_the_incremental_path(sim, sim_config):
     pipeline.run_cycle(config, "demo")
     with Index(config.index_path, readonly=True) as idx:
         captures_before, articles_before = list(idx.captures("demo")), list(idx.articles("demo"))
-    assert len({r["warc"] for r in captures_before}) >= 2
+    assert len({r.warc for r in captures_before}) >= 2
     pipeline.reindex(config, "demo")
     with Index(config.index_path, readonly=True) as idx:
         assert list(idx.captures("demo")) == captures_before

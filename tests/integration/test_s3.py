@@ -17,7 +17,7 @@ import pytest
 from archive import pipeline
 from archive.config import Config, load_config, store_for
 from archive.errors import StoreError
-from archive.index import Index
+from archive.index import Capture, Index
 from archive.ops.audit import run_audit
 from archive.ops.backup import backup_databases
 from archive.read.retrieve import retrieve
@@ -82,7 +82,7 @@ def spool(config: Config, warcs: list[Path]) -> None:
         shutil.copy(path, config.spool_dir("demo"))
 
 
-def index_rows(config: Config) -> tuple[list[dict], list[dict]]:
+def index_rows(config: Config) -> tuple[list[Capture], list[dict]]:
     with Index(config.index_path, readonly=True) as idx:
         return list(idx.captures("demo")), list(idx.articles("demo"))
 
@@ -111,7 +111,7 @@ def test_upload_then_index_and_reindex_from_s3_equal_the_local_store(s3_env, buc
         open_store("file://data/store", local.root),
     )
     for row in from_s3[0][:: max(1, len(from_s3[0]) // 20)]:  # range reads: the same bytes
-        args = (row["warc"], row["offset"], row["length"])
+        args = (row.warc, row.offset, row.length)
         assert s3_store.read_range(*args) == local_store.read_range(*args)
 
 
@@ -244,20 +244,20 @@ def test_an_unchanged_page_crawled_twice_is_a_revisit_that_retrieves_the_origina
                 wait_past(idx.db.execute("SELECT max(fetched_at) FROM captures").fetchone()[0])  # crawls apart
     store = open_store(config.outlet("demo").store, config.root)
     with Index(config.index_path, readonly=True) as idx:
-        by_url: dict[str, list[dict]] = {}
+        by_url: dict[str, list[Capture]] = {}
         for row in idx.captures("demo"):
-            by_url.setdefault(row["url"], []).append(row)
-        twice = [rows for rows in by_url.values() if len(rows) == 2 and rows[0]["status"] == rows[1]["status"] == 200]
-        revisits = [(first, second) for first, second in twice if second["record_type"] == "revisit"]
+            by_url.setdefault(row.url, []).append(row)
+        twice = [rows for rows in by_url.values() if len(rows) == 2 and rows[0].status == rows[1].status == 200]
+        revisits = [(first, second) for first, second in twice if second.record_type == "revisit"]
         assert len(twice) > 50 and len(revisits) >= 4
         for first, second in twice:  # a revisit exactly when the payload did not change
-            assert first["record_type"] == "response"
-            assert (second["record_type"] == "revisit") == (first["payload_digest"] == second["payload_digest"])
-        assert f"{sim.base_url(HOSTS[0])}/sitemap.xml" in {second["url"] for _, second in revisits}
-        edited = [rows for rows in twice if rows[0]["article_id"] == str(edited_id)]
-        assert edited and all(second["record_type"] == "response" for _, second in edited)
+            assert first.record_type == "response"
+            assert (second.record_type == "revisit") == (first.payload_digest == second.payload_digest)
+        assert f"{sim.base_url(HOSTS[0])}/sitemap.xml" in {second.url for _, second in revisits}
+        edited = [rows for rows in twice if rows[0].article_id == str(edited_id)]
+        assert edited and all(second.record_type == "response" for _, second in edited)
         for first, second in revisits:
             got = retrieve(store, idx, second)
             assert got.payload == retrieve(store, idx, first).payload and got.payload
-            assert got.original["record_id"] == first["record_id"] and got.status == 200
-            assert second["length"] < first["length"]
+            assert got.original.record_id == first.record_id and got.status == 200
+            assert second.length < first.length

@@ -64,6 +64,6 @@ def test_scheduler_runs_crawl_demo_when_triggered_through_the_api_and_on_its_sch
 
     config = load_config(config_path)
     with Index(config.index_path, readonly=True) as idx:
-        hosts = {row["host"] for row in idx.captures("demo")}
+        hosts = {row.host for row in idx.captures("demo")}
     assert hosts == {"www.presstv.ir", "www.presstv.co.uk"}
     assert any(r.path.startswith("/Detail/") for r in sim.requests)

@@ -17,8 +17,8 @@ from archive import pipeline
 from archive.api import articles, compare, ui, ui_article
 from archive.api.budget import QueryTimeoutError
 from archive.config import Config, load_config
-from archive.detect.changes import FIELD_OF_KIND, Version
-from archive.index import Index
+from archive.detect.changes import FIELD_OF_KIND
+from archive.index import Index, StoredChange, Version
 from archive.read.change_edits import WHOLE_NOTE, edit_of, paragraph_pairs
 from archive.read.change_rows import (
     ChangeRow,
@@ -90,7 +90,11 @@ def _version(number: int, lead: str, body: tuple[str, ...]) -> Version:
 def test_a_body_card_that_names_the_lead_shows_the_lead_too():
     before = _version(1, "Old lead words here.", ("Old lead words here.", "Second."))
     after = _version(2, "New lead says this.", ("New lead says this.", "Second."))
-    change = {"kind": "body", "declared": False, "details": {"fields": ["lead", "body"]}}
+    change = StoredChange(
+        id=1, change_key="k", outlet="demo", article_id="1", kind="body", declared=False, host="a", from_version=1,
+        to_version=2, from_record="r1", to_record="r2", from_time=None, to_time="2026-01-02T00:00:00Z", summary="",
+        diff_text="", diff_html="", section="", details={"fields": ["lead", "body"]}, detected_at=None,
+    )  # fmt: skip
     blocks = edit_of(change, before, after)
     assert [b.field for b in blocks] == ["lead", "body"]
     long_body = _version(2, "New lead.", (" ".join(["w"] * 20_000), "Second."))

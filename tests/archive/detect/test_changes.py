@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from archive.detect.changes import Version, classify, is_declared, slug_mismatch, slug_words
+from archive.detect.changes import classify, is_declared, slug_mismatch, slug_words
+from archive.index import Version
 
 BASE = Version(
     outlet="demo",

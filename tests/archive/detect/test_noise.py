@@ -8,7 +8,6 @@ from collections.abc import Iterable
 
 import sqlite_utils
 
-from archive.detect.changes import Version
 from archive.detect.fingerprint import fingerprint
 from archive.detect.noise import (
     EMPTY,
@@ -23,6 +22,7 @@ from archive.detect.noise import (
     slot_flips,
     template_items,
 )
+from archive.index import Version
 from archive.index import noise as noise_index
 from archive.index.schema import MIGRATIONS
 

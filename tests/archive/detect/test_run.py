@@ -76,7 +76,7 @@ def test_a_store_read_error_leaves_the_article_pending_and_the_next_run_retries_
     retried = detect(config, "demo", store)
     assert (retried["captures"], retried["versions"], retried["deferred"]) == (2, 2, 0)
     with Index(config.index_path, readonly=True) as idx:
-        assert {c["kind"] for c in vx.changes(idx.db, outlet="demo")} >= {"headline", "body", "caption"}
+        assert {c.kind for c in vx.changes(idx.db, outlet="demo")} >= {"headline", "body", "caption"}
 
 
 def test_content_that_cannot_be_extracted_is_marked_once_and_not_retried(tmp_path):

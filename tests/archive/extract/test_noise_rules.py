@@ -85,7 +85,7 @@ def test_format_characters_and_twice_escaped_entities_are_no_difference():
 
 
 def test_a_label_that_comes_and_goes_with_rotating_lines_is_learned_by_its_first_word():
-    from archive.detect.changes import Version
+    from archive.index import Version
 
     def copy(line: str) -> Version:
         return Version(

@@ -3,7 +3,7 @@ run per capture or per request read one URL's or one article's rows, never the o
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import pytest
 
@@ -25,7 +25,7 @@ def idx(tmp_path):
 
 
 def ids(rows):
-    return [row["record_id"] for row in rows]
+    return [row.record_id for row in rows]
 
 
 def test_the_audit_sees_each_object_as_indexed_and_the_rows_it_holds(idx):
@@ -44,16 +44,16 @@ def test_indexed_keys_are_looked_up_a_chunk_at_a_time(idx):
 
 def test_a_revisits_payload_is_found_by_url_and_digest(idx):
     key = urlkey(A)
-    assert cx.first_response_with_payload(idx.db, key, "sha1:1", A)["record_id"] == "<urn:uuid:1>"
+    assert cx.first_response_with_payload(idx.db, key, "sha1:1", A).record_id == "<urn:uuid:1>"
     newest = cx.newest_response_with_payload(idx.db, key, A, "sha1:1", "2026-11-20T08:30:00Z")
-    assert newest["record_id"] == "<urn:uuid:2>"
-    assert cx.newest_response_with_payload(idx.db, key, A, "sha1:1", "2026-11-20T08:05:00Z")["record_id"] == (
+    assert newest.record_id == "<urn:uuid:2>"
+    assert cx.newest_response_with_payload(idx.db, key, A, "sha1:1", "2026-11-20T08:05:00Z").record_id == (
         "<urn:uuid:1>"
     )
     assert cx.first_response_with_payload(idx.db, key, "sha1:9", A) is None
-    assert cx.last_of_url(idx.db, key, A)["record_id"] == "<urn:uuid:4>"
+    assert cx.last_of_url(idx.db, key, A).record_id == "<urn:uuid:4>"
     assert cx.last_of_url(idx.db, key, A + "?x") is None
-    assert cx.by_record_id(idx.db, "<urn:uuid:3>")["url"] == B
+    assert cx.by_record_id(idx.db, "<urn:uuid:3>").url == B
     assert cx.by_record_id(idx.db, "<urn:uuid:nope>") is None
 
 
@@ -79,6 +79,29 @@ def test_captures_of_an_article_a_url_key_a_cdx_range_and_an_export_come_oldest_
         "<urn:uuid:2>"
     ]
     assert cx.of_outlet(idx.db, "presstv", ["nope"]) == []
+
+
+def test_records_are_built_from_the_columns_of_their_fields_by_name(idx):
+    """Captures are built positionally from tuples: each must equal the row ``SELECT *`` gives."""
+    rows = idx.db.query("SELECT * FROM captures ORDER BY urlkey, fetched_at, record_id")
+    assert [asdict(c) for c in cx.in_key_order(idx.db)] == list(rows)
+    key, since, until = urlkey(A), "2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z"
+    cdx = list(cx.for_cdx(idx.db, "presstv", since, until, start=key))
+    assert [asdict(c) for c in cdx] == [
+        {f: getattr(c, f) for f in asdict(cdx[0])} for c in cx.of_urlkey(idx.db, "presstv", key)
+    ]
+
+
+def test_the_article_pages_captures_carry_what_detect_made_of_them(idx):
+    detected = list(cx.of_article_detected(idx.db, "presstv", "777255"))
+    assert [d.capture for d in detected] == list(cx.of_article(idx.db, "presstv", "777255"))
+    assert {(d.version, d.outcome) for d in detected} == {(None, None)}
+    idx.db.execute(
+        "INSERT INTO detected (record_id, outlet, article_id, version, outcome) VALUES (?, ?, ?, ?, ?)",
+        ["<urn:uuid:2>", "presstv", "777255", 1, "new"],
+    )
+    shown = {d.capture.record_id: (d.version, d.outcome) for d in cx.of_article_detected(idx.db, "presstv", "777255")}
+    assert shown["<urn:uuid:2>"] == (1, "new") and shown["<urn:uuid:1>"] == (None, None)
 
 
 def test_a_capture_without_a_detected_version_has_no_headline(idx):

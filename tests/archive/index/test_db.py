@@ -77,9 +77,9 @@ def test_only_responses_and_revisits_become_captures_and_indexing_twice_adds_not
         assert idx.add_warc(OUTLET, "k1", records, size=10, sha256="x") == 2
         assert idx.add_warc(OUTLET, "k1", records, size=10, sha256="x") == 2
         rows = list(idx.captures("presstv"))
-    assert [r["record_id"] for r in rows] == ["<urn:uuid:1>", "<urn:uuid:3>"]
-    assert rows[0]["urlkey"] == "ir,presstv)/detail/2026/11/18/777255/russia-white-helmets"
-    assert rows[0]["article_id"] == "777255" and rows[1]["article_id"] is None
+    assert [r.record_id for r in rows] == ["<urn:uuid:1>", "<urn:uuid:3>"]
+    assert rows[0].urlkey == "ir,presstv)/detail/2026/11/18/777255/russia-white-helmets"
+    assert rows[0].article_id == "777255" and rows[1].article_id is None
 
 
 def test_articles_are_the_same_whatever_order_the_warcs_are_indexed_in(tmp_path):
@@ -102,7 +102,7 @@ def test_last_capture_is_the_newest_of_exactly_that_url(tmp_path):
         idx.add_warc(
             OUTLET, "k", [record(1, A, when=1), record(2, A, when=9), record(3, B, when=20)], size=1, sha256=None
         )
-        assert idx.last_capture(A)["record_id"] == "<urn:uuid:2>"
+        assert idx.last_capture(A).record_id == "<urn:uuid:2>"
         assert idx.last_capture("https://www.presstv.ir/nothing") is None
 
 
@@ -113,7 +113,7 @@ def test_indexing_an_object_again_replaces_its_rows_and_drops_articles_left_with
         idx.add_warc(OUTLET, "k", [record(1, A), record(2, another)], size=10, sha256=None)
         idx.add_warc(OUTLET, "other", [record(3, A, when=5)], size=10, sha256=None)
         assert idx.add_warc(OUTLET, "k", [record(1, A)], size=10, sha256=None) == 1
-        assert [r["record_id"] for r in idx.captures("presstv")] == ["<urn:uuid:1>", "<urn:uuid:3>"]
+        assert [r.record_id for r in idx.captures("presstv")] == ["<urn:uuid:1>", "<urn:uuid:3>"]
         assert [(a["article_id"], a["captures"]) for a in idx.articles("presstv")] == [("777255", 2)]
 
 
@@ -128,8 +128,8 @@ def test_swap_outlet_replaces_one_outlets_rows_in_one_transaction(tmp_path):
         idx.add_warc(OUTLET, "new", [record(2, B)], size=1, sha256=None)
     with Index(live) as idx:
         assert idx.swap_outlet(rebuilt, "presstv") == set()
-        assert [r["record_id"] for r in idx.captures("presstv")] == ["<urn:uuid:1>", "<urn:uuid:2>"]
-        assert [r["record_id"] for r in idx.captures("other")] == ["<urn:uuid:9>"]
+        assert [r.record_id for r in idx.captures("presstv")] == ["<urn:uuid:1>", "<urn:uuid:2>"]
+        assert [r.record_id for r in idx.captures("other")] == ["<urn:uuid:9>"]
         assert idx.object_keys("presstv") == {"old", "new"}
 
 
@@ -222,7 +222,7 @@ def test_an_index_of_the_previous_release_keeps_its_rows_and_queues_what_detect_
     another = "https://www.presstv.ir/Detail/2026/11/19/777256/another"
     with Index(path) as idx:
         assert idx.schema_version() == len(MIGRATIONS)
-        assert sorted(r["record_id"] for r in idx.captures("presstv")) == ["r1", "r2"]
+        assert sorted(r.record_id for r in idx.captures("presstv")) == ["r1", "r2"]
         assert queued(idx) == ["r2"]
         idx.add_warc(OUTLET, "new", [record(3, another, when=40)], size=1, sha256=None)  # indexed before any plan
         assert idx.follow_schedule(OUTLET) == 2, "the articles indexed before the upgrade get their moments too"

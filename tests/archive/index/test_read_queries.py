@@ -3,13 +3,13 @@ the CLI, ``edittrail status`` and the demo ask of the index, by name instead of 
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
 import sqlite_utils
 
-from archive.detect.changes import Change
-from archive.index import Index, stored
+from archive.index import Change, Index, stored
 from archive.index import articles as articles_index
 from archive.index import changes as index_changes
 from archive.index import versions as vx
@@ -82,8 +82,8 @@ def test_an_article_is_read_by_its_key_with_its_hosts_split(db):
 
 def test_a_page_of_changes_carries_the_article_url_the_current_headline_and_the_shown_capture(db):
     (row,) = index_changes.change_page(db, "demo", index_changes.ChangeFilter(), limit=10)
-    assert row["article_url"] == FIRST.url and row["current_headline"] == EDITED.headline
-    assert row["to_url"] == EDITED.url and row["declared"] is False and row["details"] == {}
+    assert row.article_url == FIRST.url and row.current_headline == EDITED.headline
+    assert row.to_url == EDITED.url and row.declared is False and row.details == {}
     none = index_changes.ChangeFilter(kind="headline")
     assert index_changes.change_page(db, "demo", none, limit=10, scan=5) == []
 
@@ -115,3 +115,11 @@ def test_the_stored_objects_are_read_by_outlet_and_by_when_they_were_stored(db):
     assert stored.object_sizes(db, "demo") == {WARC: 1234} and stored.object_sizes(db, "other") == {}
     assert stored.objects_stored_since(db, "demo", "2026-11-21T00:00:00Z") == [(WARC, 1234)]
     assert stored.objects_stored_since(db, "demo", "2026-11-22T00:00:00Z") == []
+
+
+def test_a_stored_change_as_a_row_is_the_row_the_table_gives_decoded(db):
+    """The JSON answers and alert payloads are built from ``as_row``: the same keys, in column order."""
+    raw = next(iter(db.query("SELECT * FROM changes")))
+    (change,) = vx.changes(db, outlet="demo")
+    assert change.as_row() == raw | {"details": json.loads(raw["details"]), "declared": bool(raw["declared"])}
+    assert list(change.as_row()) == list(raw)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from archive.detect.changes import Version
-from archive.index import Index
+from archive.index import Index, Version
 from archive.index import versions as vx
 
 FIRST = Version(
@@ -48,8 +47,8 @@ def test_search_finds_a_word_only_the_edited_version_has_and_the_old_word_only_i
         old = vx.search(idx.db, "resigned")
         both = vx.search(idx.db, "Geneva", outlet="demo")
         other_outlet = vx.search(idx.db, "Geneva", outlet="presstv")
-    assert [(r["article_id"], r["version"]) for r in new] == [("777255", 2)]
-    assert "[dismissed]" in new[0]["snippet"]
-    assert [(r["article_id"], r["version"]) for r in old] == [("777255", 1)]
-    assert sorted(r["version"] for r in both) == [1, 2]
+    assert [(r.article_id, r.version) for r in new] == [("777255", 2)]
+    assert "[dismissed]" in new[0].snippet
+    assert [(r.article_id, r.version) for r in old] == [("777255", 1)]
+    assert sorted(r.version for r in both) == [1, 2]
     assert other_outlet == []

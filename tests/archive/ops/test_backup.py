@@ -49,7 +49,7 @@ def test_the_backup_is_a_complete_index_in_the_outlets_store(config, tmp_path):
     with store.open(stored.key) as stream:
         restored.write_bytes(stream.read())
     with Index(restored, readonly=True) as idx:  # opens as an index: right schema version
-        assert [r["record_id"] for r in idx.captures("demo")] == ["<urn:uuid:1>"]
+        assert [r.record_id for r in idx.captures("demo")] == ["<urn:uuid:1>"]
     with sqlite3.connect(restored) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # no -wal file needed
 
