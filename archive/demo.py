@@ -139,14 +139,14 @@ def run_demo(config: Config, echo: Callable[[str], None]) -> None:
 def run_summary(idx: Index, since: str) -> dict[str, Any]:
     """What the demo outlet's WARC files stored at or after ``since`` hold: articles, captures per
     host and per HTTP status, the files themselves."""
-    stored_since = stored.objects_stored_since(idx.db, DEMO_OUTLET, since)
+    stored_since = stored.objects_stored_since(idx, DEMO_OUTLET, since)
     objects = [{"key": k, "size": n} for k, n in stored_since]
     keys = [k for k, _ in stored_since]
     per_host: dict[str, int] = {}
     per_status: dict[str, int] = {}
     articles: set[str] = set()
     for key in keys:
-        for host, status, article_id in captures_index.hosts_statuses_articles(idx.db, key):
+        for host, status, article_id in captures_index.hosts_statuses_articles(idx, key):
             per_host[host] = per_host.get(host, 0) + 1
             per_status[str(status)] = per_status.get(str(status), 0) + 1
             if article_id:
@@ -185,10 +185,10 @@ def print_summary(config: Config, echo: Callable[[str], None], since: str) -> No
 def print_changes(config: Config, echo: Callable[[str], None], received: list[dict[str, Any]], since: str) -> None:
     """The changes this run detected (detected at or after ``since``), oldest first, with their diffs."""
     with Index(config.index_path, readonly=True) as idx:
-        rows = vx.changes_detected_since(idx.db, DEMO_OUTLET, since)
-        earlier = index_changes.count_detected_before(idx.db, DEMO_OUTLET, since)
+        rows = vx.changes_detected_since(idx, DEMO_OUTLET, since)
+        earlier = index_changes.count_detected_before(idx, DEMO_OUTLET, since)
         data = run_summary(idx, since)
-        readable = rows_of(idx.db, DEMO_OUTLET, rows)
+        readable = rows_of(idx, DEMO_OUTLET, rows)
     echo("")
     echo(f"Changes detected in this run ({len(rows)}):")
     for row in readable:

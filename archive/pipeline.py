@@ -396,7 +396,7 @@ def index(
     target = store_for(config, outlet, credentials)
     with Index(config.index_path) as idx:
         run = index_objects(idx, outlet, target, progress=progress, recent_only=True)
-        held = qx.entries(idx.db, outlet.name)
+        held = qx.entries(idx, outlet.name)
     for entry in held:
         if entry.key not in {q.key for q in run.quarantined}:
             log.warning("stays quarantined outlet=%s %s", outlet.name, entry.line())
@@ -447,8 +447,8 @@ def reindex(
     outlet = with_accepted_mirrors(config, outlet_name)
     target = store_for(config, outlet, credentials)
     with Index(config.index_path) as live:  # migrated before the rebuild, which has the newest schema
-        recorded = qx.recorded_sha256s(live.db, outlet.name)
-        since = {entry.key: entry.quarantined_at for entry in qx.entries(live.db, outlet.name)}
+        recorded = qx.recorded_sha256s(live, outlet.name)
+        since = {entry.key: entry.quarantined_at for entry in qx.entries(live, outlet.name)}
     from archive.extract.remembered import Extractors
 
     with aside_index(config.index_path, outlet.name) as path, Extractors() as extractors:
@@ -465,13 +465,13 @@ def reindex(
                 )
             if not drop_missing:
                 quarantine_missing(aside, outlet.name, recorded, missing)
-            with aside.db.conn:
-                qx.keep_first_seen(aside.db, since)
+            with aside.transaction():
+                qx.keep_first_seen(aside, since)
         detected = detect(rebuilt, outlet.name, credentials, detect_progress, extractors)
         swap_rebuilt(config, rebuilt, outlet, credentials, recorded, ignore=missing if drop_missing else set())
     with Index(config.index_path, readonly=True) as live:
         summary = live.summary(outlet.name)
-        held = qx.entries(live.db, outlet.name)
+        held = qx.entries(live, outlet.name)
     log.info(
         "reindexed outlet=%s warcs=%d captures=%d quarantined=%d", outlet.name, run.indexed, run.captures, len(held)
     )
@@ -539,13 +539,13 @@ def redetect(config: Config, outlet_name: str, credentials: S3Credentials | None
     from archive.index import versions as vx
 
     with Index(config.index_path) as idx:
-        vx.clear_derived(idx.db, outlet.name)
+        vx.clear_derived(idx, outlet.name)
     learning = run_detect(config, outlet.name, target)
     with Index(config.index_path) as idx:
-        vx.clear_derived(idx.db, outlet.name, keep_noise=True)
+        vx.clear_derived(idx, outlet.name, keep_noise=True)
     counts = run_detect(config, outlet.name, target)
     with Index(config.index_path, readonly=True) as idx:
-        keys = [c.change_key for c in vx.changes(idx.db, outlet=outlet.name)]
+        keys = [c.change_key for c in vx.changes(idx, outlet=outlet.name)]
     deliveries = Deliveries(config.alerts_db)
     try:
         skipped = deliveries.skip_history(outlet.name, keys, "rebuilt by redetect: history, not a new change")

@@ -164,7 +164,7 @@ def generate(config: Config, total: int, sample_size: int) -> tuple[_Captures, f
     """Write ``total`` captures into the config's (new) index; returns the generator and seconds taken."""
     captures = _Captures(config.outlet("demo"), total, sample_size)
     start = time.perf_counter()
-    with Index(config.index_path) as idx, idx.db.conn as conn:
+    with Index(config.index_path) as idx, idx._db.conn as conn:
         conn.execute("PRAGMA cache_size = -262144")  # 256 MiB for this connection: the four B-trees grow at once
         rows = (tuple(getattr(c, name) for name in COLUMNS) for c in captures)
         while batch := list(itertools.islice(rows, BATCH)):
@@ -195,7 +195,7 @@ def plans(idx: Index, outlet: Outlet, url: str) -> dict[str, list[str]]:
             [outlet.name, outlet.article_id(url)],
         ),
     ):
-        found[name] = [row[3] for row in idx.db.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+        found[name] = [row[3] for row in idx._db.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
     return found
 
 
@@ -229,11 +229,11 @@ def run(quick: bool = False) -> dict[str, Any]:
 
             def cdx_query(url: str) -> int:
                 query = cdx.build_query(outlet, {"url": [url]})
-                lines = cdx.run_query(idx.db, outlet.name, query)
+                lines = cdx.run_query(idx, outlet.name, query)
                 return len("".join(cdx.render(query, lines)).splitlines())
 
             def timemap_query(url: str) -> int:
-                return len(memento.timemap(links, url, memento.mementos(idx.db, outlet, url)).splitlines()) - 3
+                return len(memento.timemap(links, url, memento.mementos(idx, outlet, url)).splitlines()) - 3
 
             def get(path: str, **params: str) -> str:
                 response = client.get(path, params=params)

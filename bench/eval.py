@@ -149,8 +149,8 @@ def run_profile(name: str, articles: int, rounds: int, echo: Any = print) -> dic
                 f"{result['detect']['changes']} changes, {result['alert'].get('sent', 0)} alerts sent"
             )
         with Index(config.index_path, readonly=True) as idx:
-            changes = vx.changes(idx.db, outlet=OUTLET)
-            captures = idx.db.execute("SELECT count(*) FROM captures WHERE outlet = ?", [OUTLET]).fetchone()[0]
+            changes = vx.changes(idx, outlet=OUTLET)
+            captures = idx._db.execute("SELECT count(*) FROM captures WHERE outlet = ?", [OUTLET]).fetchone()[0]
         scored = score(script.expected, script.checks, changes, captures, {k: list(v) for k, v in received.items()})
     scored["seconds"] = round(time.perf_counter() - start, 1)
     scored["script"] = script.log

@@ -228,7 +228,7 @@ def _reads(config: Config, archive: synthetic.Archive, quick: bool) -> dict[str,
 
         def cdx_lines(params: dict[str, list[str]]) -> int:
             query = cdx.build_query(outlet, params)
-            return len("".join(cdx.render(query, cdx.run_query(idx.db, outlet.name, query))).splitlines())
+            return len("".join(cdx.render(query, cdx.run_query(idx, outlet.name, query))).splitlines())
 
         lookups = {
             "cdx_exact": _timed(lambda u: cdx_lines({"url": [u]}), urls),
@@ -236,18 +236,18 @@ def _reads(config: Config, archive: synthetic.Archive, quick: bool) -> dict[str,
                 lambda p: cdx_lines({"url": [p], "matchType": ["prefix"], "limit": ["100"]}), prefixes
             ),
             "timemap": _timed(
-                lambda u: len(memento.timemap(links, u, memento.mementos(idx.db, outlet, u)).splitlines()) - 3, urls
+                lambda u: len(memento.timemap(links, u, memento.mementos(idx, outlet, u)).splitlines()) - 3, urls
             ),
         }
         queries = (QUICK_PAGES if quick else PAGES)["home"]
 
         def home_queries(_: str) -> int:
-            return len(articles_api.changes(idx.db, outlet.name, limit=20)) + len(idx.summary(outlet.name))
+            return len(articles_api.changes(idx, outlet.name, limit=20)) + len(idx.summary(outlet.name))
 
         # What the home and changes pages query before they render (timed apart: the pages may fail to render).
         lookups["home_queries"] = _timed(home_queries, [""] * queries, warm=2)
         lookups["changes_query"] = _timed(
-            lambda _: len(articles_api.changes(idx.db, outlet.name, limit=200)), [""] * queries, warm=2
+            lambda _: len(articles_api.changes(idx, outlet.name, limit=200)), [""] * queries, warm=2
         )
     counts = QUICK_PAGES if quick else PAGES
     ids = [outlet.article_id(u) for u in articles]

@@ -129,7 +129,7 @@ def _build(out: Path, total: int) -> None:
     indexes.mkdir(parents=True)
     unsorted = indexes / "unsorted.cdxj"
     with Index(config.index_path, readonly=True) as idx, unsorted.open("w") as fh:
-        for row in idx.db.query("SELECT * FROM captures"):
+        for row in idx._db.query("SELECT * FROM captures"):
             line = cdx_line(Capture.from_row(row))
             rest = {k: v for k, v in line.items() if k not in ("urlkey", "timestamp")}
             fh.write(f"{line['urlkey']} {line['timestamp']} {json.dumps(rest)}\n")

@@ -383,7 +383,7 @@ def write_history(config: Config, total: int, sample_size: int, progress: Progre
     objects: dict[str, list[Any]] = {}
     start = time.perf_counter()
     with Index(config.index_path) as idx:
-        conn = idx.db.conn
+        conn = idx._db.conn
         conn.execute("PRAGMA cache_size = -262144")  # 256 MiB: a dozen B-trees grow at once
         conn.execute("PRAGMA synchronous = OFF")  # a cache: a crash means building it again
         buffer: list[Capture] = []
@@ -499,7 +499,7 @@ def real_crawls(config: Config, eligible: list[tuple[str, str]], batch_dir: Path
         raise ValueError(f"only {len(chosen)} articles can be captured again; build a larger archive")
     with Index(config.index_path) as idx:
         urls = {a: _latest_urls(idx, outlet, a) for a in chosen}
-        newest = idx.db.execute("SELECT max(CAST(article_id AS INTEGER)) FROM articles").fetchone()[0]
+        newest = idx._db.execute("SELECT max(CAST(article_id AS INTEGER)) FROM articles").fetchone()[0]
     pairs = list(zip(chosen, known, strict=True))
     previous = Crawl(
         outlet, WarcWriter(config.spool_dir(outlet.name), "demo-prev", clock=lambda: PREVIOUS_AT), PREVIOUS_AT
@@ -509,7 +509,7 @@ def real_crawls(config: Config, eligible: list[tuple[str, str]], batch_dir: Path
         for article_id, sim_id in pairs:
             for url in urls[article_id].values():
                 previous.fetch(url, sim.page_for(urlsplit(url).hostname or "", sim.article_path(sim_id)), "article")
-    with Index(config.index_path) as idx, idx.db.conn:
+    with Index(config.index_path) as idx, idx._db.conn:
         for article_id, _ in pairs:  # the history's version is what the outlet served: the same text
             _adopt(idx, outlet, article_id, previous.written[urls[article_id][outlet.primary]])
     pipeline.store(config, outlet.name)
@@ -563,7 +563,7 @@ def _latest_urls(idx: Index, outlet: Outlet, article_id: str) -> dict[str, str]:
     """The URL each host last served the article under (a changed slug moves it), hosts in failover order."""
     rows = dict(
         (host, url)
-        for host, url, _ in idx.db.execute(
+        for host, url, _ in idx._db.execute(
             "SELECT host, url, max(fetched_at) FROM captures WHERE outlet = ? AND article_id = ? GROUP BY host",
             [outlet.name, article_id],
         )
@@ -574,7 +574,7 @@ def _latest_urls(idx: Index, outlet: Outlet, article_id: str) -> dict[str, str]:
 def _adopt(idx: Index, outlet: Outlet, article_id: str, written: tuple[WrittenExchange, datetime, bytes]) -> None:
     """Give the article's one stored version the text its page really has (extracted as detect does)."""
     _, _, body = written
-    row = idx.db.execute(
+    row = idx._db.execute(
         "SELECT url FROM versions WHERE outlet = ? AND article_id = ? AND version = 1", [outlet.name, article_id]
     ).fetchone()
     capture = Capture(
@@ -600,7 +600,7 @@ def _adopt(idx: Index, outlet: Outlet, article_id: str, written: tuple[WrittenEx
         for c in VERSION_COLUMNS
         if c not in ("outlet", "article_id", "version", "record_id", "host", "url", "fetched_at")
     ]
-    idx.db.execute(
+    idx._db.execute(
         f"UPDATE versions SET {', '.join(f'{c} = ?' for c in columns)} "  # noqa: S608 (the dataclass's fields)
         "WHERE outlet = ? AND article_id = ? AND version = 1",
         [*(content[c] for c in columns), outlet.name, article_id],
@@ -689,7 +689,7 @@ def cached(total: int, root: Path, progress: Progress) -> Archive:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version <= len(MIGRATIONS):
             with Index(index_path) as idx:
-                idx.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                idx._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             if schema_of(index_path) == schema_of(None):
                 return archive
         progress("the cached archive's schema is not the one this code creates: building again")
@@ -707,7 +707,7 @@ def cached(total: int, root: Path, progress: Progress) -> Archive:
     progress(f"history written in {history['seconds']:.0f} s; the previous crawl and the batch")
     crawls = real_crawls(config, history.pop("eligible"), partial / "batch")
     with Index(config.index_path) as idx:
-        idx.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        idx._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     meta = {
         "generator": GENERATOR,
         "history": history,

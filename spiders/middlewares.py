@@ -78,7 +78,7 @@ def open_previous_captures(path: str | None) -> PreviousCaptures | None:
     except ArchiveIndexError as exc:
         log.warning("cannot read the index, writing every response whole: %s", exc)
         return None
-    return PreviousCaptures(lambda url: payload_holder(index.db, url), close=index.close)
+    return PreviousCaptures(lambda url: payload_holder(index, url), close=index.close)
 
 
 class WarcCaptureMiddleware:

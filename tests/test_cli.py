@@ -229,7 +229,7 @@ def test_show_warc_of_a_tampered_record_is_an_error_not_bytes(archive):
     """The record re-compressed with a header changed and the index altered to match: only the
     record's own WARC-Block-Digest tells, and it must be checked before anything is printed."""
     with Index(archive.config.index_path, readonly=True) as idx:
-        (row,) = idx.db.query("SELECT * FROM captures WHERE url = ? AND record_type = 'response'", [URL])
+        (row,) = idx._db.query("SELECT * FROM captures WHERE url = ? AND record_type = 'response'", [URL])
     data = archive.file.read_bytes()
     start, end = row["offset"], row["offset"] + row["length"]
     record = gzip.decompress(data[start:end])

@@ -43,13 +43,13 @@ def edited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edited]:
         config = load_config(write_config(directory, port=sim.port, replace=TWO_DOMAINS))
         pipeline.run_cycle(config, "demo")
         with Index(config.index_path, readonly=True) as idx:
-            wait_past(idx.db.execute("SELECT max(fetched_at) FROM captures").fetchone()[0])
+            wait_past(idx._db.execute("SELECT max(fetched_at) FROM captures").fetchone()[0])
         article = sim.site.article_ids()[1]
         sim.edit_headline(article, NEW_HEADLINE, declared=False)
         sim.edit_body(article, replace={2: NEW_PARAGRAPH}, declared=False)
         pipeline.run_cycle(config, "demo")
         with Index(config.index_path, readonly=True) as idx:
-            first, second = vx.versions_of(idx.db, "demo", str(article))
+            first, second = vx.versions_of(idx, "demo", str(article))
         assert len(first.body) >= 5 and second.body[2] == NEW_PARAGRAPH, (first.body, second.body)
         old = first.body
         mirror = sim.article_url(article, host="www.presstv.co.uk").rsplit("/", 1)[0] + "/any-slug"
@@ -239,7 +239,7 @@ def test_changes_text_shows_the_plain_summaries_one_change_a_line(edited):
 
 def headline_before(edited: Edited) -> str:
     with Index(edited.config.index_path, readonly=True) as idx:
-        return vx.versions_of(idx.db, "demo", edited.article_id)[0].headline
+        return vx.versions_of(idx, "demo", edited.article_id)[0].headline
 
 
 @pytest.mark.parametrize("fmt", ["text", "csv", "jsonl"])

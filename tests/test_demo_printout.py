@@ -53,7 +53,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwoRuns]:
 
 def wait_for_next_second(config: Config) -> None:
     with Index(config.index_path, readonly=True) as idx:
-        wait_past(idx.db.execute("SELECT max(stored_at) FROM warc_objects").fetchone()[0])
+        wait_past(idx._db.execute("SELECT max(stored_at) FROM warc_objects").fetchone()[0])
 
 
 def test_the_changes_printed_are_only_those_detected_in_this_run(runs):
@@ -71,7 +71,7 @@ def test_the_summary_counts_this_runs_warc_files_and_names_the_totals_as_such(ru
     lines: list[str] = []
     print_summary(runs.config, lines.append, runs.since)
     with Index(runs.config.index_path, readonly=True) as idx:
-        mine = [k for (k,) in idx.db.execute("SELECT key FROM warc_objects WHERE stored_at >= ?", [runs.since])]
+        mine = [k for (k,) in idx._db.execute("SELECT key FROM warc_objects WHERE stored_at >= ?", [runs.since])]
         total = idx.summary("demo")
     listed = [line.split()[0] for line in lines if line.startswith("  warcs/")]
     assert listed == sorted(mine) and 0 < len(mine) < len(total["warc_objects"])

@@ -24,8 +24,6 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, cast
 
-import sqlite_utils
-
 from archive.alerts.feed import write_feed
 from archive.alerts.message import render_message
 from archive.alerts.store import Deliveries
@@ -77,9 +75,9 @@ def channel_url(channel: AlertChannel) -> str:
     return channel.url
 
 
-def article_info(db: sqlite_utils.Database, outlet: Outlet, article_id: str) -> dict[str, Any]:
-    latest = vx.latest_version(db, outlet.name, article_id)
-    url = articles_index.canonical_url(db, outlet.name, article_id)
+def article_info(idx: Index, outlet: Outlet, article_id: str) -> dict[str, Any]:
+    latest = vx.latest_version(idx, outlet.name, article_id)
+    url = articles_index.canonical_url(idx, outlet.name, article_id)
     return {"headline": latest.headline if latest else "", "url": url or ""}
 
 
@@ -102,9 +100,9 @@ def send_alerts(
         read_up_to = deliveries.read_up_to(outlet.name)
         with Index(config.index_path, readonly=True) as idx:
             since = _minus(read_up_to, REREAD) if read_up_to else None
-            changes = vx.changes_detected_since(idx.db, outlet.name, since)
-            latest = list(reversed(vx.changes(idx.db, outlet=outlet.name, limit=FEED_ENTRIES)))
-            articles = {c.article_id: article_info(idx.db, outlet, c.article_id) for c in [*changes, *latest]}
+            changes = vx.changes_detected_since(idx, outlet.name, since)
+            latest = list(reversed(vx.changes(idx, outlet=outlet.name, limit=FEED_ENTRIES)))
+            articles = {c.article_id: article_info(idx, outlet, c.article_id) for c in [*changes, *latest]}
             for channel in outlet.alerts:
                 _deliver(channel, outlet, changes, articles, deliveries, counts, notifier_factory, idx)
         newest = max((c.detected_at for c in changes if c.detected_at), default=read_up_to or started)
@@ -141,7 +139,7 @@ def _deliver(
     deliver_to_channel(
         channel,
         (outlet.name, channel.name),
-        lambda: vx.change_keys(idx.db, outlet.name),
+        lambda: vx.change_keys(idx, outlet.name),
         messages,
         deliveries,
         counts,

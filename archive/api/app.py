@@ -164,7 +164,7 @@ def cdx_answer(request: Request, outlet: str) -> Response:
     query = cdx.build_query(chosen, params)
     deadline = archive.query_deadline("the CDX query")
     with archive.index(deadline) as idx:
-        lines = cdx.run_query(idx.db, chosen.name, query, deadline=deadline)
+        lines = cdx.run_query(idx, chosen.name, query, deadline=deadline)
     links = links_for(request, chosen)
 
     def link_line(line: dict[str, str]) -> str:
@@ -178,7 +178,7 @@ def cdx_answer(request: Request, outlet: str) -> Response:
 def _mementos_or_404(archive: Archive, outlet: Outlet, url: str) -> list[memento.Memento]:
     deadline = archive.query_deadline(f"the lookup of {url[:200]}")
     with archive.index(deadline) as idx:
-        found = memento.mementos(idx.db, outlet, url, deadline=deadline)
+        found = memento.mementos(idx, outlet, url, deadline=deadline)
     if not found:
         raise HTTPException(404, f"{url} has no capture in collection {outlet.name}")
     return found
@@ -294,7 +294,7 @@ def article_json(request: Request, outlet: str, article_id: str) -> dict[str, An
     archive = archive_of(request)
     chosen = archive.outlet(outlet)
     with archive.index() as idx:
-        found = articles.article(idx.db, chosen, article_id, links_for(request, chosen), cards=False)
+        found = articles.article(idx, chosen, article_id, links_for(request, chosen), cards=False)
     if found is None:
         raise HTTPException(404, f"no article {article_id!r} in collection {outlet}")
     return found
@@ -312,7 +312,7 @@ def search_json(
     archive = archive_of(request)
     chosen = archive.outlet(outlet)
     with archive.index() as idx:
-        hits = articles.search(idx.db, chosen.name, q, limit=limit)
+        hits = articles.search(idx, chosen.name, q, limit=limit)
     for hit in hits:
         hit.pop("parts", None)
     return {"query": q, "hits": hits}
@@ -331,7 +331,7 @@ def changes_json(
     chosen = archive.outlet(outlet)
     with archive.index() as idx:
         rows = articles.changes(
-            idx.db, chosen.name, kind=kind, declared=declared, since=utc_bound("since", since), limit=limit, cards=False
+            idx, chosen.name, kind=kind, declared=declared, since=utc_bound("since", since), limit=limit, cards=False
         )
     return {"changes": rows}
 
@@ -357,9 +357,9 @@ def _feed(request: Request, outlet: str, article_id: str | None) -> Response:
     archive = archive_of(request)
     chosen = archive.outlet(outlet)
     with archive.index() as idx:
-        if article_id is not None and not articles.known(idx.db, chosen.name, article_id):
+        if article_id is not None and not articles.known(idx, chosen.name, article_id):
             raise HTTPException(404, f"no article {article_id!r} in collection {outlet}")
-        listed = articles.carded(idx.db, chosen.name, article_id=article_id, limit=FEED_ENTRIES)
+        listed = articles.carded(idx, chosen.name, article_id=article_id, limit=FEED_ENTRIES)
     base = service_base(request.scope, archive.public_url)
     home = f"{base}/{chosen.name}/" + (f"article/{article_id}" if article_id else "")
     links = FeedLinks[ListedChange](

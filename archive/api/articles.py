@@ -12,15 +12,13 @@ import sqlite3
 from dataclasses import asdict
 from typing import Any
 
-import sqlite_utils
-
 from archive.api.cdx import timestamp_of
 from archive.api.compare import compare_query
 from archive.api.memento import RAW, Links, uri
 from archive.config import Outlet
 from archive.detect.noise import applies, describe
 from archive.errors import EdittrailError
-from archive.index import ListedChange, StoredChange, Version
+from archive.index import Index, ListedChange, StoredChange, Version
 from archive.index import articles as articles_index
 from archive.index import captures as captures_index
 from archive.index import noise as noise_index
@@ -36,17 +34,15 @@ class BadSearchError(EdittrailError):
     """A search the full-text index cannot run (HTTP 400)."""
 
 
-def article(
-    db: sqlite_utils.Database, outlet: Outlet, article_id: str, links: Links, *, cards: bool = True
-) -> dict[str, Any] | None:
+def article(idx: Index, outlet: Outlet, article_id: str, links: Links, *, cards: bool = True) -> dict[str, Any] | None:
     """The article's row, its captures on every domain (oldest first, each with its version and
     memento URLs), its versions and its changes (newest first, with their cards when ``cards``:
     see :func:`changes`); None when the index has no such article."""
-    found = articles_index.article(db, outlet.name, article_id)
+    found = articles_index.article(idx, outlet.name, article_id)
     if found is None:
         return None
     captures = []
-    for detected in captures_index.of_article_detected(db, outlet.name, article_id):
+    for detected in captures_index.of_article_detected(idx, outlet.name, article_id):
         row = detected.capture
         stamp = timestamp_of(row.fetched_at)
         captures.append(
@@ -64,8 +60,8 @@ def article(
                 "raw": links.at(stamp, row.url, modifier=RAW),
             }
         )
-    versions = [_version_dict(v) for v in vx.versions_of(db, outlet.name, article_id)]
-    state = vx.article_state(db, outlet.name, article_id)
+    versions = [_version_dict(v) for v in vx.versions_of(idx, outlet.name, article_id)]
+    state = vx.article_state(idx, outlet.name, article_id)
     return {
         "outlet": outlet.name,
         "article_id": article_id,
@@ -77,21 +73,21 @@ def article(
         "current_version": state.current_version,
         "captures": captures,
         "versions": versions,
-        "changes": changes(db, outlet.name, article_id=article_id, limit=MAX_LIMIT, cards=cards),
-        "noise": _noise_for(db, outlet.name, vx.versions_of(db, outlet.name, article_id)),
+        "changes": changes(idx, outlet.name, article_id=article_id, limit=MAX_LIMIT, cards=cards),
+        "noise": _noise_for(idx, outlet.name, vx.versions_of(idx, outlet.name, article_id)),
     }
 
 
-def known(db: sqlite_utils.Database, outlet: str, article_id: str) -> bool:
+def known(idx: Index, outlet: str, article_id: str) -> bool:
     """Whether the index has the article (by its primary key)."""
-    return articles_index.known(db, outlet, article_id)
+    return articles_index.known(idx, outlet, article_id)
 
 
-def _noise_for(db: sqlite_utils.Database, outlet: str, versions: list[Version]) -> list[dict[str, Any]]:
+def _noise_for(idx: Index, outlet: str, versions: list[Version]) -> list[dict[str, Any]]:
     """The outlet's learned noise that concerns this article's versions (what detection ignored in it)."""
     return [
         entry.as_row() | {"description": describe(entry)}
-        for entry in noise_index.learned(db, outlet)
+        for entry in noise_index.learned(idx, outlet)
         if any(applies(entry, v) for v in versions)
     ]
 
@@ -105,7 +101,7 @@ def _version_dict(version: Any) -> dict[str, Any]:
 
 
 def changes(
-    db: sqlite_utils.Database,
+    idx: Index,
     outlet: str,
     *,
     kind: str | None = None,
@@ -133,10 +129,10 @@ def changes(
     filters = ChangeFilter(
         kind=kind, section=section, declared=declared, host=host, since=since, until=until, keyword=keyword
     )
-    listed = query_changes(db, outlet, filters, limit=limit, offset=offset, article_id=article_id, scan=scan)
+    listed = query_changes(idx, outlet, filters, limit=limit, offset=offset, article_id=article_id, scan=scan)
     rows = [change.as_row() for change in listed]  # the JSON answer and the templates read dicts
     if cards:
-        for row, card in zip(rows, rows_of(db, outlet, listed), strict=True):
+        for row, card in zip(rows, rows_of(idx, outlet, listed), strict=True):
             row["card"] = card
     for row, change in zip(rows, listed, strict=True):
         row["memento"] = memento_path(outlet, change)
@@ -145,12 +141,12 @@ def changes(
 
 
 def carded(
-    db: sqlite_utils.Database, outlet: str, *, article_id: str | None = None, limit: int
+    idx: Index, outlet: str, *, article_id: str | None = None, limit: int
 ) -> list[tuple[ListedChange, ChangeRow]]:
     """The newest changes (of one article when ``article_id`` is given) with their cards, typed:
     for the Atom feeds, which render them as the alerts do and link them with the paths below."""
-    listed = query_changes(db, outlet, ChangeFilter(), limit=limit, article_id=article_id)
-    return list(zip(listed, rows_of(db, outlet, listed), strict=True))
+    listed = query_changes(idx, outlet, ChangeFilter(), limit=limit, article_id=article_id)
+    return list(zip(listed, rows_of(idx, outlet, listed), strict=True))
 
 
 def memento_path(outlet: str, change: ListedChange) -> str | None:
@@ -166,7 +162,7 @@ def compare_path(outlet: str, change: StoredChange) -> str | None:
     return f"/{outlet}/article/{change.article_id}/{compare_query(change.from_version, change.to_version)}"
 
 
-def search(db: sqlite_utils.Database, outlet: str, query: str, *, limit: int = SEARCH_LIMIT) -> list[dict[str, Any]]:
+def search(idx: Index, outlet: str, query: str, *, limit: int = SEARCH_LIMIT) -> list[dict[str, Any]]:
     """Versions whose headline or body match (FTS5 syntax: words, "phrases", OR, NOT, prefix*).
 
     Each hit's ``snippet`` is also given as ``parts``: (text, matched) pairs, so a page can
@@ -178,7 +174,7 @@ def search(db: sqlite_utils.Database, outlet: str, query: str, *, limit: int = S
     if not 1 <= limit <= MAX_SEARCH_LIMIT:
         raise BadSearchError(f"limit must be from 1 to {MAX_SEARCH_LIMIT}")
     try:
-        hits = vx.search(db, query, outlet=outlet, limit=limit)
+        hits = vx.search(idx, query, outlet=outlet, limit=limit)
     except sqlite3.OperationalError as exc:
         if str(exc) == "interrupted":
             raise  # the request's time budget ran out (archive.api.budget), not a bad query

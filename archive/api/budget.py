@@ -17,7 +17,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from archive.errors import EdittrailError
 
@@ -29,6 +29,12 @@ _SQLITE_STEPS = 10_000
 """SQLite virtual-machine steps between two looks at the clock (a few milliseconds at most)."""
 
 T = TypeVar("T")
+
+
+class Interruptible(Protocol):
+    """What a deadline guards: an SQLite connection, or the index (archive.index.Index)."""
+
+    def set_progress_handler(self, handler: Callable[[], int] | None, steps: int, /) -> None: ...
 
 
 class QueryTimeoutError(EdittrailError):
@@ -67,8 +73,9 @@ class Deadline:
             yield item
 
     @contextmanager
-    def guard(self, conn: sqlite3.Connection) -> Iterator[None]:
-        """SQLite statements on ``conn`` abort once the budget is spent (as QueryTimeoutError)."""
+    def guard(self, conn: Interruptible) -> Iterator[None]:
+        """SQLite statements on ``conn`` (a connection, the index) abort once the budget is spent
+        (as QueryTimeoutError)."""
         conn.set_progress_handler(lambda: 1 if self.expired else 0, _SQLITE_STEPS)
         try:
             yield

@@ -29,14 +29,13 @@ from datetime import datetime
 from typing import Any
 
 import re2  # type: ignore[import-untyped]  # google-re2 ships no type hints
-import sqlite_utils
 import surt
 
 from archive.api.budget import Deadline
 from archive.api.urls import archived_url
 from archive.config import Outlet
 from archive.errors import EdittrailError
-from archive.index import Capture, CdxCapture
+from archive.index import Capture, CdxCapture, Index
 from archive.index import captures as captures_index
 from archive.moments import PAD_DOWN, PAD_UP, stamp_moment
 
@@ -268,13 +267,11 @@ def cdx_line(row: CdxCapture | Capture) -> dict[str, str]:
     }
 
 
-def run_query(
-    db: sqlite_utils.Database, outlet: str, query: CdxQuery, *, deadline: Deadline | None = None
-) -> list[dict[str, str]]:
+def run_query(idx: Index, outlet: str, query: CdxQuery, *, deadline: Deadline | None = None) -> list[dict[str, str]]:
     """The lines the query selects, in order, at most ``limit``; within ``deadline`` when one is given
     (checked before each row, and by SQLite during the statement when the caller guards it)."""
     rows = captures_index.for_cdx(
-        db,
+        idx,
         outlet,
         iso_of(query.since),
         iso_of(query.until),

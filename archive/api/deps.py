@@ -56,7 +56,7 @@ class Archive:
         """The index, read-only, its statements stopped past ``deadline`` (a generous one by default)."""
         deadline = deadline or Deadline(REQUEST_SECONDS, what="the request")
         idx = self._readers.get()
-        with deadline.guard(idx.db.conn):
+        with deadline.guard(idx):
             yield idx
 
     def store(self, outlet: Outlet) -> ObjectStore:

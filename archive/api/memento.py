@@ -30,14 +30,13 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote
 
-import sqlite_utils
 import surt
 
 from archive.api.budget import Deadline
 from archive.api.cdx import datetime_of, timestamp_of
 from archive.config import Outlet
 from archive.errors import EdittrailError
-from archive.index import Capture
+from archive.index import Capture, Index
 from archive.index import captures as captures_index
 
 LINK_FORMAT = "application/link-format"
@@ -104,14 +103,14 @@ def uri(url: str) -> str:
     return quote(url, safe=_URI_SAFE)
 
 
-def mementos(db: sqlite_utils.Database, outlet: Outlet, url: str, *, deadline: Deadline | None = None) -> list[Memento]:
+def mementos(idx: Index, outlet: Outlet, url: str, *, deadline: Deadline | None = None) -> list[Memento]:
     """The captures a URL-R stands for, oldest first: the article's on every domain, else the URL's
     (within ``deadline`` when one is given)."""
     article_id = outlet.article_id(url)
     if article_id is not None:
-        rows = captures_index.of_article(db, outlet.name, article_id)
+        rows = captures_index.of_article(idx, outlet.name, article_id)
     else:
-        rows = captures_index.of_urlkey(db, outlet.name, surt.surt(url))
+        rows = captures_index.of_urlkey(idx, outlet.name, surt.surt(url))
     found = []
     for row in deadline.each(rows) if deadline is not None else rows:
         stamp = timestamp_of(row.fetched_at)

@@ -69,7 +69,7 @@ class Readers:
                 return held.index
         self._drop()
         index = Index(self.path, readonly=True)
-        captures_index.limit_cache(index.db, CACHE_KIB)
+        captures_index.limit_cache(index, CACHE_KIB)
         self._local.held = _Held(index, file, _data_version(index))
         return index
 
@@ -81,4 +81,4 @@ class Readers:
 
 
 def _data_version(index: Index) -> int:
-    return captures_index.data_version(index.db)
+    return captures_index.data_version(index)

@@ -52,10 +52,10 @@ def search_page(request: Request, outlet: str, q: str = "") -> Response:
     if q.strip():
         with archive.index() as idx:
             try:
-                hits = articles.search(idx.db, chosen.name, q)
+                hits = articles.search(idx, chosen.name, q)
             except articles.BadSearchError as exc:
                 try:
-                    hits = articles.search(idx.db, chosen.name, articles.plain_words(q))
+                    hits = articles.search(idx, chosen.name, articles.plain_words(q))
                 except articles.BadSearchError:
                     error = str(exc)
     return page(request, "search.html", {"outlet": chosen, "q": q, "hits": hits, "error": error})
@@ -158,9 +158,9 @@ def changes_page(request: Request, outlet: str) -> Response:
         offset = (query.page - 1) * query.limit
         with archive.index() as idx:
             rows = articles.changes(
-                idx.db, chosen.name, limit=query.limit + 1, offset=offset, scan=SCAN_LIMIT, **_kwargs(query)
+                idx, chosen.name, limit=query.limit + 1, offset=offset, scan=SCAN_LIMIT, **_kwargs(query)
             )
-            reached = change_rows.scan_reached(idx.db, chosen.name, query.filters, SCAN_LIMIT)
+            reached = change_rows.scan_reached(idx, chosen.name, query.filters, SCAN_LIMIT)
     except (change_rows.BadFilterError, BadTimeError) as exc:
         context["error"] = str(exc)
         return page(request, "changes.html", context, status_code=400)
@@ -209,7 +209,7 @@ def _export(request: Request, outlet: str, form: str) -> Response:
     query = change_query(dict(request.query_params), default_limit=EXPORT_LIMIT, max_limit=EXPORT_LIMIT)
     with archive.index() as idx:
         rows = change_rows.change_rows(
-            idx.db,
+            idx,
             chosen.name,
             query.filters,
             limit=query.limit,

@@ -28,8 +28,8 @@ def article_page(request: Request, outlet: str, article_id: str) -> Response:
     chosen = archive.outlet(outlet)
     links = links_for(request, chosen)
     with archive.index() as idx:
-        found = articles.article(idx.db, chosen, article_id, links)
-        cited = record_locations(idx.db, cite.records_cited(found["versions"], found["changes"])) if found else {}
+        found = articles.article(idx, chosen, article_id, links)
+        cited = record_locations(idx, cite.records_cited(found["versions"], found["changes"])) if found else {}
     if found is None:
         raise HTTPException(404, f"no article {article_id!r} in collection {outlet}")
     read = cite.records_cited(found["versions"], found["changes"][:DIGESTED_CHANGES])
@@ -78,7 +78,7 @@ def compare_page(
         check_order(a, b)
     except VersionOrderError as exc:
         with archive.index() as idx:
-            versions = vx.versions_of(idx.db, chosen.name, article_id)
+            versions = vx.versions_of(idx, chosen.name, article_id)
         if not versions:
             raise HTTPException(404, f"no article {article_id!r} in collection {outlet}") from None
         return page(
@@ -88,9 +88,9 @@ def compare_page(
             status_code=400,
         )
     with archive.index() as idx:
-        before = vx.version_number(idx.db, chosen.name, article_id, a)
-        after = vx.version_number(idx.db, chosen.name, article_id, b)
-        versions = vx.versions_of(idx.db, chosen.name, article_id)
+        before = vx.version_number(idx, chosen.name, article_id, a)
+        after = vx.version_number(idx, chosen.name, article_id, b)
+        versions = vx.versions_of(idx, chosen.name, article_id)
     if before is None or after is None:
         raise HTTPException(404, f"article {article_id} has no version {a if before is None else b}")
     return page(

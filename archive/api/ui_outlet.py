@@ -29,11 +29,11 @@ def outlet_home(request: Request, outlet: str, days: str = "") -> Response:
     chosen_days, days_note = _days(days)
     span = activity.window(chosen_days)
     with archive.index() as idx:
-        recent = articles.changes(idx.db, chosen.name, limit=20)
+        recent = articles.changes(idx, chosen.name, limit=20)
         counts = idx.summary(chosen.name)
-        per_day = activity.per_day(idx.db, chosen.name, span)
-        edited = activity.most_edited(idx.db, chosen.name, span)
-        latest = activity.latest_change(idx.db, chosen.name) if not per_day else None
+        per_day = activity.per_day(idx, chosen.name, span)
+        edited = activity.most_edited(idx, chosen.name, span)
+        latest = activity.latest_change(idx, chosen.name) if not per_day else None
     most = max((e.changes for e in edited), default=1)
     return page(
         request,

@@ -25,10 +25,8 @@ from archive.errors import ConfigError
 from archive.kinds import CHANGE_KINDS, CONTENT_KINDS
 
 if TYPE_CHECKING:
-    import sqlite_utils
-
     from archive.config import Config
-    from archive.index import StoredChange
+    from archive.index import Index, StoredChange
     from archive.read.change_rows import ChangeRow
 
 MAX_LIMIT = 1_000_000
@@ -47,14 +45,12 @@ class ArticleRef:
     """Its canonical URL (on the outlet's primary domain), for commands that look up by URL."""
 
 
-def resolve_article(
-    config: Config, db: sqlite_utils.Database, ref: str, outlet: str | None, param: str = "ARTICLE"
-) -> ArticleRef:
+def resolve_article(config: Config, idx: Index, ref: str, outlet: str | None, param: str = "ARTICLE") -> ArticleRef:
     """The archived article ``ref`` names (URL on any mirror, ``OUTLET/ID`` or id); ``--outlet``
     narrows the outlets searched. Raises click.BadParameter saying what was tried."""
     names = [config.outlet(outlet).name] if outlet else list(config.outlets)
     candidates, tried = _readings(config, ref, names)
-    known = [(name, aid, url) for name, aid in candidates if (url := _archived_url(db, name, aid)) is not None]
+    known = [(name, aid, url) for name, aid in candidates if (url := _archived_url(idx, name, aid)) is not None]
     if len(known) > 1:
         outlets = ", ".join(f"{n}/{aid}" for n, aid, _ in known)
         raise click.BadParameter(
@@ -88,7 +84,7 @@ def show_target(config: Config, ref: str, outlet: str | None) -> tuple[str, str 
     from archive.index import Index
 
     with Index(config.index_path, readonly=True) as idx:
-        found = resolve_article(config, idx.db, ref, outlet, param="URL")
+        found = resolve_article(config, idx, ref, outlet, param="URL")
     return found.url, found.outlet
 
 
@@ -101,8 +97,7 @@ def article_urls(config: Config, refs: tuple[str, ...], outlet: str, param: str 
 
     with Index(config.index_path, readonly=True) as idx:
         return [
-            ref if looks_like_url(config, ref) else resolve_article(config, idx.db, ref, outlet, param).url
-            for ref in refs
+            ref if looks_like_url(config, ref) else resolve_article(config, idx, ref, outlet, param).url for ref in refs
         ]
 
 
@@ -124,15 +119,15 @@ def _readings(config: Config, ref: str, names: list[str]) -> tuple[list[tuple[st
     return [], [f"as an article URL on the domains of {shown}"]
 
 
-def _archived_url(db: sqlite_utils.Database, outlet: str, article_id: str) -> str | None:
+def _archived_url(idx: Index, outlet: str, article_id: str) -> str | None:
     """The article's canonical URL when it has a version in the index, else None."""
     from archive.index import articles as articles_index
     from archive.index import versions as vx
 
-    version = vx.latest_version(db, outlet, article_id)
+    version = vx.latest_version(idx, outlet, article_id)
     if version is None:
         return None
-    return articles_index.canonical_url(db, outlet, article_id) or version.url
+    return articles_index.canonical_url(idx, outlet, article_id) or version.url
 
 
 @click.command()
@@ -154,8 +149,8 @@ def versions(ctx: Context, article: str, outlet: str | None, as_json: bool) -> N
 
     config = ctx.config
     with Index(config.index_path, readonly=True) as idx:
-        ref = resolve_article(config, idx.db, article, outlet)
-        rows = vx.versions_of(idx.db, ref.outlet, ref.article_id)
+        ref = resolve_article(config, idx, article, outlet)
+        rows = vx.versions_of(idx, ref.outlet, ref.article_id)
     if as_json:
         click.echo(json.dumps([asdict(v) for v in rows], indent=2, default=list))
         return
@@ -216,8 +211,8 @@ def diff(
 
     config = ctx.config
     with Index(config.index_path, readonly=True) as idx:
-        ref = resolve_article(config, idx.db, article, outlet)
-        all_versions = vx.versions_of(idx.db, ref.outlet, ref.article_id)
+        ref = resolve_article(config, idx, article, outlet)
+        all_versions = vx.versions_of(idx, ref.outlet, ref.article_id)
     numbers = [v.version for v in all_versions]
     to_given = to is not None
     to = to or numbers[-1]
@@ -310,14 +305,14 @@ def changes(
     with Index(config.index_path, readonly=True) as idx:
         if fmt != "json":
             names = [outlet] if outlet else list(config.outlets)
-            found = read_rows(idx.db, names, since=since_iso, kind=kind, limit=limit)
+            found = read_rows(idx, names, since=since_iso, kind=kind, limit=limit)
             if fmt == "text":
                 write_text(found)
             else:
                 write_rows(found, fmt)
             return
-        rows = vx.changes(idx.db, outlet=outlet, since=since_iso, kind=kind, limit=limit)
-        labelled = with_article(idx.db, rows)
+        rows = vx.changes(idx, outlet=outlet, since=since_iso, kind=kind, limit=limit)
+        labelled = with_article(idx, rows)
     click.echo(json.dumps(labelled, indent=2))
 
 
@@ -333,7 +328,7 @@ def write_text(rows: list[ChangeRow]) -> None:
     click.echo(f"{len(rows)} change(s)")
 
 
-def with_article(db: sqlite_utils.Database, rows: list[StoredChange]) -> list[dict[str, Any]]:
+def with_article(idx: Index, rows: list[StoredChange]) -> list[dict[str, Any]]:
     """Each change as its row (the ``--format json`` answer) with its article's ``url`` (canonical)
     and current ``headline``."""
     from archive.index import articles as articles_index
@@ -344,17 +339,15 @@ def with_article(db: sqlite_utils.Database, rows: list[StoredChange]) -> list[di
     for change in rows:
         key = (change.outlet, change.article_id)
         if key not in seen:
-            current = vx.current_version(db, *key)
-            url = articles_index.canonical_url(db, *key) or (current.url if current else "")
+            current = vx.current_version(idx, *key)
+            url = articles_index.canonical_url(idx, *key) or (current.url if current else "")
             seen[key] = (url, current.headline if current else "")
         url, headline = seen[key]
         labelled.append(change.as_row() | {"url": url, "headline": headline})
     return labelled
 
 
-def read_rows(
-    db: sqlite_utils.Database, outlets: list[str], *, since: str | None, kind: str | None, limit: int
-) -> list[ChangeRow]:
+def read_rows(idx: Index, outlets: list[str], *, since: str | None, kind: str | None, limit: int) -> list[ChangeRow]:
     """The export rows (archive.read.change_rows) of the outlets, newest first, at most ``limit``: the
     rows the web shows, with plain summaries rather than the stored ``[-…-]{+…+}`` markup."""
     from archive.read.change_rows import MAX_LIMIT as PAGE
@@ -366,7 +359,7 @@ def read_rows(
         offset = 0
         while offset < limit:
             wanted = min(PAGE, limit - offset)
-            page = change_rows(db, name, filters, limit=wanted, offset=offset)
+            page = change_rows(idx, name, filters, limit=wanted, offset=offset)
             found += page
             offset += len(page)
             if len(page) < wanted:

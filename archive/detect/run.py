@@ -28,8 +28,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
-import sqlite_utils
-
 from archive.config import Config, Outlet
 from archive.detect import noise
 from archive.detect.fingerprint import fingerprint
@@ -71,10 +69,10 @@ def detect(
     counts |= {"store_errors": 0, "deferred": 0, "noise_learned": 0}
     deferred: set[str] = set()
     with Index(config.index_path) as idx, _workers(extractors) as extractors:
-        batches = crawl_batches(vx.pending_captures(idx.db, outlet.name))
+        batches = crawl_batches(vx.pending_captures(idx, outlet.name))
         pending, done = sum(map(len, batches)), 0
         for batch in batches:
-            _detect_batch(idx.db, outlet, store, batch, deferred, counts, extractors)
+            _detect_batch(idx, outlet, store, batch, deferred, counts, extractors)
             done += len(batch)
             if progress is not None:
                 progress(done, pending, crawl_batch(batch[0].warc))
@@ -113,7 +111,7 @@ def crawl_batches(captures: Iterable[Capture]) -> list[list[Capture]]:
 
 
 def _detect_batch(
-    db: sqlite_utils.Database,
+    idx: Index,
     outlet: Outlet,
     store: ObjectStore,
     batch: list[Capture],
@@ -122,27 +120,27 @@ def _detect_batch(
     extractors: Extractors,
 ) -> None:
     """Read the batch (outside any write transaction), learn its noise, then settle each article."""
-    seen = _read_batch(db, outlet, store, batch, deferred, counts, extractors)
+    seen = _read_batch(idx, outlet, store, batch, deferred, counts, extractors)
     if not seen:
         return
-    with db.conn:
-        model = learn_noise(db, outlet, seen, counts)
+    with idx.transaction():
+        model = learn_noise(idx, outlet, seen, counts)
         by_article: dict[str, list[Seen]] = {}
         for item in seen:
             by_article.setdefault(item.capture.article, []).append(item)
         batch_start = min(item.time for item in seen)
         for article_id, items in by_article.items():
-            article = Article(db, outlet, article_id, model, lambda change: record_change(db, change, counts))
+            article = Article(idx, outlet, article_id, model, lambda change: record_change(idx, change, counts))
             outcomes = article.settle(items, batch_start)
             counts["versions"] += len(article.created)
             for item in items:
                 outcome, version = outcomes[item.capture.record_id]
-                vx.mark_detected(db, item.capture, outcome[:500], version)
+                vx.mark_detected(idx, item.capture, outcome[:500], version)
                 counts["captures"] += 1
 
 
 def _read_batch(
-    db: sqlite_utils.Database,
+    idx: Index,
     outlet: Outlet,
     store: ObjectStore,
     batch: list[Capture],
@@ -162,18 +160,18 @@ def _read_batch(
         chunk = batch[start : start + AHEAD_CHUNK]
         upcoming = None
         if chunk:
-            pages = _pages_ahead(db, outlet, store, chunk, deferred)
+            pages = _pages_ahead(idx, outlet, store, chunk, deferred)
             upcoming = (chunk, pages, extractors.submit(pages.values()))
         if previous is not None:
             done, pages_done, extracting = previous
             extracting.collect()
-            seen = _read_chunk(db, outlet, store, done, deferred, counts, seen, pages_done)
+            seen = _read_chunk(idx, outlet, store, done, deferred, counts, seen, pages_done)
         previous = upcoming
     return seen
 
 
 def _pages_ahead(
-    db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, chunk: list[Capture], deferred: set[str]
+    idx: Index, outlet: Outlet, store: ObjectStore, chunk: list[Capture], deferred: set[str]
 ) -> dict[str, Page]:
     """The chunk's pages to extract, by record id, each read once; one that cannot be read now is
     left to the loop that reports it."""
@@ -181,14 +179,14 @@ def _pages_ahead(
     for capture in chunk:
         if capture.status == 200 and capture.article_id not in deferred:
             try:
-                pages[capture.record_id] = _page(db, outlet, store, capture)
+                pages[capture.record_id] = _page(idx, outlet, store, capture)
             except EdittrailError:
                 continue
     return pages
 
 
 def _read_chunk(
-    db: sqlite_utils.Database,
+    idx: Index,
     outlet: Outlet,
     store: ObjectStore,
     chunk: list[Capture],
@@ -204,7 +202,7 @@ def _read_chunk(
             counts["deferred"] += 1
             continue
         try:
-            seen.append(_seen(db, outlet, store, capture, counts, pages.get(capture.record_id)))
+            seen.append(_seen(idx, outlet, store, capture, counts, pages.get(capture.record_id)))
         except StoreError as exc:
             # Transient (a network store, a mount): retried next run, with the article's other
             # captures, or they would be detected out of order.
@@ -224,7 +222,7 @@ def _read_chunk(
 
 
 def _seen(
-    db: sqlite_utils.Database,
+    idx: Index,
     outlet: Outlet,
     store: ObjectStore,
     capture: Capture,
@@ -232,7 +230,7 @@ def _seen(
     page: Page | None = None,
 ) -> Seen:
     """What one capture shows: an article's content, a retraction, a redirect, or nothing to detect."""
-    read = _read(db, outlet, store, capture, page)
+    read = _read(idx, outlet, store, capture, page)
     status = capture.status
     if status == 200:
         if read.extracted is None:
@@ -262,37 +260,37 @@ def _seen(
     return Seen(capture, "ignored", reason=f"skipped: HTTP {status}")
 
 
-def learn_noise(db: sqlite_utils.Database, outlet: Outlet, seen: list[Seen], counts: dict[str, int]) -> NoiseModel:
+def learn_noise(idx: Index, outlet: Outlet, seen: list[Seen], counts: dict[str, int]) -> NoiseModel:
     """Learn from the batch what flips without an edit (archive.detect.noise); returns the model to detect with."""
     live = [s for s in seen if s.kind == "live" and s.content is not None]
     copies: dict[str, list[Version]] = {}
     for s in live:
         article_id = s.capture.article
         if article_id not in copies:
-            copies[article_id] = _shown_before(db, outlet.name, article_id)
+            copies[article_id] = _shown_before(idx, outlet.name, article_id)
         copies[article_id].append(cast(Version, s.content))
     evidence = [e for article_id, a, b in noise.pairs(copies) for e in noise.slot_flips(article_id, a, b)]
     evidence += noise.template_items([(s.capture.article, cast(Version, s.content)) for s in live])
     articles = len(copies)
-    counts["noise_learned"] += noise_index.record_evidence(db, outlet.name, evidence, articles)
-    model = noise_index.model(db, outlet.name)
+    counts["noise_learned"] += noise_index.record_evidence(idx, outlet.name, evidence, articles)
+    model = noise_index.model(idx, outlet.name)
     for flips in (noise.presence_flips, noise.token_flips, noise.place_flips):  # each where the ones before fall short
-        learned = noise_index.record_evidence(db, outlet.name, flips(model, copies), articles)
+        learned = noise_index.record_evidence(idx, outlet.name, flips(model, copies), articles)
         counts["noise_learned"] += learned
-        model = noise_index.model(db, outlet.name) if learned else model
+        model = noise_index.model(idx, outlet.name) if learned else model
     return model
 
 
-def _shown_before(db: sqlite_utils.Database, outlet: str, article_id: str) -> list[Version]:
+def _shown_before(idx: Index, outlet: str, article_id: str) -> list[Version]:
     """The versions the article's hosts showed last (each once), to compare the batch's copies with."""
-    numbers = {row.version for row in vx.host_states(db, outlet, article_id).values() if row.version is not None}
-    shown = (vx.version_number(db, outlet, article_id, n) for n in sorted(numbers))
+    numbers = {row.version for row in vx.host_states(idx, outlet, article_id).values() if row.version is not None}
+    shown = (vx.version_number(idx, outlet, article_id, n) for n in sorted(numbers))
     return [v for v in shown if v is not None]
 
 
-def record_change(db: sqlite_utils.Database, change: Change | None, counts: dict[str, int]) -> None:
+def record_change(idx: Index, change: Change | None, counts: dict[str, int]) -> None:
     """Store a change once (a re-run finds it already there) and count it only when new."""
-    if change is not None and vx.add_change(db, change):
+    if change is not None and vx.add_change(idx, change):
         counts["changes"] += 1
         log.info(
             "change outlet=%s article=%s kind=%s declared=%s host=%s",
@@ -313,14 +311,12 @@ class _Stored:
     location: str = ""
 
 
-def _read(
-    db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, capture: Capture, page: Page | None = None
-) -> _Stored:
+def _read(idx: Index, outlet: Outlet, store: ObjectStore, capture: Capture, page: Page | None = None) -> _Stored:
     """The extracted page (200) or the Location header (redirects); a StoreError is left to the caller."""
     status = capture.status
     if status == 200:
         try:
-            return _Stored(extracted=_extracted(db, outlet, store, capture, page))
+            return _Stored(extracted=_extracted(idx, outlet, store, capture, page))
         except StoreError:
             raise
         except EdittrailError as exc:
@@ -331,17 +327,15 @@ def _read(
     return _Stored()
 
 
-def _extracted(
-    db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, capture: Capture, page: Page | None = None
-) -> Extracted:
+def _extracted(idx: Index, outlet: Outlet, store: ObjectStore, capture: Capture, page: Page | None = None) -> Extracted:
     """Extract the stored record (a revisit shows what its original showed); ``page``: already read."""
-    return extract_once(page or _page(db, outlet, store, capture))
+    return extract_once(page or _page(idx, outlet, store, capture))
 
 
-def _page(db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, capture: Capture) -> Page:
+def _page(idx: Index, outlet: Outlet, store: ObjectStore, capture: Capture) -> Page:
     """What extracting the capture takes, read from the store (a revisit from its original's record)."""
     if capture.record_type == "revisit":
-        original = _original_capture(db, capture)
+        original = _original_capture(idx, capture)
         if original is not None:
             capture = replace(capture, warc=original.warc, offset=original.offset, length=original.length)
     loaded = load_record(store.read_range(capture.warc, capture.offset, capture.length), name=capture.warc)
@@ -377,13 +371,13 @@ def version_of(outlet: Outlet, capture: Capture, extracted: Extracted, model: No
     )
 
 
-def version_of_capture(db: sqlite_utils.Database, outlet: Outlet, store: ObjectStore, capture: Capture) -> Version:
+def version_of_capture(idx: Index, outlet: Outlet, store: ObjectStore, capture: Capture) -> Version:
     """Extract and fingerprint a stored capture again under the outlet's noise model (for checks and tests)."""
-    return version_of(outlet, capture, _extracted(db, outlet, store, capture), noise_index.model(db, outlet.name))
+    return version_of(outlet, capture, _extracted(idx, outlet, store, capture), noise_index.model(idx, outlet.name))
 
 
-def _original_capture(db: sqlite_utils.Database, capture: Capture) -> Capture | None:
-    return captures_index.first_response_with_payload(db, capture.urlkey, capture.payload_digest, capture.url)
+def _original_capture(idx: Index, capture: Capture) -> Capture | None:
+    return captures_index.first_response_with_payload(idx, capture.urlkey, capture.payload_digest, capture.url)
 
 
 Detector = Callable[[Config, str, ObjectStore], dict[str, Any]]

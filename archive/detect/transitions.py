@@ -30,13 +30,11 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import sqlite_utils
-
 from archive.config import Outlet
 from archive.detect.changes import classify, divergence, fate_change, slug_mismatch
 from archive.detect.fingerprint import fingerprint
 from archive.detect.noise import NoiseModel
-from archive.index import Capture, Change, HostState, Version
+from archive.index import Capture, Change, HostState, Index, Version
 from archive.index import versions as vx
 from archive.moments import parse_iso
 
@@ -86,18 +84,16 @@ Record = Callable[[Change | None], None]
 class Article:
     """The bookkeeping of one article across one batch (the caller holds the write transaction)."""
 
-    def __init__(
-        self, db: sqlite_utils.Database, outlet: Outlet, article_id: str, model: NoiseModel, record: Record
-    ) -> None:
-        self.db, self.outlet, self.article_id, self.model, self.record = db, outlet, article_id, model, record
-        self.versions = {v.version: v for v in vx.versions_of(db, outlet.name, article_id)}
+    def __init__(self, idx: Index, outlet: Outlet, article_id: str, model: NoiseModel, record: Record) -> None:
+        self.idx, self.outlet, self.article_id, self.model, self.record = idx, outlet, article_id, model, record
+        self.versions = {v.version: v for v in vx.versions_of(idx, outlet.name, article_id)}
         self.by_print: dict[str, Version] = {}
         for number in sorted(self.versions):
             self.by_print.setdefault(fingerprint(self.versions[number], model).whole, self.versions[number])
-        self.state = vx.article_state(db, outlet.name, article_id)
+        self.state = vx.article_state(idx, outlet.name, article_id)
         if self.state.current_version is None and self.versions:  # an index from before current_version was kept
             self.state = replace(self.state, current_version=max(self.versions))
-        self.hosts = vx.host_states(db, outlet.name, article_id)
+        self.hosts = vx.host_states(idx, outlet.name, article_id)
         self.created: set[int] = set()
         """Versions first seen in this batch."""
 
@@ -111,7 +107,7 @@ class Article:
             return known.version
         number = max(self.versions, default=0) + 1
         version = replace(content, version=number, whole_hash=prints.whole, hashes=dict(prints.fields))
-        vx.add_version(self.db, version)
+        vx.add_version(self.idx, version)
         self.versions[number] = version
         self.by_print[prints.whole] = version
         self.created.add(number)
@@ -223,7 +219,7 @@ class Article:
             since=since,
             since_record=since_record,
         )
-        vx.set_host_state(self.db, self.outlet.name, self.article_id, shown)
+        vx.set_host_state(self.idx, self.outlet.name, self.article_id, shown)
         self.hosts[host] = shown
 
     # -- transitions ----------------------------------------------------------------------
@@ -248,7 +244,7 @@ class Article:
         if new[0] == "gone":
             self._fate("retraction", f"HTTP {status} from {s.host} after being {cur[0]}", s, last_live, status=status)
             vx.set_article_state(
-                self.db, self.outlet.name, self.article_id, state="gone", record_id=s.capture.record_id
+                self.idx, self.outlet.name, self.article_id, state="gone", record_id=s.capture.record_id
             )
         else:
             target = s.location
@@ -264,14 +260,14 @@ class Article:
                 status=status,
             )
             vx.set_article_state(
-                self.db,
+                self.idx,
                 self.outlet.name,
                 self.article_id,
                 state="redirect",
                 redirect_to=new[1],
                 record_id=s.capture.record_id,
             )
-        self.state = vx.article_state(self.db, self.outlet.name, self.article_id)
+        self.state = vx.article_state(self.idx, self.outlet.name, self.article_id)
         return new[0] if new[0] == "redirect" else "retraction"
 
     def _edit(self, before: Version, number: int, s: Seen) -> str:
@@ -287,7 +283,7 @@ class Article:
         return f"{'revert' if revert else 're-edit' if again else 'edit'} to version {number}"
 
     def _was_current(self, number: int) -> bool:
-        return vx.changed_to(self.db, self.outlet.name, self.article_id, number) or number == min(self.versions)
+        return vx.changed_to(self.idx, self.outlet.name, self.article_id, number) or number == min(self.versions)
 
     def _served_by(self, number: int) -> list[tuple[str, str, str]]:
         """(host, since, record) of every host showing version ``number``, earliest first."""
@@ -314,8 +310,8 @@ class Article:
         )
 
     def _set_current(self, number: int, since: str, record_id: str) -> None:
-        vx.set_current_version(self.db, self.outlet.name, self.article_id, number, since=since, record_id=record_id)
-        self.state = vx.article_state(self.db, self.outlet.name, self.article_id)
+        vx.set_current_version(self.idx, self.outlet.name, self.article_id, number, since=since, record_id=record_id)
+        self.state = vx.article_state(self.idx, self.outlet.name, self.article_id)
 
     def _current_version(self) -> Version | None:
         number = self.state.current_version
@@ -331,7 +327,7 @@ class Article:
             return
         for host, s in last.items():
             if values[s.capture.record_id] == now and before[host] != now:
-                vx.add_served_by(self.db, self.outlet.name, self.article_id, record, host, s.time)
+                vx.add_served_by(self.idx, self.outlet.name, self.article_id, record, host, s.time)
 
     def _diverging(self, last: dict[str, Seen], values: dict[str, Value], batch_start: str) -> None:
         """Hosts that have shown another version than the current one for longer than the window."""
@@ -347,7 +343,7 @@ class Article:
             start = max(self.hosts[host].since or s.time, self.state.current_since or s.time)
             if start >= batch_start or _seconds(start, s.time) < self.outlet.divergence_window:
                 continue
-            if vx.divergence_reported(self.db, self.outlet.name, self.article_id, host, current, int(value[1])):
+            if vx.divergence_reported(self.idx, self.outlet.name, self.article_id, host, current, int(value[1])):
                 continue
             rank = {h: i for i, h in enumerate(self.outlet.domains)}
             ref_host = min(showing, key=lambda h: (rank.get(h, len(rank)), h)) if showing else None

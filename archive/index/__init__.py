@@ -2,7 +2,9 @@
 
 This package is the only code that knows the index's tables and columns (a test,
 tests/test_sql_owners.py, fails on SQL anywhere else): the other stages call the named
-functions here. ``db.py`` opens it (one writer, read-only readers); ``schema.py`` holds its
+functions here, handing them the :class:`Index`; its database (``Index._db``) never leaves
+the package, and rows come back as the frozen records of ``records.py``.
+``db.py`` opens it (one writer, read-only readers); ``schema.py`` holds its
 numbered steps; one module per table family: ``captures.py`` (captures, the ``detected``
 join), ``versions.py`` (versions and the detect bookkeeping), ``changes.py`` (changes as the
 read side lists them), ``articles.py``, ``noise.py`` (learned noise), ``stored.py`` (WARC

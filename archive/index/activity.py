@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-import sqlite_utils
+if TYPE_CHECKING:
+    from archive.index import Index
 
 WINDOWS = (7, 30, 90, 365)
 """The windows (days) the page offers; the default is 30."""
@@ -72,8 +74,9 @@ class Edited:
     """The headline the outlet shows now (None if no version was extracted)."""
 
 
-def per_day(db: sqlite_utils.Database, outlet: str, span: Window) -> list[DayCount]:
+def per_day(index: Index, outlet: str, span: Window) -> list[DayCount]:
     """Changes per day, kind and declared/silent in the window (days without changes left out)."""
+    db = index._db
     rows = db.execute(
         "SELECT substr(to_time, 1, 10) AS day, kind, declared, count(*) FROM changes "
         "WHERE outlet = ? AND to_time >= ? AND to_time < ? GROUP BY day, kind, declared ORDER BY day, kind",
@@ -82,21 +85,23 @@ def per_day(db: sqlite_utils.Database, outlet: str, span: Window) -> list[DayCou
     return [DayCount(day, kind, bool(declared), n) for day, kind, declared, n in rows]
 
 
-def most_edited(db: sqlite_utils.Database, outlet: str, span: Window, limit: int = TOP_ARTICLES) -> list[Edited]:
+def most_edited(index: Index, outlet: str, span: Window, limit: int = TOP_ARTICLES) -> list[Edited]:
     """The ``limit`` articles with the most changes in the window (latest change first among equals),
     with the headline each shows now."""
+    db = index._db
     rows = db.execute(
         "SELECT article_id, count(*) AS n, sum(declared = 0), max(to_time) AS last FROM changes "
         "WHERE outlet = ? AND to_time >= ? AND to_time < ? GROUP BY article_id ORDER BY n DESC, last DESC LIMIT ?",
         [outlet, span.since, span.before, limit],
     ).fetchall()
-    headlines = current_headlines(db, outlet, [row[0] for row in rows])
+    headlines = current_headlines(index, outlet, [row[0] for row in rows])
     return [Edited(a, n, silent or 0, last, headlines.get(a)) for a, n, silent, last in rows]
 
 
-def current_headlines(db: sqlite_utils.Database, outlet: str, article_ids: Sequence[str]) -> dict[str, str]:
+def current_headlines(index: Index, outlet: str, article_ids: Sequence[str]) -> dict[str, str]:
     """The headline of each article's current version (its newest when none is marked current),
     one primary-key lookup per article."""
+    db = index._db
     found = {}
     for article_id in article_ids:
         row = db.execute(
@@ -110,7 +115,8 @@ def current_headlines(db: sqlite_utils.Database, outlet: str, article_ids: Seque
     return found
 
 
-def latest_change(db: sqlite_utils.Database, outlet: str) -> str | None:
+def latest_change(index: Index, outlet: str) -> str | None:
     """When the outlet's newest change was seen (for a window without any), None if it has none."""
+    db = index._db
     row = db.execute("SELECT to_time FROM changes WHERE outlet = ? ORDER BY to_time DESC LIMIT 1", [outlet]).fetchone()
     return row[0] if row else None

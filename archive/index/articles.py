@@ -8,8 +8,10 @@ on which hosts. Every lookup here is by the primary key ``(outlet, article_id)``
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import sqlite_utils
+if TYPE_CHECKING:
+    from archive.index import Index
 
 
 @dataclass(frozen=True)
@@ -25,8 +27,9 @@ class Article:
     """Every host the article was fetched from (the ``hosts`` column, comma-separated)."""
 
 
-def article(db: sqlite_utils.Database, outlet: str, article_id: str) -> Article | None:
+def article(index: Index, outlet: str, article_id: str) -> Article | None:
     """The article's row; None when the index has no such article."""
+    db = index._db
     rows = list(db.query("SELECT * FROM articles WHERE outlet = ? AND article_id = ?", [outlet, article_id]))
     if not rows:
         return None
@@ -41,15 +44,17 @@ def article(db: sqlite_utils.Database, outlet: str, article_id: str) -> Article 
     )
 
 
-def known(db: sqlite_utils.Database, outlet: str, article_id: str) -> bool:
+def known(index: Index, outlet: str, article_id: str) -> bool:
     """Whether the index has the article: one primary-key probe, no row read."""
+    db = index._db
     found = db.execute("SELECT 1 FROM articles WHERE outlet = ? AND article_id = ?", [outlet, article_id]).fetchone()
     return found is not None
 
 
-def canonical_url(db: sqlite_utils.Database, outlet: str, article_id: str) -> str | None:
+def canonical_url(index: Index, outlet: str, article_id: str) -> str | None:
     """The article's canonical URL; None when the index has no such article or no URL for it
     (callers then fall back on the URL of a version)."""
+    db = index._db
     row = db.execute(
         "SELECT canonical_url FROM articles WHERE outlet = ? AND article_id = ?", [outlet, article_id]
     ).fetchone()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 import surt
@@ -22,6 +22,9 @@ import surt
 from archive.index.records import Capture, CdxCapture, DetectedCapture
 from archive.moments import parse_iso
 from archive.warc.records import RevisitOf
+
+if TYPE_CHECKING:
+    from archive.index import Index
 
 _COLUMNS = ", ".join(f'"{f.name}"' for f in fields(Capture))
 """A captures row's columns in the order of :class:`Capture`'s fields: ``Capture(*row)`` builds it."""
@@ -40,9 +43,10 @@ class IndexedObject:
     sha256: str | None
 
 
-def indexed_keys(db: sqlite_utils.Database, outlet: str, keys: Iterable[str], *, chunk: int) -> set[str]:
+def indexed_keys(index: Index, outlet: str, keys: Iterable[str], *, chunk: int) -> set[str]:
     """Which of ``keys`` (the store's listing) are indexed: looked up by key, ``chunk`` keys per
     statement, never a walk of every object."""
+    db = index._db
     wanted, found = list(keys), set[str]()
     for start in range(0, len(wanted), chunk):
         part = wanted[start : start + chunk]
@@ -55,9 +59,10 @@ def indexed_keys(db: sqlite_utils.Database, outlet: str, keys: Iterable[str], *,
     return found
 
 
-def indexed_objects(db: sqlite_utils.Database, outlet: str) -> list[IndexedObject]:
+def indexed_objects(index: Index, outlet: str) -> list[IndexedObject]:
     """Every WARC object of the outlet the index holds rows of: the audit compares each with the
     store, so this walks the outlet's objects (one row per object, never per capture)."""
+    db = index._db
     rows = db.query("SELECT key, size, sha256 FROM warc_objects WHERE outlet = ?", [outlet])
     return [IndexedObject(row["key"], row["size"], row["sha256"]) for row in rows]
 
@@ -73,14 +78,15 @@ def _first(captures: Iterator[Capture]) -> Capture | None:
     return next(captures, None)
 
 
-def in_object(db: sqlite_utils.Database, warc: str) -> list[Capture]:
+def in_object(index: Index, warc: str) -> list[Capture]:
     """The captures rows of one WARC object, through the ``captures(warc)`` index."""
-    return list(_captures(db, "WHERE warc = ?", [warc]))
+    return list(_captures(index._db, "WHERE warc = ?", [warc]))
 
 
-def rows_without_object(db: sqlite_utils.Database, outlet: str) -> list[tuple[str, int]]:
+def rows_without_object(index: Index, outlet: str) -> list[tuple[str, int]]:
     """(warc, captures) for each object the outlet's captures point at but ``warc_objects`` lacks,
     by key: a stale index. The audit's check walks the outlet's captures on purpose."""
+    db = index._db
     return [
         (row["warc"], row["n"])
         for row in db.query(
@@ -91,37 +97,40 @@ def rows_without_object(db: sqlite_utils.Database, outlet: str) -> list[tuple[st
     ]
 
 
-def in_key_order(db: sqlite_utils.Database, outlet: str | None = None) -> Iterator[Capture]:
+def in_key_order(index: Index, outlet: str | None = None) -> Iterator[Capture]:
     """Every capture (of one outlet, or of all), in CDX order, streamed: a whole walk on purpose,
     for checks, tests and tools that compare an index with another."""
+    db = index._db
     where, params = ("WHERE outlet = ?", [outlet]) if outlet else ("", [])
     yield from _captures(db, f"{where} ORDER BY urlkey, fetched_at, record_id", params)
 
 
-def last_of_url(db: sqlite_utils.Database, urlkey: str, url: str) -> Capture | None:
+def last_of_url(index: Index, urlkey: str, url: str) -> Capture | None:
     """The newest capture of exactly ``url`` (any outlet), or None: what a revisit refers to.
     One probe of the ``(urlkey, fetched_at)`` index from its newest end."""
+    db = index._db
     return _first(
         _captures(db, "WHERE urlkey = ? AND url = ? ORDER BY fetched_at DESC, record_id LIMIT 1", [urlkey, url])
     )
 
 
-def by_record_id(db: sqlite_utils.Database, record_id: str) -> Capture | None:
+def by_record_id(index: Index, record_id: str) -> Capture | None:
     """The captures row of one WARC-Record-ID (its primary key), or None."""
+    db = index._db
     return _first(_captures(db, "WHERE record_id = ?", [record_id]))
 
 
-def payload_holder(db: sqlite_utils.Database, url: str) -> tuple[int, RevisitOf] | None:
+def payload_holder(index: Index, url: str) -> tuple[int, RevisitOf] | None:
     """(status, the record holding the payload) of the newest capture of exactly ``url`` in earlier
     crawls, for the crawl's revisit decision (:class:`archive.warc.PreviousCaptures`); None when
     there is none or it holds no payload. Two probes of the ``urlkey`` indexes."""
     key = str(surt.surt(url))
-    row = last_of_url(db, key, url)
+    row = last_of_url(index, key, url)
     if row is None or row.status is None or not row.payload_digest:
         return None
     digest = row.payload_digest  # the original's too: itself, or a response found by this digest
     original = (
-        row if row.record_type == "response" else newest_response_with_payload(db, key, url, digest, row.fetched_at)
+        row if row.record_type == "response" else newest_response_with_payload(index, key, url, digest, row.fetched_at)
     )
     if original is None:
         return None
@@ -129,11 +138,12 @@ def payload_holder(db: sqlite_utils.Database, url: str) -> tuple[int, RevisitOf]
 
 
 def newest_response_with_payload(
-    db: sqlite_utils.Database, urlkey: str, url: str, payload_digest: str | None, at_or_before: str
+    index: Index, urlkey: str, url: str, payload_digest: str | None, at_or_before: str
 ) -> Capture | None:
     """The newest ``response`` row of exactly ``url`` with ``payload_digest`` fetched at or before
     ``at_or_before``: what a revisit edittrail wrote refers to. Bounded by the URL's key (the
     ``urlkey`` indexes), so it reads one URL's captures, never the outlet's."""
+    db = index._db
     return _first(
         _captures(
             db,
@@ -144,11 +154,10 @@ def newest_response_with_payload(
     )
 
 
-def first_response_with_payload(
-    db: sqlite_utils.Database, urlkey: str, payload_digest: str | None, url: str
-) -> Capture | None:
+def first_response_with_payload(index: Index, urlkey: str, payload_digest: str | None, url: str) -> Capture | None:
     """The oldest ``response`` row of exactly ``url`` with ``payload_digest``: the record holding
     a revisit's payload, for detect to extract. Bounded by the URL's key (the ``urlkey`` indexes)."""
+    db = index._db
     return _first(
         _captures(
             db,
@@ -159,9 +168,10 @@ def first_response_with_payload(
     )
 
 
-def captured_since(db: sqlite_utils.Database, outlet: str, article_id: str | None, since: str) -> bool:
+def captured_since(index: Index, outlet: str, article_id: str | None, since: str) -> bool:
     """Whether the article has any capture (any domain, any status) fetched at or after ``since``:
     one probe of the ``(outlet, article_id, fetched_at)`` index (a None article has none)."""
+    db = index._db
     row = db.execute(
         "SELECT 1 FROM captures WHERE outlet = ? AND article_id = ? AND fetched_at >= ? LIMIT 1",
         [outlet, article_id, since],
@@ -169,20 +179,23 @@ def captured_since(db: sqlite_utils.Database, outlet: str, article_id: str | Non
     return row is not None
 
 
-def of_article(db: sqlite_utils.Database, outlet: str, article_id: str) -> Iterator[Capture]:
+def of_article(index: Index, outlet: str, article_id: str) -> Iterator[Capture]:
     """The article's captures on every domain, oldest first, streamed (a caller's deadline can stop
     it between rows); through the ``(outlet, article_id, fetched_at)`` index."""
-    yield from _captures(db, "WHERE outlet = ? AND article_id = ? ORDER BY fetched_at, record_id", [outlet, article_id])
+    yield from _captures(
+        index._db, "WHERE outlet = ? AND article_id = ? ORDER BY fetched_at, record_id", [outlet, article_id]
+    )
 
 
-def of_urlkey(db: sqlite_utils.Database, outlet: str, urlkey: str) -> Iterator[Capture]:
+def of_urlkey(index: Index, outlet: str, urlkey: str) -> Iterator[Capture]:
     """The outlet's captures of one SURT key, oldest first, streamed; through the
     ``(urlkey, fetched_at)`` index."""
+    db = index._db
     yield from _captures(db, "WHERE outlet = ? AND urlkey = ? ORDER BY fetched_at, record_id", [outlet, urlkey])
 
 
 def for_cdx(
-    db: sqlite_utils.Database,
+    index: Index,
     outlet: str,
     since: str,
     until: str,
@@ -201,6 +214,7 @@ def for_cdx(
     ``+outlet`` keeps SQLite off the ``(outlet, article_id)`` index for URL-key queries, whose
     ``(urlkey, fetched_at)`` index answers a prefix/host/domain range in order (bench/cdx.py).
     """
+    db = index._db
     where = ["outlet = ?" if article_id is not None else "+outlet = ?", "fetched_at >= ?", "fetched_at <= ?"]
     params: list[Any] = [outlet, since, until]
     if article_id is not None:
@@ -222,7 +236,7 @@ def for_cdx(
 
 
 def of_outlet(
-    db: sqlite_utils.Database,
+    index: Index,
     outlet: str,
     article_ids: Sequence[str] = (),
     since: str | None = None,
@@ -231,6 +245,7 @@ def of_outlet(
     """The outlet's captures, oldest first: of the given articles only when any are named, fetched
     within [``since``, ``until``] (ISO, inclusive; open where None). What an export copies; with
     no article named it reads every capture of the outlet, as the export asked for."""
+    db = index._db
     where, params = ["outlet = ?"], [outlet]
     if article_ids:
         where.append(f"article_id IN ({', '.join('?' * len(article_ids))})")
@@ -244,10 +259,11 @@ def of_outlet(
     return list(_captures(db, f"WHERE {' AND '.join(where)} ORDER BY fetched_at, record_id", params))
 
 
-def of_article_detected(db: sqlite_utils.Database, outlet: str, article_id: str) -> Iterator[DetectedCapture]:
+def of_article_detected(index: Index, outlet: str, article_id: str) -> Iterator[DetectedCapture]:
     """The article's captures on every domain, oldest first, each with what detect made of it
     (``version``, ``outcome``; None when not detected yet): the article page's list, by the
     ``(outlet, article_id)`` index and the ``detected`` key."""
+    db = index._db
     rows = db.execute(
         f"SELECT {_C_COLUMNS}, d.version, d.outcome FROM captures c "  # noqa: S608 (constant parts)
         "LEFT JOIN detected d ON d.record_id = c.record_id "
@@ -258,15 +274,17 @@ def of_article_detected(db: sqlite_utils.Database, outlet: str, article_id: str)
         yield DetectedCapture(Capture(*capture), version, outcome)
 
 
-def hosts_statuses_articles(db: sqlite_utils.Database, warc: str) -> Iterator[tuple[str, int, str | None]]:
+def hosts_statuses_articles(index: Index, warc: str) -> Iterator[tuple[str, int, str | None]]:
     """(host, status, article id) of every capture in one WARC object: what a run's files hold,
     for the demo's summary, by the ``warc`` index."""
+    db = index._db
     yield from db.execute("SELECT host, status, article_id FROM captures WHERE warc = ?", [warc])
 
 
-def headline_shown(db: sqlite_utils.Database, record_id: str) -> str | None:
+def headline_shown(index: Index, record_id: str) -> str | None:
     """The headline of the version detect found in one capture (None if it found none): the
     ``detected`` row by its key, then the version by ``(outlet, article_id, version)``."""
+    db = index._db
     row = db.execute(
         "SELECT v.headline FROM detected d JOIN versions v ON v.outlet = d.outlet AND "
         "v.article_id = d.article_id AND v.version = d.version WHERE d.record_id = ?",
@@ -275,12 +293,14 @@ def headline_shown(db: sqlite_utils.Database, record_id: str) -> str | None:
     return row[0] if row else None
 
 
-def data_version(db: sqlite_utils.Database) -> int:
+def data_version(index: Index) -> int:
     """SQLite's ``data_version`` of this connection: it changes when another connection commits,
     so a kept reader can tell cheaply that the index changed under it."""
+    db = index._db
     return int(db.execute("PRAGMA data_version").fetchone()[0])
 
 
-def limit_cache(db: sqlite_utils.Database, kib: int) -> None:
+def limit_cache(index: Index, kib: int) -> None:
     """Cap this connection's page cache at ``kib`` KiB (a kept reader's; the writer's is set by ``connect``)."""
+    db = index._db
     db.execute(f"PRAGMA cache_size = -{kib}")

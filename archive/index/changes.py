@@ -13,11 +13,12 @@ host and article state) is in ``archive.index.versions``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from archive.index.records import ListedChange
+
+if TYPE_CHECKING:
+    from archive.index import Index
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class ChangeFilter:
 
 
 def change_page(
-    db: sqlite_utils.Database,
+    index: Index,
     outlet: str,
     filters: ChangeFilter,
     *,
@@ -52,6 +53,7 @@ def change_page(
     With ``scan``, the filters without an index (everything but the outlet, the article and the
     dates) look only at the newest ``scan`` changes within the dates: the web's bound on the work
     of one page (the CLI's export reads them all)."""
+    db = index._db
     where: list[str] = ["c.outlet = ?"]
     params: list[Any] = [outlet]
     for column, value in (("c.article_id", article_id), ("c.kind", filters.kind), ("c.section", filters.section)):
@@ -119,9 +121,10 @@ def _newest(filters: ChangeFilter) -> tuple[str, list[str]]:
     return sql + " ORDER BY to_time DESC, id DESC", bounds
 
 
-def scan_reached(db: sqlite_utils.Database, outlet: str, filters: ChangeFilter, scan: int) -> bool:
+def scan_reached(index: Index, outlet: str, filters: ChangeFilter, scan: int) -> bool:
     """Whether a ``scan``-bounded :func:`change_page` left older changes within the dates unsearched:
     counts at most ``scan + 1`` of the newest, so the answer costs no more than the page did."""
+    db = index._db
     if not unindexed(filters):
         return False
     newest, bounds = _newest(filters)
@@ -130,9 +133,10 @@ def scan_reached(db: sqlite_utils.Database, outlet: str, filters: ChangeFilter, 
     return bool(found > scan)
 
 
-def count_detected_before(db: sqlite_utils.Database, outlet: str, moment: str) -> int:
+def count_detected_before(index: Index, outlet: str, moment: str) -> int:
     """How many of the outlet's changes were detected before ``moment`` (or at an unknown time):
     what earlier runs found, for the demo's printout of one run."""
+    db = index._db
     found = db.execute(
         "SELECT count(*) FROM changes WHERE outlet = ? AND (detected_at IS NULL OR detected_at < ?)",
         [outlet, moment],
@@ -140,9 +144,10 @@ def count_detected_before(db: sqlite_utils.Database, outlet: str, moment: str) -
     return int(found)
 
 
-def new_versions_per_warc(db: sqlite_utils.Database, outlet: str, since: str) -> list[tuple[str, int]]:
+def new_versions_per_warc(index: Index, outlet: str, since: str) -> list[tuple[str, int]]:
     """(WARC key, count) of the outlet's versions fetched at or after ``since``, by the WARC file
     of the capture that showed them: what each crawl run added, for ``edittrail status``."""
+    db = index._db
     rows = db.execute(
         "SELECT c.warc, count(*) FROM versions v JOIN captures c ON c.record_id = v.record_id "
         "WHERE v.outlet = ? AND v.fetched_at >= ? GROUP BY c.warc",
@@ -151,9 +156,10 @@ def new_versions_per_warc(db: sqlite_utils.Database, outlet: str, since: str) ->
     return [(warc, n) for warc, n in rows]
 
 
-def changes_per_warc(db: sqlite_utils.Database, outlet: str, since: str) -> list[tuple[str, int]]:
+def changes_per_warc(index: Index, outlet: str, since: str) -> list[tuple[str, int]]:
     """(WARC key, count) of the outlet's changes shown at or after ``since``, by the WARC file of
     the capture that showed them: what each crawl run found, for ``edittrail status``."""
+    db = index._db
     rows = db.execute(
         "SELECT c.warc, count(*) FROM changes x JOIN captures c ON c.record_id = x.to_record "
         "WHERE x.outlet = ? AND x.to_time >= ? GROUP BY c.warc",

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import sqlite_utils
+if TYPE_CHECKING:
+    from archive.index import Index
 
 KEY_CHUNK = 500
 """Record ids looked up per statement (each by the captures primary key)."""
@@ -41,8 +43,9 @@ class RecordLocation:
     """SHA-256 of the whole WARC object, recorded when it was indexed (None if not recorded)."""
 
 
-def record_locations(db: sqlite_utils.Database, record_ids: Iterable[str]) -> dict[str, RecordLocation]:
+def record_locations(index: Index, record_ids: Iterable[str]) -> dict[str, RecordLocation]:
     """The location and digests of each record id the index holds, by record id (unknown ids are left out)."""
+    db = index._db
     wanted = sorted({r for r in record_ids if r})
     found: dict[str, RecordLocation] = {}
     for start in range(0, len(wanted), KEY_CHUNK):

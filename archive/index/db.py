@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import fields
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -182,16 +183,24 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
 
 
 class Index:
-    """The archive's SQLite index. Open one writer per process; readers pass ``readonly=True``."""
+    """The archive's SQLite index. Open one writer per process; readers pass ``readonly=True``.
 
-    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+    The database itself (``_db``) is for the modules of archive/index/ only, which take the
+    ``Index`` and own every query on it; tests/test_sql_owners.py fails on a use anywhere else.
+    ``any_schema`` (read-only) opens an index of another release as it is, for ``status``,
+    which checks the tables it reads itself.
+    """
+
+    def __init__(self, path: Path, *, readonly: bool = False, any_schema: bool = False) -> None:
         self.path = path
         self.readonly = readonly
         if readonly and not path.exists():
             raise ArchiveIndexError(f"{path}: no index yet; run a crawl or `edittrail reindex` first")
-        self.db = sqlite_utils.Database(connect(path, readonly=readonly))
+        self._db = sqlite_utils.Database(connect(path, readonly=readonly))
         if not readonly:
             self.migrate()
+        elif any_schema:
+            pass
         elif (version := self.schema_version()) != len(MIGRATIONS):
             refuse_newer(path, version, MIGRATIONS, ArchiveIndexError)
             raise ArchiveIndexError(
@@ -200,7 +209,17 @@ class Index:
             )
 
     def close(self) -> None:
-        self.db.close()
+        self._db.close()
+
+    def transaction(self) -> AbstractContextManager[Any]:
+        """One write transaction, begun IMMEDIATE (``WriteConnection``): what is written inside
+        commits or rolls back as a whole; a transaction opened inside joins it."""
+        return self._db.conn
+
+    def set_progress_handler(self, handler: Callable[[], int] | None, steps: int) -> None:
+        """sqlite3's progress handler on the index's connection: a reader's deadline
+        (archive.api.budget) stops a statement between ``steps`` virtual-machine steps."""
+        self._db.conn.set_progress_handler(handler, steps)
 
     def __enter__(self) -> Index:
         return self
@@ -209,15 +228,15 @@ class Index:
         self.close()
 
     def schema_version(self) -> int:
-        return schema_version(self.db.conn)
+        return schema_version(self._db.conn)
 
     def migrate(self) -> None:
         """Apply the migrations this file has not had yet, each in its own transaction (archive.migrations)."""
-        migrate(self.db, self.path, MIGRATIONS, ArchiveIndexError)
+        migrate(self._db, self.path, MIGRATIONS, ArchiveIndexError)
 
     def indexed_keys(self, outlet: str, keys: Iterable[str]) -> set[str]:
         """Which of ``keys`` (the store's listing) are indexed: looked up by key, never a walk of every object."""
-        return captures_index.indexed_keys(self.db, outlet, keys, chunk=KEY_CHUNK)
+        return captures_index.indexed_keys(self, outlet, keys, chunk=KEY_CHUNK)
 
     def add_warc(
         self,
@@ -236,23 +255,23 @@ class Index:
         """
         captures = [c for c in (capture_from_record(outlet, key, r) for r in records) if c is not None]
         now = utc_iso(datetime.now(UTC))
-        with self.db.conn:
+        with self._db.conn:
             before = {
-                row[0] for row in self.db.execute("SELECT DISTINCT article_id FROM captures WHERE warc = ?", [key])
+                row[0] for row in self._db.execute("SELECT DISTINCT article_id FROM captures WHERE warc = ?", [key])
             }
-            self.db.execute(
+            self._db.execute(
                 "DELETE FROM detect_queue WHERE record_id IN (SELECT record_id FROM captures WHERE warc = ?)", [key]
             )
             self._tally(key, -1)
-            self.db.execute("DELETE FROM captures WHERE warc = ?", [key])
-            self.db.conn.executemany(INSERT_CAPTURE, map(_capture_values, captures))
+            self._db.execute("DELETE FROM captures WHERE warc = ?", [key])
+            self._db.conn.executemany(INSERT_CAPTURE, map(_capture_values, captures))
             self._tally(key, +1)
             self._queue_for_detect(key)
             articles = {c.article_id for c in captures if c.article_id}
             self._refresh_articles(outlet, articles | (before - {None}))
             if touched is not None:  # the caller's tally of the articles this run touched
                 touched |= articles
-            self.db.table("warc_objects").upsert(
+            self._db.table("warc_objects").upsert(
                 {
                     "key": key,
                     "outlet": outlet.name,
@@ -269,24 +288,24 @@ class Index:
 
     def _tally(self, key: str, sign: int) -> None:
         """Add (or take away) one object's captures to the per-host, per-status counts."""
-        rows = self.db.execute(
+        rows = self._db.execute(
             f"SELECT outlet, host, coalesce(status, {NO_STATUS}), count(*) FROM captures WHERE warc = ? "  # noqa: S608
             f"GROUP BY outlet, host, coalesce(status, {NO_STATUS})",
             [key],
         ).fetchall()
-        self.db.conn.executemany(
+        self._db.conn.executemany(
             "INSERT INTO tallies (outlet, host, status, captures) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (outlet, host, status) DO UPDATE SET captures = captures + excluded.captures",
             [(outlet, host, status, sign * n) for outlet, host, status, n in rows],
         )
-        self.db.conn.executemany(
+        self._db.conn.executemany(
             "DELETE FROM tallies WHERE outlet = ? AND host = ? AND status = ? AND captures <= 0",
             [(outlet, host, status) for outlet, host, status, _ in rows],
         )
 
     def _queue_for_detect(self, key: str) -> None:
         """The object's article captures detect has not settled, queued for it (archive.detect.run)."""
-        self.db.execute(
+        self._db.execute(
             "INSERT OR IGNORE INTO detect_queue (record_id, outlet, fetched_at) "
             "SELECT c.record_id, c.outlet, c.fetched_at FROM captures c WHERE c.warc = ? AND c.article_id IS NOT NULL "
             "AND NOT EXISTS (SELECT 1 FROM detected d WHERE d.record_id = c.record_id)",
@@ -297,16 +316,16 @@ class Index:
         """Recompute article rows from their captures, so any indexing order gives the same rows."""
         base = outlet.base_url(outlet.primary)
         for article_id in sorted(article_ids):
-            rows = self.db.execute(
+            rows = self._db.execute(
                 "SELECT url, host, fetched_at, status FROM captures WHERE outlet = ? AND article_id = ? "
                 "ORDER BY fetched_at, url",
                 [outlet.name, article_id],
             ).fetchall()
             if not rows:
-                self.db.execute("DELETE FROM articles WHERE outlet = ? AND article_id = ?", [outlet.name, article_id])
+                self._db.execute("DELETE FROM articles WHERE outlet = ? AND article_id = ?", [outlet.name, article_id])
                 continue
             first, last = rows[0][2], rows[-1][2]
-            self.db.execute(
+            self._db.execute(
                 "INSERT OR REPLACE INTO articles (outlet, article_id, canonical_url, first_seen, last_seen, hosts, "
                 "captures, last_status, next_due) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -323,7 +342,7 @@ class Index:
             )
 
     def _record_schedule(self, outlet: Outlet) -> None:
-        self.db.execute(
+        self._db.execute(
             "INSERT OR REPLACE INTO revisit_schedules (outlet, schedule) VALUES (?, ?)",
             [outlet.name, schedule_key(outlet.revisit)],
         )
@@ -337,14 +356,14 @@ class Index:
         as applied: the index step computes the moments of the articles it touches, which says
         nothing of the others (an index upgraded to migration 6 has none yet).
         """
-        row = self.db.execute("SELECT schedule FROM revisit_schedules WHERE outlet = ?", [outlet.name]).fetchone()
+        row = self._db.execute("SELECT schedule FROM revisit_schedules WHERE outlet = ?", [outlet.name]).fetchone()
         if row is not None and row[0] == schedule_key(outlet.revisit):
             return 0
-        with self.db.conn:
-            rows = self.db.execute(
+        with self._db.conn:
+            rows = self._db.execute(
                 "SELECT article_id, first_seen, last_seen FROM articles WHERE outlet = ?", [outlet.name]
             ).fetchall()
-            self.db.conn.executemany(
+            self._db.conn.executemany(
                 "UPDATE articles SET next_due = ? WHERE outlet = ? AND article_id = ?",
                 [(_next_due(first, last, outlet.revisit), outlet.name, aid) for aid, first, last in rows],
             )
@@ -355,7 +374,7 @@ class Index:
     def due_articles(self, outlet: Outlet, now: datetime) -> list[str]:
         """Canonical URLs of the articles due for a revisit at ``now``, earliest due first, at most
         ``max_per_run``: read through the ``(outlet, next_due)`` index, however many articles there are."""
-        rows = self.db.execute(
+        rows = self._db.execute(
             "SELECT canonical_url FROM articles WHERE outlet = ? AND next_due <= ? ORDER BY next_due LIMIT ?",
             [outlet.name, utc_iso(now), outlet.revisit.max_per_run],
         )
@@ -363,13 +382,13 @@ class Index:
 
     def clear(self, outlet: str) -> None:
         """Forget every row of one outlet."""
-        with self.db.conn:
+        with self._db.conn:
             for table in ALL_OUTLET_TABLES:
-                self.db.execute(f"DELETE FROM {table} WHERE outlet = ?", [outlet])  # noqa: S608 (fixed table names)
+                self._db.execute(f"DELETE FROM {table} WHERE outlet = ?", [outlet])  # noqa: S608 (fixed table names)
 
     def object_keys(self, outlet: str) -> set[str]:
         """The outlet's WARC objects the index knows of: indexed, or quarantined."""
-        return _object_keys(self.db.conn, outlet)
+        return _object_keys(self._db.conn, outlet)
 
     def swap_outlet(self, rebuilt: Path, outlet: str, *, ignore: Iterable[str] = ()) -> set[str]:
         """Replace every row of the outlet with those of the index file ``rebuilt``, in one transaction.
@@ -380,7 +399,7 @@ class Index:
         every object this index knows (``ignore``: those it leaves out on purpose); otherwise
         nothing changes and the keys it lacks are returned, to be added to it first.
         """
-        conn = self.db.conn
+        conn = self._db.conn
         conn.execute(f"ATTACH DATABASE ? AS {ASIDE}", [str(rebuilt)])
         try:
             with conn:
@@ -395,20 +414,20 @@ class Index:
         return behind
 
     def captures(self, outlet: str | None = None) -> Iterator[Capture]:
-        return captures_index.in_key_order(self.db, outlet)
+        return captures_index.in_key_order(self, outlet)
 
     def articles(self, outlet: str | None = None) -> Iterator[dict[str, Any]]:
         where, params = ("WHERE outlet = ?", [outlet]) if outlet else ("", [])
         query = f"SELECT * FROM articles {where} ORDER BY outlet, article_id"  # noqa: S608 (constant parts)
-        yield from self.db.query(query, params)
+        yield from self._db.query(query, params)
 
     def last_capture(self, url: str) -> Capture | None:
         """The newest capture of exactly this URL (any outlet), or None: what a revisit refers to."""
-        return captures_index.last_of_url(self.db, urlkey(url), url)
+        return captures_index.last_of_url(self, urlkey(url), url)
 
     def summary(self, outlet: str) -> dict[str, Any]:
         """Counts for the end-of-run report: articles, captures per host and status, WARC objects."""
-        q = self.db.execute
+        q = self._db.execute
         tallies = q("SELECT host, status, captures FROM tallies WHERE outlet = ? AND captures > 0", [outlet]).fetchall()
         per_host: dict[str, int] = {}
         per_status: dict[int, int] = {}

@@ -8,20 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from archive.detect.noise import MIN_ARTICLES, PER_REQUEST_VALUES, Evidence, NoiseModel, threshold
 from archive.index.records import LearnedNoise
 
+if TYPE_CHECKING:
+    from archive.index import Index
 
-def record_evidence(db: sqlite_utils.Database, outlet: str, evidence: Iterable[Evidence], articles: int = 0) -> int:
+
+def record_evidence(index: Index, outlet: str, evidence: Iterable[Evidence], articles: int = 0) -> int:
     """Learn each pattern enough articles of this batch show (:func:`archive.detect.noise.threshold` of the
     batch's ``articles``); returns how many were learned.
 
     Evidence is never carried from one crawl to the next: noise shows in every article at once,
     while real edits that happen to look alike (three photo swaps in a year) come one at a time.
     """
+    db = index._db
     known = {row["key"] for row in db.query("SELECT key FROM noise_learned WHERE outlet = ?", [outlet])}
     found: dict[str, tuple[Evidence, set[str]]] = {}
     values: dict[tuple[str, str], set[str]] = {}
@@ -57,7 +60,7 @@ def per_request(key: str, articles: set[str], values: dict[tuple[str, str], set[
     return changing >= MIN_ARTICLES
 
 
-def model(db: sqlite_utils.Database, outlet: str) -> NoiseModel:
+def model(index: Index, outlet: str) -> NoiseModel:
     """The outlet's noise model as learned so far."""
     slots: dict[tuple[str, str], set[int]] = {}
     texts: set[tuple[str, str]] = set()
@@ -66,7 +69,7 @@ def model(db: sqlite_utils.Database, outlet: str) -> NoiseModel:
     tokens: set[tuple[str, str]] = set()
     contexts: set[tuple[str, str]] = set()
     prefixes: set[tuple[str, str]] = set()
-    for entry in learned(db, outlet):
+    for entry in learned(index, outlet):
         if entry.kind == "slot":
             slots.setdefault((entry.field, entry.pattern), set()).update(() if entry.slot is None else (entry.slot,))
         elif entry.kind == "text":
@@ -92,8 +95,9 @@ def model(db: sqlite_utils.Database, outlet: str) -> NoiseModel:
     )
 
 
-def learned(db: sqlite_utils.Database, outlet: str) -> list[LearnedNoise]:
+def learned(index: Index, outlet: str) -> list[LearnedNoise]:
     """What was learned, oldest first (for ``status`` and the article page)."""
+    db = index._db
     if not db["noise_learned"].exists():
         return []
     return [

@@ -100,7 +100,7 @@ def index_objects(
     run = IndexRun()
     listed = listing(idx, outlet.name, store, recent_only=recent_only)
     run.listed = {obj.key for obj in listed}
-    held = {entry.key: entry for entry in qx.entries(idx.db, outlet.name)}
+    held = {entry.key: entry for entry in qx.entries(idx, outlet.name)}
     done = idx.indexed_keys(outlet.name, run.listed)
     todo = [obj for obj in listed if obj.key not in done or _resized(held.get(obj.key), obj)]
     total, done_bytes = sum(obj.size for obj in todo), 0
@@ -134,16 +134,18 @@ def listing(idx: Index, outlet: str, store: ObjectStore, *, recent_only: bool = 
     holds up to today: a few requests, whatever the archive's size. An object dated earlier
     (a spool stored days late) waits for the next whole listing, at most a day.
     """
-    row = idx.db.execute("SELECT key FROM warc_objects WHERE outlet = ? ORDER BY key DESC LIMIT 1", [outlet]).fetchone()
+    row = idx._db.execute(
+        "SELECT key FROM warc_objects WHERE outlet = ? ORDER BY key DESC LIMIT 1", [outlet]
+    ).fetchone()
     newest = row[0] if row else None
-    row = idx.db.execute("SELECT listed_at FROM store_listings WHERE outlet = ?", [outlet]).fetchone()
+    row = idx._db.execute("SELECT listed_at FROM store_listings WHERE outlet = ?", [outlet]).fetchone()
     now = datetime.now(UTC)
     since = _day_of(newest)
     whole_due = row is None or now - parse_utc(row[0]) > FULL_LISTING_EVERY
     if not recent_only or whole_due or since is None:
         found = [obj for obj in store.list(store_prefix(outlet)) if is_closed(obj.key)]
-        with idx.db.conn:
-            idx.db.execute(
+        with idx._db.conn:
+            idx._db.execute(
                 "INSERT OR REPLACE INTO store_listings (outlet, listed_at) VALUES (?, ?)", [outlet, utc_iso(now)]
             )
         return found
@@ -181,12 +183,12 @@ def read_object(store: ObjectStore, key: str) -> ObjectRead:
 def quarantine_missing(idx: Index, outlet: str, recorded: Mapping[str, str | None], keys: set[str]) -> None:
     """Record objects a rebuild found gone from the store: their captures are dropped, not forgotten."""
     now = utc_iso(datetime.now(UTC))
-    with idx.db.conn:
+    with idx._db.conn:
         for key in sorted(keys):
             entry = Quarantined(
                 key, outlet, MISSING, "missing from the store", now, now, recorded_sha256=recorded.get(key)
             )
-            qx.put(idx.db, entry)
+            qx.put(idx, entry)
             log.error("quarantined outlet=%s %s", outlet, entry.line())
 
 
@@ -194,11 +196,11 @@ def _take(idx: Index, outlet: Outlet, key: str, read: ObjectRead, expected: str 
     """Index what one object gave, with its quarantine entry or without one, in one transaction."""
     problem = _problem(read, expected)
     now = utc_iso(datetime.now(UTC))
-    with idx.db.conn:
+    with idx._db.conn:
         sha256 = expected if problem and expected else read.sha256  # a changed object keeps the recorded one
         captures = idx.add_warc(outlet, key, read.records, size=read.size, sha256=sha256, touched=run.touched)
         if problem is None:
-            if qx.release(idx.db, key):
+            if qx.release(idx, key):
                 run.released.append(key)
         else:
             kind, error = problem
@@ -217,7 +219,7 @@ def _take(idx: Index, outlet: Outlet, key: str, read: ObjectRead, expected: str 
                 len(read.errors),
                 captures,
             )
-            run.quarantined.append(qx.put(idx.db, entry))
+            run.quarantined.append(qx.put(idx, entry))
     run.indexed += 1
     run.captures += captures
     if problem is not None:

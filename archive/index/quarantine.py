@@ -18,11 +18,12 @@ quarantine, one line each.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from archive.errors import ArchiveIndexError
+
+if TYPE_CHECKING:
+    from archive.index import Index
 
 DAMAGED, CHANGED, MISSING = "damaged", "changed", "missing"
 
@@ -68,39 +69,44 @@ class Quarantined:
         )
 
 
-def put(db: sqlite_utils.Database, entry: Quarantined) -> Quarantined:
+def put(index: Index, entry: Quarantined) -> Quarantined:
     """Quarantine an object, or update its entry; the first ``quarantined_at`` is kept."""
-    before = get(db, entry.key)
+    db = index._db
+    before = get(index, entry.key)
     if before is not None:
         entry = replace(entry, quarantined_at=before.quarantined_at)
     db.table("quarantine").upsert(asdict(entry), pk="key")
     return entry
 
 
-def keep_first_seen(db: sqlite_utils.Database, since: dict[str, str]) -> None:
+def keep_first_seen(index: Index, since: dict[str, str]) -> None:
     """Give entries the earlier ``quarantined_at`` an older index had for the same object (a rebuild)."""
+    db = index._db
     for key, moment in since.items():
         db.execute(
             "UPDATE quarantine SET quarantined_at = ? WHERE key = ? AND quarantined_at > ?", [moment, key, moment]
         )
 
 
-def release(db: sqlite_utils.Database, key: str) -> bool:
+def release(index: Index, key: str) -> bool:
     """Forget an object's entry (it was indexed whole); True if it had one."""
+    db = index._db
     return db.execute("DELETE FROM quarantine WHERE key = ?", [key]).rowcount > 0
 
 
-def get(db: sqlite_utils.Database, key: str) -> Quarantined | None:
+def get(index: Index, key: str) -> Quarantined | None:
+    db = index._db
     rows = list(db.query("SELECT * FROM quarantine WHERE key = ?", [key]))
     return _entry(rows[0]) if rows else None
 
 
-def entries(db: sqlite_utils.Database, outlet: str) -> list[Quarantined]:
+def entries(index: Index, outlet: str) -> list[Quarantined]:
     """The outlet's quarantine, by key."""
+    db = index._db
     return [_entry(row) for row in db.query("SELECT * FROM quarantine WHERE outlet = ? ORDER BY key", [outlet])]
 
 
-def recorded_sha256s(db: sqlite_utils.Database, outlet: str) -> dict[str, str | None]:
+def recorded_sha256s(index: Index, outlet: str) -> dict[str, str | None]:
     """Every WARC object the index knows for the outlet, with the SHA-256 its bytes must have.
 
     That is the one recorded when the object was last indexed whole; for one quarantined
@@ -108,10 +114,11 @@ def recorded_sha256s(db: sqlite_utils.Database, outlet: str) -> dict[str, str | 
     its damaged bytes prove nothing about a restored copy). Missing objects are included,
     so that a rebuild still knows they existed.
     """
+    db = index._db
     recorded: dict[str, str | None] = {
         key: sha for key, sha in db.execute("SELECT key, sha256 FROM warc_objects WHERE outlet = ?", [outlet])
     }
-    for entry in entries(db, outlet):
+    for entry in entries(index, outlet):
         recorded[entry.key] = entry.recorded_sha256
     return recorded
 

@@ -8,23 +8,29 @@ is in ``archive.index.db`` and ``archive.index.objects``.
 
 from __future__ import annotations
 
-import sqlite_utils
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from archive.index import Index
 
 
-def tables(db: sqlite_utils.Database) -> set[str]:
+def tables(index: Index) -> set[str]:
     """The names of the file's tables (full-text tables and their shadow tables among them)."""
+    db = index._db
     return {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
-def object_sizes(db: sqlite_utils.Database, outlet: str) -> dict[str, int]:
+def object_sizes(index: Index, outlet: str) -> dict[str, int]:
     """The outlet's stored WARC objects the index knows: key → size in bytes (0 when unrecorded)."""
+    db = index._db
     rows = db.execute("SELECT key, size FROM warc_objects WHERE outlet = ?", [outlet])
     return {key: int(size or 0) for key, size in rows}
 
 
-def objects_stored_since(db: sqlite_utils.Database, outlet: str, since: str) -> list[tuple[str, int]]:
+def objects_stored_since(index: Index, outlet: str, since: str) -> list[tuple[str, int]]:
     """(key, size) of the outlet's WARC objects stored at or after ``since``, by key: what one run
     stored, when the archive is kept from run to run."""
+    db = index._db
     rows = db.execute(
         "SELECT key, size FROM warc_objects WHERE outlet = ? AND stored_at >= ? ORDER BY key", [outlet, since]
     )

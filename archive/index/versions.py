@@ -10,11 +10,14 @@ import json
 from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
 from archive.index.records import ArticleState, Capture, Change, HostState, SearchHit, StoredChange, Version
+
+if TYPE_CHECKING:
+    from archive.index import Index
 
 DERIVED_TABLES = (
     "versions",
@@ -67,19 +70,22 @@ def _one(db: sqlite_utils.Database, sql: str, params: list[Any]) -> dict[str, An
     return rows[0] if rows else None
 
 
-def versions_of(db: sqlite_utils.Database, outlet: str, article_id: str) -> list[Version]:
+def versions_of(index: Index, outlet: str, article_id: str) -> list[Version]:
+    db = index._db
     rows = db.query("SELECT * FROM versions WHERE outlet = ? AND article_id = ? ORDER BY version", [outlet, article_id])
     return [version_from_row(row) for row in rows]
 
 
-def version_number(db: sqlite_utils.Database, outlet: str, article_id: str, number: int) -> Version | None:
+def version_number(index: Index, outlet: str, article_id: str, number: int) -> Version | None:
+    db = index._db
     row = _one(
         db, "SELECT * FROM versions WHERE outlet = ? AND article_id = ? AND version = ?", [outlet, article_id, number]
     )
     return version_from_row(row) if row else None
 
 
-def latest_version(db: sqlite_utils.Database, outlet: str, article_id: str) -> Version | None:
+def latest_version(index: Index, outlet: str, article_id: str) -> Version | None:
+    db = index._db
     row = _one(
         db,
         "SELECT * FROM versions WHERE outlet = ? AND article_id = ? ORDER BY version DESC LIMIT 1",
@@ -88,14 +94,16 @@ def latest_version(db: sqlite_utils.Database, outlet: str, article_id: str) -> V
     return version_from_row(row) if row else None
 
 
-def add_version(db: sqlite_utils.Database, version: Version) -> None:
+def add_version(index: Index, version: Version) -> None:
+    db = index._db
     row = version_row(version)
     columns = ", ".join(row)
     db.execute(f"INSERT INTO versions ({columns}) VALUES ({', '.join('?' * len(row))})", list(row.values()))  # noqa: S608 (the dataclass's fields)
 
 
-def add_change(db: sqlite_utils.Database, change: Change) -> bool:
+def add_change(index: Index, change: Change) -> bool:
     """Insert unless a change with the same key exists; True when it was new."""
+    db = index._db
     before = db.execute("SELECT count(*) FROM changes WHERE change_key = ?", [change.key]).fetchone()[0]
     if before:
         return False
@@ -108,12 +116,13 @@ def add_change(db: sqlite_utils.Database, change: Change) -> bool:
     return True
 
 
-def pending_captures(db: sqlite_utils.Database, outlet: str) -> Iterator[Capture]:
+def pending_captures(index: Index, outlet: str) -> Iterator[Capture]:
     """Article captures detect has not looked at yet, in the order they were fetched.
 
     Read from the queue the index step fills (``detect_queue``), so a run reads its new
     captures, however many the archive holds.
     """
+    db = index._db
     rows = db.query(
         "SELECT c.* FROM detect_queue q JOIN captures c ON c.record_id = q.record_id "
         "WHERE q.outlet = ? ORDER BY q.fetched_at, q.record_id",
@@ -122,8 +131,9 @@ def pending_captures(db: sqlite_utils.Database, outlet: str) -> Iterator[Capture
     yield from map(Capture.from_row, rows)
 
 
-def mark_detected(db: sqlite_utils.Database, capture: Capture, outcome: str, version: int | None) -> None:
+def mark_detected(index: Index, capture: Capture, outcome: str, version: int | None) -> None:
     """Record what detect made of a capture, and take it off the queue."""
+    db = index._db
     db.execute(
         "INSERT OR REPLACE INTO detected (record_id, outlet, article_id, version, outcome) VALUES (?, ?, ?, ?, ?)",
         [capture.record_id, capture.outlet, capture.article_id, version, outcome],
@@ -131,19 +141,22 @@ def mark_detected(db: sqlite_utils.Database, capture: Capture, outcome: str, ver
     db.execute("DELETE FROM detect_queue WHERE record_id = ?", [capture.record_id])
 
 
-def detected_version(db: sqlite_utils.Database, record_id: str) -> int | None:
+def detected_version(index: Index, record_id: str) -> int | None:
+    db = index._db
     row = _one(db, "SELECT version FROM detected WHERE record_id = ?", [record_id])
     return row["version"] if row else None
 
 
-def host_states(db: sqlite_utils.Database, outlet: str, article_id: str) -> dict[str, HostState]:
+def host_states(index: Index, outlet: str, article_id: str) -> dict[str, HostState]:
     """What each host last showed of the article (state, version, since when), by host."""
+    db = index._db
     rows = db.query("SELECT * FROM host_state WHERE outlet = ? AND article_id = ?", [outlet, article_id])
     return {row["host"]: HostState.from_row(row) for row in rows}
 
 
-def set_host_state(db: sqlite_utils.Database, outlet: str, article_id: str, shown: HostState) -> None:
+def set_host_state(index: Index, outlet: str, article_id: str, shown: HostState) -> None:
     """What one host shows of the article now (replacing what it showed before)."""
+    db = index._db
     db.execute(
         "INSERT OR REPLACE INTO host_state (outlet, article_id, host, state, version, record_id, since, since_record, "
         "redirect_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -161,7 +174,8 @@ def set_host_state(db: sqlite_utils.Database, outlet: str, article_id: str, show
     )
 
 
-def article_state(db: sqlite_utils.Database, outlet: str, article_id: str) -> ArticleState:
+def article_state(index: Index, outlet: str, article_id: str) -> ArticleState:
+    db = index._db
     row = _one(db, "SELECT * FROM article_state WHERE outlet = ? AND article_id = ?", [outlet, article_id])
     if row is None:
         return ArticleState(outlet, article_id)
@@ -169,7 +183,7 @@ def article_state(db: sqlite_utils.Database, outlet: str, article_id: str) -> Ar
 
 
 def set_article_state(
-    db: sqlite_utils.Database,
+    index: Index,
     outlet: str,
     article_id: str,
     *,
@@ -178,6 +192,7 @@ def set_article_state(
     redirect_to: str | None = None,
 ) -> None:
     """The article's fate (gone, redirect), keeping the version it showed last."""
+    db = index._db
     db.execute(
         "INSERT INTO article_state (outlet, article_id, state, redirect_to, record_id) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (outlet, article_id) DO UPDATE SET state = excluded.state, "
@@ -187,7 +202,7 @@ def set_article_state(
 
 
 def set_current_version(
-    db: sqlite_utils.Database,
+    index: Index,
     outlet: str,
     article_id: str,
     version: int,
@@ -196,6 +211,7 @@ def set_current_version(
     record_id: str | None = None,
 ) -> None:
     """The article is live and shows ``version``, since ``since`` (the capture ``record_id`` first showed it)."""
+    db = index._db
     db.execute(
         "INSERT INTO article_state (outlet, article_id, state, current_version, current_since, transition_record, "
         "record_id) VALUES (?, ?, 'live', ?, ?, ?, ?) "
@@ -206,18 +222,17 @@ def set_current_version(
     )
 
 
-def current_version(db: sqlite_utils.Database, outlet: str, article_id: str) -> Version | None:
+def current_version(index: Index, outlet: str, article_id: str) -> Version | None:
     """The version the outlet shows now; the latest when none was recorded."""
-    number = article_state(db, outlet, article_id).current_version
+    number = article_state(index, outlet, article_id).current_version
     if number is not None:
-        return version_number(db, outlet, article_id, number)
-    return latest_version(db, outlet, article_id)
+        return version_number(index, outlet, article_id, number)
+    return latest_version(index, outlet, article_id)
 
 
-def add_served_by(
-    db: sqlite_utils.Database, outlet: str, article_id: str, to_record: str, host: str, first_seen: str
-) -> None:
+def add_served_by(index: Index, outlet: str, article_id: str, to_record: str, host: str, first_seen: str) -> None:
     """A host caught up with the version the change(s) ending at ``to_record`` introduced."""
+    db = index._db
     rows = db.execute(
         "SELECT id, details FROM changes WHERE outlet = ? AND article_id = ? AND to_record = ?",
         [outlet, article_id, to_record],
@@ -231,10 +246,11 @@ def add_served_by(
         db.execute("UPDATE changes SET details = ? WHERE id = ?", [json.dumps(details, sort_keys=True), change_id])
 
 
-def changed_to(db: sqlite_utils.Database, outlet: str, article_id: str, version: int) -> bool:
+def changed_to(index: Index, outlet: str, article_id: str, version: int) -> bool:
     """Whether a recorded change of the article ends at ``version``: it was the current version
     once, so showing it again is a revert or a re-edit rather than a new edit. Stops at the first
     such change."""
+    db = index._db
     row = db.execute(
         "SELECT 1 FROM changes WHERE outlet = ? AND article_id = ? AND to_version = ? LIMIT 1",
         [outlet, article_id, version],
@@ -242,9 +258,8 @@ def changed_to(db: sqlite_utils.Database, outlet: str, article_id: str, version:
     return row is not None
 
 
-def divergence_reported(
-    db: sqlite_utils.Database, outlet: str, article_id: str, host: str, reference: int, other: int
-) -> bool:
+def divergence_reported(index: Index, outlet: str, article_id: str, host: str, reference: int, other: int) -> bool:
+    db = index._db
     row = db.execute(
         "SELECT 1 FROM changes WHERE outlet = ? AND article_id = ? AND kind = 'mirror_divergence' "
         "AND host = ? AND from_version = ? AND to_version = ?",
@@ -254,7 +269,7 @@ def divergence_reported(
 
 
 def changes(
-    db: sqlite_utils.Database,
+    index: Index,
     *,
     outlet: str | None = None,
     since: str | None = None,
@@ -265,6 +280,7 @@ def changes(
 ) -> list[StoredChange]:
     """Changes, newest first, filtered. With ``limit``, only that many rows are read (through the
     ``(outlet, to_time)`` index), however long the history."""
+    db = index._db
     where, params = [], []
     declared_flag = None if declared is None else int(declared)
     for column, value in (("outlet", outlet), ("kind", kind), ("article_id", article_id), ("declared", declared_flag)):
@@ -279,12 +295,13 @@ def changes(
     return [StoredChange.from_row(row) for row in db.query(sql, params)]
 
 
-def changes_detected_since(db: sqlite_utils.Database, outlet: str, since: str | None) -> list[StoredChange]:
+def changes_detected_since(index: Index, outlet: str, since: str | None) -> list[StoredChange]:
     """Changes detect recorded at or after ``since`` (all of them when None), oldest first.
 
     Read through the ``(outlet, detected_at)`` index: the alert stage's cost follows the
     changes of its run, not the outlet's history.
     """
+    db = index._db
     if since is None:
         rows = db.query("SELECT * FROM changes WHERE outlet = ? ORDER BY to_time, id", [outlet])
     else:
@@ -294,15 +311,17 @@ def changes_detected_since(db: sqlite_utils.Database, outlet: str, since: str | 
     return sorted(map(StoredChange.from_row, rows), key=lambda change: (change.to_time, change.id))
 
 
-def change_keys(db: sqlite_utils.Database, outlet: str) -> list[str]:
+def change_keys(index: Index, outlet: str) -> list[str]:
     """Every change key of the outlet: a channel's history on its first sight (once per channel)."""
+    db = index._db
     return [
         row[0] for row in db.execute("SELECT change_key FROM changes WHERE outlet = ? ORDER BY to_time, id", [outlet])
     ]
 
 
-def search(db: sqlite_utils.Database, query: str, *, outlet: str | None = None, limit: int = 50) -> list[SearchHit]:
+def search(index: Index, query: str, *, outlet: str | None = None, limit: int = 50) -> list[SearchHit]:
     """Full-text search over every version's headline and body (FTS5 syntax)."""
+    db = index._db
     sql = (
         "SELECT v.outlet, v.article_id, v.version, v.fetched_at, v.host, v.headline, "
         "snippet(versions_fts, 1, '[', ']', '…', 12) AS snippet "
@@ -317,8 +336,9 @@ def search(db: sqlite_utils.Database, query: str, *, outlet: str | None = None, 
     return [SearchHit.from_row(row) for row in db.query(sql, params)]
 
 
-def clear_derived(db: sqlite_utils.Database, outlet: str, *, keep_noise: bool = False) -> None:
+def clear_derived(index: Index, outlet: str, *, keep_noise: bool = False) -> None:
     """Forget what detect made of the outlet's captures (they are all pending again)."""
+    db = index._db
     for table in DERIVED_TABLES:
         if keep_noise and table.startswith("noise_"):
             continue

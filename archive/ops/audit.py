@@ -102,21 +102,21 @@ def run_audit(
 
 def audit(store: ObjectStore, index: Index, outlet: str, progress: Progress | None = None) -> AuditReport:
     tally = _Tally()
-    indexed = {obj.key: obj for obj in cx.indexed_objects(index.db, outlet)}
+    indexed = {obj.key: obj for obj in cx.indexed_objects(index, outlet)}
     stored = {obj.key: obj.size for obj in store.list(store_prefix(outlet)) if is_closed(obj.key)}
     for key in sorted(indexed.keys() - stored.keys()):
         tally.problems.append(
             f"{key}: in the index but missing from the store; restore it from a backup of the store (`edittrail "
             f"reindex --outlet {outlet}` would drop its rows and list it as missing until it is back)"
         )
-    for warc, count in cx.rows_without_object(index.db, outlet):
+    for warc, count in cx.rows_without_object(index, outlet):
         tally.problems.append(f"{warc}: {count} index rows point at an object the index never stored; run reindex")
     unindexed = sorted(stored.keys() - indexed.keys())
     if unindexed:
         tally.notes.append(f"{len(unindexed)} stored objects are not indexed yet (the next index step adds them)")
     unrecorded = 0
     both = sorted(stored.keys() & indexed.keys())
-    unproven = {e.key for e in qx.entries(index.db, outlet) if e.recorded_sha256 is None}  # damaged from the start
+    unproven = {e.key for e in qx.entries(index, outlet) if e.recorded_sha256 is None}  # damaged from the start
     for done, key in enumerate(both, 1):
         expected = (None if key in unproven else indexed[key].sha256) or _recorded_sha256(store, key)
         unrecorded += expected is None
@@ -139,7 +139,7 @@ def _audit_object(
     expected_sha256: str | None,
     tally: _Tally,
 ) -> None:
-    rows = {row.offset: row for row in cx.in_object(index.db, key)}
+    rows = {row.offset: row for row in cx.in_object(index, key)}
     tally.objects += 1
     tally.rows += len(rows)
     problems: list[str] = []
@@ -189,7 +189,7 @@ def quarantine_problems(index: Index, outlet: str, stored: Iterable[str], damage
     whole (repaired in place) is still listed, since only part of it, or none, is indexed."""
     present = set(stored)
     lines = []
-    for entry in qx.entries(index.db, outlet):
+    for entry in qx.entries(index, outlet):
         if entry.key in present and entry.key not in damaged:
             lines.append(
                 f"{entry.key}: quarantined ({entry.kind}) by the index since {entry.quarantined_at} ({entry.error}), "

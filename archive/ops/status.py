@@ -20,20 +20,16 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from collections import Counter
-from contextlib import closing
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from archive.config import Config
 from archive.errors import EdittrailError
+from archive.index import Index, quarantine, stored, utc_iso
 from archive.index import changes as index_changes
-from archive.index import quarantine, stored, utc_iso
 from archive.index.quarantine import Quarantined
 from archive.plan.crawljob import CrawlJob, report_grace_seconds
 from archive.plan.shards import run_jobs
@@ -144,7 +140,7 @@ def learned_noise(index_path: Path, outlet_name: str) -> list[dict[str, Any]]:
 
     try:
         with Index(index_path, readonly=True) as idx:
-            learned = noise_index.learned(idx.db, outlet_name)
+            learned = noise_index.learned(idx, outlet_name)
             return [entry.as_row() | {"description": describe(entry)} for entry in learned]
     except EdittrailError as exc:
         log.warning("learned noise unreadable index=%s: %s", index_path, exc)
@@ -282,52 +278,53 @@ def spool_backlog(files: list[Path]) -> Backlog:
     )
 
 
-def _read_only(path: Path) -> sqlite_utils.Database | None:
-    """A read-only connection to one of the archive's SQLite files; None when there is none yet."""
+def _read_only(path: Path) -> Index | None:
+    """The index, read-only and of whatever release (the callers check the tables they read);
+    None when there is none yet."""
     if not path.is_file():
         return None
-    return sqlite_utils.Database(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=10))
+    return Index(path, readonly=True, any_schema=True)
 
 
 def warc_objects(index_path: Path, outlet_name: str) -> dict[str, int]:
     """The outlet's stored WARC objects the index knows: key → size."""
-    db = _read_only(index_path)
-    if db is None:
+    idx = _read_only(index_path)
+    if idx is None:
         return {}
-    with closing(db.conn):
-        if "warc_objects" not in stored.tables(db):
+    with idx:
+        if "warc_objects" not in stored.tables(idx):
             return {}
-        return stored.object_sizes(db, outlet_name)
+        return stored.object_sizes(idx, outlet_name)
 
 
 def quarantined(index_path: Path, outlet_name: str) -> list[Quarantined]:
     """The outlet's quarantined WARC objects; none before the index has a quarantine."""
-    db = _read_only(index_path)
-    if db is None:
+    idx = _read_only(index_path)
+    if idx is None:
         return []
-    with closing(db.conn):
-        if "quarantine" not in stored.tables(db):
+    with idx:
+        if "quarantine" not in stored.tables(idx):
             return []
-        return quarantine.entries(db, outlet_name)
+        return quarantine.entries(idx, outlet_name)
 
 
 def with_detections(index_path: Path, outlet_name: str, runs: list[RunStatus]) -> list[RunStatus]:
     """Each run's new versions and changes: those detected from captures in its WARC files."""
     since = min((r.started_at for r in runs if r.started_at), default=None)
-    db = _read_only(index_path)
-    if db is None or since is None:
+    idx = _read_only(index_path)
+    if idx is None or since is None:
         return runs
     since_iso = utc_iso(datetime.fromisoformat(since))[:-1].rsplit(":", 1)[0]  # to the minute, so never after
     versions: Counter[str] = Counter()
     changes: Counter[str] = Counter()
-    with closing(db.conn):
-        if not {"versions", "changes", "captures"} <= stored.tables(db):
+    with idx:
+        if not {"versions", "changes", "captures"} <= stored.tables(idx):
             return runs
         for counter, per_warc in (
             (versions, index_changes.new_versions_per_warc),
             (changes, index_changes.changes_per_warc),
         ):
-            for warc, n in per_warc(db, outlet_name, since_iso):
+            for warc, n in per_warc(idx, outlet_name, since_iso):
                 counter[crawl_batch(warc)] += n
     return [replace(r, new_versions=versions[r.batch], changes=changes[r.batch]) for r in runs]
 

@@ -94,4 +94,4 @@ def carried_over(config: Config, outlet: Outlet, now: datetime | None = None) ->
 
 def _captured_since(idx: Index, outlet: Outlet, url: str, since: str) -> bool:
     """Any capture of the article (on any domain, any status) at or after ``since``."""
-    return cx.captured_since(idx.db, outlet.name, outlet.article_id(url), since)
+    return cx.captured_since(idx, outlet.name, outlet.article_id(url), since)

@@ -25,11 +25,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import Any, TextIO
 
-import sqlite_utils
-
 from archive.detect.changes import CHANGE_KINDS
 from archive.errors import EdittrailError
-from archive.index import ListedChange, StoredChange, Version
+from archive.index import Index, ListedChange, StoredChange, Version
 from archive.index import changes as index_changes
 from archive.index import versions as vx
 from archive.index.changes import ChangeFilter as ChangeFilter
@@ -76,7 +74,7 @@ FIELDS: tuple[str, ...] = tuple(f.name for f in fields(ChangeRow) if f.name not 
 
 
 def change_rows(
-    db: sqlite_utils.Database,
+    idx: Index,
     outlet: str,
     filters: ChangeFilter,
     *,
@@ -86,10 +84,10 @@ def change_rows(
 ) -> list[ChangeRow]:
     """The outlet's changes matching ``filters``, newest first, ``limit`` of them after ``offset``
     (among the newest ``scan`` changes in the date bounds when given: see :func:`query_changes`)."""
-    return rows_of(db, outlet, query_changes(db, outlet, filters, limit=limit, offset=offset, scan=scan))
+    return rows_of(idx, outlet, query_changes(idx, outlet, filters, limit=limit, offset=offset, scan=scan))
 
 
-def rows_of(db: sqlite_utils.Database, outlet: str, changes: Iterable[StoredChange]) -> list[ChangeRow]:
+def rows_of(idx: Index, outlet: str, changes: Iterable[StoredChange]) -> list[ChangeRow]:
     """The rows of changes (``query_changes`` rows, or changes read alone), each version read once by its key."""
     cache: dict[tuple[str, int], Version | None] = {}
 
@@ -97,7 +95,7 @@ def rows_of(db: sqlite_utils.Database, outlet: str, changes: Iterable[StoredChan
         if number is None:
             return None
         if (article_id, number) not in cache:
-            cache[article_id, number] = vx.version_number(db, outlet, article_id, number)
+            cache[article_id, number] = vx.version_number(idx, outlet, article_id, number)
         return cache[article_id, number]
 
     return [row_of(c, version(c.article_id, c.from_version), version(c.article_id, c.to_version)) for c in changes]
@@ -114,7 +112,7 @@ def check_filter(filters: ChangeFilter) -> None:
 
 
 def query_changes(
-    db: sqlite_utils.Database,
+    idx: Index,
     outlet: str,
     filters: ChangeFilter,
     *,
@@ -135,12 +133,12 @@ def query_changes(
         raise BadFilterError(f"limit must be from 1 to {MAX_LIMIT}")
     if offset < 0:
         raise BadFilterError("offset must be 0 or more")
-    return index_changes.change_page(db, outlet, filters, limit=limit, offset=offset, article_id=article_id, scan=scan)
+    return index_changes.change_page(idx, outlet, filters, limit=limit, offset=offset, article_id=article_id, scan=scan)
 
 
-def scan_reached(db: sqlite_utils.Database, outlet: str, filters: ChangeFilter, scan: int) -> bool:
+def scan_reached(idx: Index, outlet: str, filters: ChangeFilter, scan: int) -> bool:
     """Whether a ``scan``-bounded query left older changes within the dates unsearched."""
-    return index_changes.scan_reached(db, outlet, filters, scan)
+    return index_changes.scan_reached(idx, outlet, filters, scan)
 
 
 def row_of(change: StoredChange, before: Version | None, after: Version | None) -> ChangeRow:

@@ -105,7 +105,7 @@ def select_captures(
             raise ConfigError(f"{url} is not an article URL of outlet {outlet.name} ({', '.join(outlet.domains)})")
         ids.append(article_id)
     return captures_index.of_outlet(
-        idx.db,
+        idx,
         outlet.name,
         ids,
         since=utc_iso(since) if since is not None else None,
@@ -274,7 +274,7 @@ def _titles(idx: Index, record_ids: Sequence[str]) -> dict[str, str]:
     """Headline of the version each capture showed, for the WACZ's page list."""
     titles: dict[str, str] = {}
     for record_id in record_ids:
-        headline = captures_index.headline_shown(idx.db, record_id)
+        headline = captures_index.headline_shown(idx, record_id)
         if headline:
             titles[record_id] = headline
     return titles

@@ -124,14 +124,12 @@ def original_capture(index: Index, row: Capture, url: str | None = None) -> Capt
     ``row``: the record a revisit written by edittrail refers to, found from the index alone
     (the crawler uses this: it has the index but not the store)."""
     url = url or row.url
-    return captures_index.newest_response_with_payload(
-        index.db, surt.surt(url), url, row.payload_digest, row.fetched_at
-    )
+    return captures_index.newest_response_with_payload(index, surt.surt(url), url, row.payload_digest, row.fetched_at)
 
 
 def capture_by_id(index: Index, record_id: str) -> Capture | None:
     """The captures row of one WARC-Record-ID."""
-    return captures_index.by_record_id(index.db, record_id)
+    return captures_index.by_record_id(index, record_id)
 
 
 def _referred(index: Index, row: Capture, record: LoadedRecord) -> Capture:

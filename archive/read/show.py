@@ -43,7 +43,7 @@ def show_capture(config: Config, url: str, moment: datetime, fmt: str, outlet: s
 
 def _find(config: Config, idx: Index, url: str, outlet: str | None) -> tuple[Outlet, list[Memento]]:
     names = [config.outlet(outlet).name] if outlet else list(config.outlets)
-    hits = [(config.outlet(n), found) for n in names if (found := mementos(idx.db, config.outlet(n), url))]
+    hits = [(config.outlet(n), found) for n in names if (found := mementos(idx, config.outlet(n), url))]
     if not hits:
         raise ConfigError(f"{url} has no capture in {'outlet ' + outlet if outlet else 'any outlet'}")
     if len(hits) > 1:
@@ -56,8 +56,8 @@ def _text(idx: Index, outlet: Outlet, found: list[Memento], m: Memento, moment: 
         raise ConfigError(f"{m.url} is not an article, so it has no extracted text; use --format html or warc")
     shown: tuple[Memento, Version] | None = None
     for candidate in reversed([f for f in found if f.moment <= moment]):
-        number = vx.detected_version(idx.db, candidate.row.record_id)
-        version = vx.version_number(idx.db, outlet.name, m.row.article_id, number) if number else None
+        number = vx.detected_version(idx, candidate.row.record_id)
+        version = vx.version_number(idx, outlet.name, m.row.article_id, number) if number else None
         if version is not None:
             shown = (candidate, version)
             break

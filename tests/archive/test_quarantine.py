@@ -55,7 +55,7 @@ def captured(config: Config) -> set[str]:
 
 def held(config: Config) -> list[qx.Quarantined]:
     with Index(config.index_path, readonly=True) as idx:
-        return qx.entries(idx.db, "demo")
+        return qx.entries(idx, "demo")
 
 
 def damaged_store(config: Config, damage: str) -> tuple[list[str], set[str]]:
@@ -124,7 +124,7 @@ def test_reindex_quarantines_a_damaged_object_and_keeps_every_intact_capture(con
     path = path_of(config, keys[0])
     original = path.read_bytes()
     with Index(config.index_path, readonly=True) as idx:
-        (recorded,) = idx.db.execute("SELECT sha256 FROM warc_objects WHERE key = ?", [keys[0]]).fetchone()
+        (recorded,) = idx._db.execute("SELECT sha256 FROM warc_objects WHERE key = ?", [keys[0]]).fetchone()
     intact = set().union(*(record_ids(path_of(config, k).read_bytes()) for k in keys[1:]))
     readable = intact | flip(path, 2)
 
@@ -174,8 +174,8 @@ def test_reindex_drops_the_captures_of_a_missing_object_and_lists_it_until_it_is
     assert any(p.startswith(f"{keys[1]}: missing from the store") for p in outlet_status(config, "demo").problems)
     assert any(p.startswith(f"{keys[1]}: missing from the store") for p in run_audit(config, "demo").problems)
 
-    with Index(config.index_path) as idx, idx.db.conn:
-        idx.db.execute("UPDATE quarantine SET quarantined_at = '2026-01-01T00:00:00Z'")
+    with Index(config.index_path) as idx, idx._db.conn:
+        idx._db.execute("UPDATE quarantine SET quarantined_at = '2026-01-01T00:00:00Z'")
     with pytest.raises(QuarantineError, match="missing from the store since 2026-01-01T00:00:00Z"):
         pipeline.reindex(config, "demo")  # a later rebuild keeps saying since when
 

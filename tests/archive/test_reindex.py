@@ -116,30 +116,30 @@ def test_objects_indexed_while_a_reindex_runs_are_in_the_rebuilt_rows(config):
     pipeline.reindex(config, "demo", progress=crawl_meanwhile)
     with Index(config.index_path, readonly=True) as idx:
         ids = {r.record_id for r in idx.captures("demo")}
-        (versions,) = idx.db.execute("SELECT count(*) FROM versions WHERE outlet = 'demo'").fetchone()
+        (versions,) = idx._db.execute("SELECT count(*) FROM versions WHERE outlet = 'demo'").fetchone()
     assert record_ids(path_of(config, added[0]).read_bytes()) <= ids
     assert len(ids) == (CRAWLS + 1) * ARTICLES and versions >= CRAWLS + 1
 
 
 def test_other_outlets_rows_are_left_alone_and_ids_stay_unique(config):
     unique = {"captures": "record_id", "changes": "change_key"}
-    with Index(config.index_path) as idx, idx.db.conn:
+    with Index(config.index_path) as idx, idx._db.conn:
         for table in ("captures", "versions", "changes"):
-            rows = list(idx.db.table(table).rows_where("outlet = ?", ["demo"]))
+            rows = list(idx._db.table(table).rows_where("outlet = ?", ["demo"]))
             for row in rows:
                 row["outlet"] = "other"
                 if "id" in row:
                     row["id"] += 100_000
                 if table in unique:
                     row[unique[table]] = "other-" + row[unique[table]]
-            idx.db.table(table).insert_all(rows)
+            idx._db.table(table).insert_all(rows)
     with Index(config.index_path, readonly=True) as idx:
-        other_before = list(idx.db.query("SELECT * FROM versions WHERE outlet = 'other' ORDER BY id"))
+        other_before = list(idx._db.query("SELECT * FROM versions WHERE outlet = 'other' ORDER BY id"))
 
     pipeline.reindex(config, "demo")
     with Index(config.index_path, readonly=True) as idx:
-        assert list(idx.db.query("SELECT * FROM versions WHERE outlet = 'other' ORDER BY id")) == other_before
-        (unique,) = idx.db.execute("SELECT count(*) = count(DISTINCT id) FROM versions").fetchone()
+        assert list(idx._db.query("SELECT * FROM versions WHERE outlet = 'other' ORDER BY id")) == other_before
+        (unique,) = idx._db.execute("SELECT count(*) = count(DISTINCT id) FROM versions").fetchone()
         assert unique
 
 
@@ -175,4 +175,4 @@ def test_a_rebuild_directory_of_a_live_process_is_kept(tmp_path):
 
 def _keys(config: Config) -> list[str]:
     with Index(config.index_path, readonly=True) as idx:
-        return [row[0] for row in idx.db.execute("SELECT key FROM warc_objects WHERE outlet = 'demo'")]
+        return [row[0] for row in idx._db.execute("SELECT key FROM warc_objects WHERE outlet = 'demo'")]

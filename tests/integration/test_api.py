@@ -36,7 +36,7 @@ def client(built):
 def article_rows(built) -> list[dict]:
     with Index(built.config.index_path, readonly=True) as idx:
         return list(
-            idx.db.query(
+            idx._db.query(
                 "SELECT * FROM captures WHERE article_id = ? ORDER BY fetched_at, record_id", [built.edited_id]
             )
         )

@@ -106,7 +106,7 @@ def test_a_hostile_archived_page_cannot_act_on_the_app(page, server, built, coll
     from archive.index import Index
 
     with Index(built.config.index_path, readonly=True) as idx:
-        (row,) = idx.db.query("SELECT * FROM captures WHERE article_id = ?", [HOSTILE_ID])
+        (row,) = idx._db.query("SELECT * FROM captures WHERE article_id = ?", [HOSTILE_ID])
     stamp = timestamp_of(row["fetched_at"])
     memento = f"{server}/demo/{stamp}/{row['url']}"
     page.goto(memento)

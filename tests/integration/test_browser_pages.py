@@ -103,7 +103,7 @@ def built(tmp_path_factory) -> Built:
     with SimulatedOutlet(hosts=HOSTS[:2], port=0, articles=30) as sim:
         built = build_archive(tmp_path_factory.mktemp("browser-pages"), sim)
         with Index(built.config.index_path, readonly=True) as idx:
-            wait_past(idx.db.execute("SELECT max(fetched_at) FROM captures").fetchone()[0])
+            wait_past(idx._db.execute("SELECT max(fetched_at) FROM captures").fetchone()[0])
         backdated, retracted = sim.site.article_ids()[2:4]
         sim.edit_body(int(built.edited_id), replace={1: REWORDED_PARAGRAPH}, declared=True)
         sim.edit_date(backdated, datetime(2020, 1, 2, 3, 4, tzinfo=UTC))
@@ -133,7 +133,7 @@ def urls(built) -> dict[str, str]:
 
     with Index(built.config.index_path, readonly=True) as idx:
         capture = next(
-            idx.db.query(
+            idx._db.query(
                 "SELECT url, fetched_at FROM captures WHERE article_id = ? AND status = 200 ORDER BY fetched_at",
                 [built.edited_id],
             )

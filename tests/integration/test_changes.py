@@ -25,7 +25,7 @@ def cycle(config, articles: tuple[str, ...] = ()) -> dict:
 
 def changes_by_article(config) -> dict[str, list[StoredChange]]:
     with Index(config.index_path, readonly=True) as idx:
-        rows = vx.changes(idx.db, outlet="demo")
+        rows = vx.changes(idx, outlet="demo")
     found: dict[str, list[StoredChange]] = {}
     for row in rows:
         found.setdefault(row.article_id, []).append(row)
@@ -129,7 +129,7 @@ def edited(module_sim, tmp_path_factory) -> Edited:
     sim.converge(LAGGING, a["lag"])
     sim.seize(SEIZED)
     with Index(config.index_path, readonly=True) as idx:
-        seized_after = idx.db.execute("SELECT max(fetched_at) FROM captures").fetchone()[0]
+        seized_after = idx._db.execute("SELECT max(fetched_at) FROM captures").fetchone()[0]
     on_seized = (sim.article_url(a["headline"], SEIZED), sim.article_url(sim.sample_id, SEIZED))
     third = pipeline.run_cycle(config, "demo", articles=on_seized)
     return Edited(sim, config, a, first_round, changes_by_article(config), third, seized_after)
@@ -225,7 +225,7 @@ def test_a_mirror_one_crawl_behind_lags_and_catching_up_joins_the_edit(edited):
     with Index(config.index_path, readonly=True) as idx:
         shown = [
             (r["host"], r["version"])
-            for r in idx.db.query(
+            for r in idx._db.query(
                 "SELECT c.host, d.version FROM captures c JOIN detected d ON d.record_id = c.record_id "
                 "WHERE c.article_id = ? AND c.host = ? ORDER BY c.fetched_at",
                 [str(a["lag"]), LAGGING],
@@ -239,13 +239,13 @@ def test_a_seized_mirror_makes_no_version_and_no_change(edited):
     config, a, found, after = edited.config, edited.a, edited.first_round, edited.after
     with Index(config.index_path, readonly=True) as idx:
         seized = list(
-            idx.db.query(
+            idx._db.query(
                 "SELECT d.outcome FROM captures c JOIN detected d ON d.record_id = c.record_id "
                 "WHERE c.host = ? AND c.status = 200 AND c.fetched_at > ?",
                 [SEIZED, edited.seized_after],
             )
         )
-        seized_versions = idx.db.execute(
+        seized_versions = idx._db.execute(
             "SELECT count(*) FROM versions WHERE headline LIKE '%seized%' OR body LIKE '%seized%'"
         ).fetchone()[0]
     assert seized_versions == 0
@@ -269,7 +269,7 @@ def test_untouched_articles_have_no_changes_and_no_slug_mismatch(edited):
 def test_search_finds_the_words_of_an_edited_version_only_there(edited):
     config, a = edited.config, edited.a
     with Index(config.index_path, readonly=True) as idx:
-        hits = vx.search(idx.db, '"declined to comment further"', outlet="demo")
+        hits = vx.search(idx, '"declined to comment further"', outlet="demo")
     assert [(r.article_id, r.version) for r in hits] == [(str(a["body"]), 2)]
 
 
@@ -282,7 +282,7 @@ def test_reextracting_every_stored_article_page_gives_the_hash_of_the_version_it
     store = store_for(config, outlet)
     with Index(config.index_path, readonly=True) as idx:
         rows = list(
-            idx.db.query(
+            idx._db.query(
                 "SELECT c.*, d.outcome, v.whole_hash FROM captures c "
                 "JOIN detected d ON d.record_id = c.record_id "
                 "LEFT JOIN versions v ON v.outlet = d.outlet AND v.article_id = d.article_id AND v.version = d.version "
@@ -290,12 +290,12 @@ def test_reextracting_every_stored_article_page_gives_the_hash_of_the_version_it
                 [outlet.name],
             )
         )
-        pending = list(vx.pending_captures(idx.db, outlet.name))
+        pending = list(vx.pending_captures(idx, outlet.name))
         for row in rows:
             if row["outcome"].startswith("not an article"):
                 assert row["whole_hash"] is None, row["url"]
                 continue
-            again = version_of_capture(idx.db, outlet, store, Capture.from_row(row))
+            again = version_of_capture(idx, outlet, store, Capture.from_row(row))
             assert again.whole_hash == row["whole_hash"], (row["url"], row["outcome"])
     assert pending == []
     outcomes = {row["outcome"].split(":")[0].split(" to ")[0] for row in rows}
@@ -307,12 +307,12 @@ def test_reindex_rebuilds_the_same_versions_and_changes(edited):
     config, after = edited.config, edited.after
     with Index(config.index_path, readonly=True) as idx:
         versions_before = [
-            r for r in idx.db.query("SELECT outlet, article_id, version, whole_hash FROM versions ORDER BY 1, 2, 3")
+            r for r in idx._db.query("SELECT outlet, article_id, version, whole_hash FROM versions ORDER BY 1, 2, 3")
         ]
     pipeline.reindex(config, "demo")
     with Index(config.index_path, readonly=True) as idx:
         versions_after = [
-            r for r in idx.db.query("SELECT outlet, article_id, version, whole_hash FROM versions ORDER BY 1, 2, 3")
+            r for r in idx._db.query("SELECT outlet, article_id, version, whole_hash FROM versions ORDER BY 1, 2, 3")
         ]
     assert versions_after == versions_before
     rebuilt = changes_by_article(config)

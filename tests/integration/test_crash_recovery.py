@@ -314,8 +314,8 @@ def one_row_per_record(config: Config, keys: list[str]) -> None:
     assert len(rows) == len({r.record_id for r in rows})
     assert {r.record_id for r in rows} == set().union(*(record_ids(path_of(config, k).read_bytes()) for k in keys))
     with Index(config.index_path, readonly=True) as idx:
-        assert idx.db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        assert idx.object_keys("demo") == set(keys) and not idx.db.execute("SELECT 1 FROM quarantine").fetchone()
+        assert idx._db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert idx.object_keys("demo") == set(keys) and not idx._db.execute("SELECT 1 FROM quarantine").fetchone()
     assert run_audit(config, "demo").ok
 
 
@@ -370,7 +370,7 @@ def test_a_reindex_killed_inside_its_swap_leaves_the_old_index_whole(local_confi
 
     def state() -> tuple[list[Capture], list[dict]]:
         with Index(config.index_path, readonly=True) as idx:
-            versions = list(idx.db.query("SELECT * FROM versions ORDER BY id"))
+            versions = list(idx._db.query("SELECT * FROM versions ORDER BY id"))
         return indexed(config), versions
 
     before = state()

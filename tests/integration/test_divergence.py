@@ -31,7 +31,7 @@ def two_domains(tmp_path) -> Iterator[tuple[SimulatedOutlet, Config]]:
 
 def changes_of(config: Config, article_id: int) -> list[StoredChange]:
     with Index(config.index_path, readonly=True) as idx:
-        return vx.changes(idx.db, outlet="demo", article_id=str(article_id))
+        return vx.changes(idx, outlet="demo", article_id=str(article_id))
 
 
 def test_a_mirror_diverging_after_publication_is_one_divergence_and_no_edit(two_domains):
@@ -63,7 +63,7 @@ def test_a_mirror_diverging_for_one_crawl_only_is_no_change(two_domains):
 
     assert changes_of(config, article) == []
     with Index(config.index_path, readonly=True) as idx:
-        current = vx.current_version(idx.db, "demo", str(article))
+        current = vx.current_version(idx, "demo", str(article))
     assert current is not None and current.headline != "A headline only the mirror has"
 
 

@@ -47,8 +47,8 @@ def test_index_records_the_mirror_as_the_capture_host(sim, sim_config):
     pipeline.store(config, "demo")
     pipeline.index(config, "demo")
     with Index(config.index_path, readonly=True) as idx:
-        hosts = {r["host"] for r in idx.db.query("SELECT DISTINCT host FROM captures WHERE status = 200")}
-        articles = idx.db.execute("SELECT count(*) FROM articles WHERE outlet = 'demo'").fetchone()[0]
+        hosts = {r["host"] for r in idx._db.query("SELECT DISTINCT host FROM captures WHERE status = 200")}
+        articles = idx._db.execute("SELECT count(*) FROM articles WHERE outlet = 'demo'").fetchone()[0]
     assert HOSTS[0] not in hosts
     assert articles >= 30  # discovery went on through the mirrors' feeds, sitemaps and sections
 

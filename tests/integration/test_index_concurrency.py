@@ -44,10 +44,10 @@ while not stop.exists() and time.monotonic() < deadline:
         if role == "planner":
             Index(path).close()  # what the plan step does before reading: migrate if needed
         with Index(path, readonly=True) as idx:
-            idx.db.conn.execute("BEGIN")  # one snapshot for both counts
-            captures = idx.db.execute("SELECT count(*) FROM captures").fetchone()[0]
-            warcs = idx.db.execute("SELECT count(*) FROM warc_objects").fetchone()[0]
-            idx.db.conn.execute("COMMIT")
+            idx._db.conn.execute("BEGIN")  # one snapshot for both counts
+            captures = idx._db.execute("SELECT count(*) FROM captures").fetchone()[0]
+            warcs = idx._db.execute("SELECT count(*) FROM warc_objects").fetchone()[0]
+            idx._db.conn.execute("COMMIT")
             if captures != warcs * per_warc:
                 errors.append(f"half a transaction: {captures} captures of {warcs} WARCs")
             counts.add(sum(1 for _ in idx.captures("demo")))

@@ -32,9 +32,9 @@ def test_ten_crawls_of_an_unchanged_outlet_with_changing_noise_yield_zero_change
             pipeline.run_cycle(config, "demo")
         served = [r for r in sim.requests if r.path.startswith("/Detail/") and r.status == 200]
     with Index(config.index_path, readonly=True) as idx:
-        versions = list(idx.db.query("SELECT article_id, count(*) AS n FROM versions GROUP BY article_id"))
-        changes = vx.changes(idx.db, outlet="demo")
-        outcomes = dict(idx.db.execute("SELECT outcome, count(*) FROM detected GROUP BY outcome").fetchall())
+        versions = list(idx._db.query("SELECT article_id, count(*) AS n FROM versions GROUP BY article_id"))
+        changes = vx.changes(idx, outlet="demo")
+        outcomes = dict(idx._db.execute("SELECT outcome, count(*) FROM detected GROUP BY outcome").fetchall())
     assert len(served) >= CRAWLS * 5 * 2, "every article should have been fetched on both hosts every run"
     assert outcomes.get("new version") == len(versions) == 5, outcomes  # first sight of each article
     assert outcomes.get("same", 0) >= len(served) - len(versions), outcomes

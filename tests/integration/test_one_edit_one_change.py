@@ -29,7 +29,7 @@ def outlet(tmp_path) -> Iterator[tuple[SimulatedOutlet, Config]]:
 def changes_of(config: Config, article_id: int) -> list[StoredChange]:
     """Oldest first."""
     with Index(config.index_path, readonly=True) as idx:
-        return list(reversed(vx.changes(idx.db, outlet="demo", article_id=str(article_id))))
+        return list(reversed(vx.changes(idx, outlet="demo", article_id=str(article_id))))
 
 
 def on_every_host(sim: SimulatedOutlet, article_id: int) -> tuple[str, ...]:
@@ -55,10 +55,10 @@ def test_an_edit_a_revert_and_the_edit_again_are_three_changes_and_current_follo
     assert [bool(c.details.get("reapplied")) for c in found] == [False, False, True]
     assert "re-applied version 2" in found[2].summary
     with Index(config.index_path, readonly=True) as idx:
-        assert vx.article_state(idx.db, "demo", str(article)).current_version == 2
+        assert vx.article_state(idx, "demo", str(article)).current_version == 2
         latest = {
             row["host"]: row["version"]
-            for row in idx.db.query(
+            for row in idx._db.query(
                 "SELECT c.host, d.version FROM captures c JOIN detected d USING (record_id) "
                 "WHERE c.article_id = ? AND d.version IS NOT NULL ORDER BY c.fetched_at",
                 [str(article)],
@@ -123,12 +123,12 @@ def test_redetect_rebuilds_the_same_history_and_alerts_nothing_again(outlet, mon
     assert all_changes(config) == before
     assert rebuilt["changes"] == len(before) and rebuilt["deferred"] == 0
     with Index(config.index_path, readonly=True) as idx:
-        assert list(vx.pending_captures(idx.db, "demo")) == []
+        assert list(vx.pending_captures(idx, "demo")) == []
 
 
 def all_changes(config: Config) -> list[tuple[str, str, str, str]]:
     with Index(config.index_path, readonly=True) as idx:
-        rows = vx.changes(idx.db, outlet="demo")
+        rows = vx.changes(idx, outlet="demo")
     return sorted((r.change_key, r.article_id, r.kind, r.to_record) for r in rows)
 
 
@@ -139,8 +139,8 @@ def test_noise_of_every_class_makes_no_change_and_what_was_learned_is_shown(tmp_
             pipeline.run_cycle(config, "demo")
         article = sim.site.article_ids()[1]
     with Index(config.index_path, readonly=True) as idx:
-        assert vx.changes(idx.db, outlet="demo") == []
-        assert [v.version for v in vx.versions_of(idx.db, "demo", str(article))] == [1]
+        assert vx.changes(idx, outlet="demo") == []
+        assert [v.version for v in vx.versions_of(idx, "demo", str(article))] == [1]
     learned = outlet_status(config, "demo").noise
     assert {entry["field"] for entry in learned} >= {"body", "images"}, learned
     page = api_client(config).get(f"/demo/article/{article}")

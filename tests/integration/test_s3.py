@@ -241,7 +241,7 @@ def test_an_unchanged_page_crawled_twice_is_a_revisit_that_retrieves_the_origina
         if crawl_number == 0:
             sim.edit_headline(edited_id, "A headline that changed between the crawls")
             with Index(config.index_path, readonly=True) as idx:
-                wait_past(idx.db.execute("SELECT max(fetched_at) FROM captures").fetchone()[0])  # crawls apart
+                wait_past(idx._db.execute("SELECT max(fetched_at) FROM captures").fetchone()[0])  # crawls apart
     store = open_store(config.outlet("demo").store, config.root)
     with Index(config.index_path, readonly=True) as idx:
         by_url: dict[str, list[Capture]] = {}

@@ -67,8 +67,8 @@ def hostile(tmp_path_factory) -> Hostile:
     bomb_url = f"{base}/bomb/page.html"
     archive_exchanges(built.config, "demo-hostile", [*asset_exchanges(base, ASSETS), bomb_exchange(bomb_url)])
     with Index(built.config.index_path, readonly=True) as idx:
-        rows = list(idx.db.query("SELECT url, fetched_at, article_id FROM captures WHERE url != ?", [bomb_url]))
-        bomb = next(idx.db.query("SELECT fetched_at FROM captures WHERE url = ?", [bomb_url]))
+        rows = list(idx._db.query("SELECT url, fetched_at, article_id FROM captures WHERE url != ?", [bomb_url]))
+        bomb = next(idx._db.query("SELECT fetched_at FROM captures WHERE url = ?", [bomb_url]))
     picked = rows[:: max(1, len(rows) // 60)]  # every kind of capture, a few dozen of them
     return Hostile(
         built=built,
@@ -175,9 +175,9 @@ def test_the_budget_is_checked_line_by_line_in_a_real_prefix_query(hostile):
     outlet = hostile.built.config.outlet("demo")
     query = cdx.build_query(outlet, {"url": [f"{hostile.base}/assets/*"]})
     with Index(hostile.built.config.index_path, readonly=True) as idx:
-        assert len(cdx.run_query(idx.db, "demo", query)) == ASSETS
+        assert len(cdx.run_query(idx, "demo", query)) == ASSETS
         with pytest.raises(QueryTimeoutError):
-            cdx.run_query(idx.db, "demo", query, deadline=deadline)  # about 100 of 3,000 lines
+            cdx.run_query(idx, "demo", query, deadline=deadline)  # about 100 of 3,000 lines
 
 
 def test_every_route_that_reads_the_index_runs_in_the_thread_pool(client):
@@ -256,7 +256,7 @@ def test_a_browser_on_localhost_gets_links_to_localhost(server, hostile):
 
 def article_capture(hostile: Hostile) -> tuple[str, str]:
     with Index(hostile.built.config.index_path, readonly=True) as idx:
-        row = next(idx.db.query("SELECT url, fetched_at FROM captures WHERE article_id IS NOT NULL LIMIT 1"))
+        row = next(idx._db.query("SELECT url, fetched_at FROM captures WHERE article_id IS NOT NULL LIMIT 1"))
     return row["url"], cdx.timestamp_of(row["fetched_at"])
 
 

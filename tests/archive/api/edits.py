@@ -35,11 +35,11 @@ def build_edited_archive(directory: Path, sim: SimulatedOutlet) -> Edited:
     pipeline.run_cycle(config, "demo")
     headline_id, body_id, date_id = sim.site.article_ids()[1:4]
     with Index(config.index_path, readonly=True) as idx:
-        wait_past(idx.db.execute("SELECT max(fetched_at) FROM captures").fetchone()[0])
-        old_headline = idx.db.execute(
+        wait_past(idx._db.execute("SELECT max(fetched_at) FROM captures").fetchone()[0])
+        old_headline = idx._db.execute(
             "SELECT headline FROM versions WHERE article_id = ?", [str(headline_id)]
         ).fetchone()[0]
-        body = idx.db.execute("SELECT body FROM versions WHERE article_id = ?", [str(body_id)]).fetchone()[0]
+        body = idx._db.execute("SELECT body FROM versions WHERE article_id = ?", [str(body_id)]).fetchone()[0]
     sim.edit_headline(headline_id, NEW_HEADLINE, declared=False)
     sim.edit_body(body_id, replace={2: NEW_PARAGRAPH}, declared=True)
     sim.edit_date(date_id, BACKDATED)

@@ -52,7 +52,7 @@ def build_archive(directory: Path, sim: SimulatedOutlet, *, hostile_collector: s
     config = load_config(write_config(directory, port=sim.port, replace=TWO_DOMAINS))
     pipeline.run_cycle(config, "demo")
     with Index(config.index_path, readonly=True) as idx:
-        first_end = idx.db.execute("SELECT max(fetched_at) FROM captures").fetchone()[0]
+        first_end = idx._db.execute("SELECT max(fetched_at) FROM captures").fetchone()[0]
     wait_past(first_end)
     edited = sim.site.article_ids()[1]
     sim.edit_headline(edited, EDITED_HEADLINE, declared=False)

@@ -45,7 +45,7 @@ def built(tmp_path_factory):
             edit()
             pipeline.run_cycle(config, "demo")
             with Index(config.index_path, readonly=True) as idx:
-                wait_past(idx.db.execute("SELECT max(fetched_at) FROM captures").fetchone()[0])
+                wait_past(idx._db.execute("SELECT max(fetched_at) FROM captures").fetchone()[0])
     return config, str(edited)
 
 
@@ -117,10 +117,10 @@ def test_each_version_cites_a_served_memento_and_a_warc_record_with_its_digests(
     assert len(blocks) == 3
     store = open_store(config.outlet("demo").store, config.root)
     with Index(config.index_path, readonly=True) as idx:
-        versions = list(idx.db.query("SELECT version, record_id FROM versions WHERE article_id = ?", [edited]))
+        versions = list(idx._db.query("SELECT version, record_id FROM versions WHERE article_id = ?", [edited]))
         for row, block in zip(sorted(versions, key=lambda r: r["version"]), blocks, strict=True):
             fields = dict(line.split(": ", 1) for line in block.splitlines()[1:] if ": " in line)
-            capture = next(idx.db.query("SELECT * FROM captures WHERE record_id = ?", [row["record_id"]]))
+            capture = next(idx._db.query("SELECT * FROM captures WHERE record_id = ?", [row["record_id"]]))
             assert f"version {row['version']}," in block.splitlines()[0]
             assert fields["WARC file"] == capture["warc"]
             assert fields["WARC record"].startswith(f"{row['record_id']} (") and f"offset {capture['offset']}," in block
@@ -140,7 +140,7 @@ def test_each_change_cites_the_captures_before_and_after_and_the_comparison(clie
     blocks = [c for c in cites(article(client, built)) if " change (" in c.splitlines()[0]]
     with Index(config.index_path, readonly=True) as idx:
         changes = list(
-            idx.db.query("SELECT * FROM changes WHERE article_id = ? ORDER BY to_time DESC, id DESC", [edited])
+            idx._db.query("SELECT * FROM changes WHERE article_id = ? ORDER BY to_time DESC, id DESC", [edited])
         )
     assert len(blocks) == len(changes) >= 2
     for change, block in zip(changes, blocks, strict=True):

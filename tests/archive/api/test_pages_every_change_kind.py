@@ -21,13 +21,13 @@ def test_pages_render_a_retraction_beside_an_edit(tmp_path, sim):
     config = load_config(write_config(tmp_path, port=sim.port, replace=TWO_DOMAINS))
     pipeline.run_cycle(config, "demo")
     with Index(config.index_path, readonly=True) as idx:
-        wait_past(idx.db.execute("SELECT max(fetched_at) FROM captures").fetchone()[0])
+        wait_past(idx._db.execute("SELECT max(fetched_at) FROM captures").fetchone()[0])
     retracted, edited = sim.site.article_ids()[:2]
     sim.retract(retracted)
     sim.edit_headline(edited, "A headline edited beside a retraction", declared=False)
     pipeline.run_cycle(config, "demo", articles=(sim.article_url(retracted),))  # off the listings now
     with Index(config.index_path, readonly=True) as idx:
-        kinds = {row[0] for row in idx.db.execute("SELECT kind FROM changes")}
+        kinds = {row[0] for row in idx._db.execute("SELECT kind FROM changes")}
     assert {"retraction", "headline"} <= kinds, kinds
 
     client = api_client(config)

@@ -103,12 +103,16 @@ def test_the_article_timeline_has_a_row_per_host_a_dot_per_capture_and_a_linked_
     timeline = pictures[0]
     accessible(timeline)
     with Index(built.config.index_path, readonly=True) as idx:
-        captures = idx.db.execute("SELECT count(*) FROM captures WHERE article_id = ?", [built.edited_id]).fetchone()[0]
-        hosts = [
-            r[0] for r in idx.db.execute("SELECT DISTINCT host FROM captures WHERE article_id = ?", [built.edited_id])
+        captures = idx._db.execute("SELECT count(*) FROM captures WHERE article_id = ?", [built.edited_id]).fetchone()[
+            0
         ]
-        versions = idx.db.execute("SELECT count(*) FROM versions WHERE article_id = ?", [built.edited_id]).fetchone()[0]
-        changes = list(idx.db.query("SELECT * FROM changes WHERE article_id = ?", [built.edited_id]))
+        hosts = [
+            r[0] for r in idx._db.execute("SELECT DISTINCT host FROM captures WHERE article_id = ?", [built.edited_id])
+        ]
+        versions = idx._db.execute("SELECT count(*) FROM versions WHERE article_id = ?", [built.edited_id]).fetchone()[
+            0
+        ]
+        changes = list(idx._db.query("SELECT * FROM changes WHERE article_id = ?", [built.edited_id]))
     assert len(re.findall(r"<circle ", timeline)) == captures
     assert len(re.findall(r'<g class="band">', timeline)) == versions == 2
     for host in hosts:
@@ -138,7 +142,7 @@ def test_the_outlet_page_counts_the_windows_changes_by_kind_and_declared_or_sile
     for picture in pictures:
         accessible(picture)
     with Index(built.config.index_path, readonly=True) as idx:
-        rows = list(idx.db.query("SELECT kind, declared, substr(to_time, 1, 10) AS day FROM changes"))
+        rows = list(idx._db.query("SELECT kind, declared, substr(to_time, 1, 10) AS day FROM changes"))
     assert rows, "the archive must have changes for this to prove anything"
     by_kind = re.findall(r"<title>(\d{4}-\d{2}-\d{2}): (\d+) (\w+) changes?</title>", pictures[0])
     assert sum(int(n) for _, n, _ in by_kind) == len(rows)
@@ -186,7 +190,7 @@ def test_each_cited_record_carries_the_sha256_of_its_bytes_in_the_warc_file(clie
         for block in blocks:
             for line in (line for line in block.splitlines() if "WARC record: " in line):
                 record_id = line.split("WARC record: ", 1)[1].split(" (", 1)[0]
-                capture = next(idx.db.query("SELECT * FROM captures WHERE record_id = ?", [record_id]))
+                capture = next(idx._db.query("SELECT * FROM captures WHERE record_id = ?", [record_id]))
                 found = [m for m in SHA_LINE.finditer(block) if int(m.group(1)) == capture["offset"]]
                 assert found, (record_id, block)
                 with open(store.root / capture["warc"], "rb") as fh:

@@ -36,7 +36,7 @@ def copy_without_rows(index: Path, copy: Path, rows: int) -> None:
 
 
 def count(index: Index) -> int:
-    return int(index.db.execute("SELECT count(*) FROM captures").fetchone()[0])
+    return int(index._db.execute("SELECT count(*) FROM captures").fetchone()[0])
 
 
 def test_a_thread_keeps_its_connection_between_requests_and_threads_do_not_share_one(config):
@@ -53,8 +53,8 @@ def test_a_thread_keeps_its_connection_between_requests_and_threads_do_not_share
 def test_a_kept_connection_sees_rows_the_writer_commits_later(config):
     readers = Readers(config.index_path)
     before = count(readers.get())
-    with Index(config.index_path) as writer, writer.db.conn:
-        writer.db.execute("DELETE FROM captures WHERE rowid IN (SELECT rowid FROM captures LIMIT 50)")
+    with Index(config.index_path) as writer, writer._db.conn:
+        writer._db.execute("DELETE FROM captures WHERE rowid IN (SELECT rowid FROM captures LIMIT 50)")
     assert count(readers.get()) == before - 50
 
 
@@ -91,13 +91,13 @@ def test_a_schema_version_this_edittrail_does_not_expect_is_refused_until_migrat
 def test_a_kept_connection_holds_no_transaction_between_requests(config):
     readers = Readers(config.index_path)
     index = readers.get()
-    list(index.db.query("SELECT * FROM captures LIMIT 3"))  # a statement left unfinished by a limit
-    assert not index.db.conn.in_transaction
-    with Index(config.index_path) as writer, writer.db.conn:  # the writer is not kept waiting
-        writer.db.execute("DELETE FROM captures")
+    list(index._db.query("SELECT * FROM captures LIMIT 3"))  # a statement left unfinished by a limit
+    assert not index._db.conn.in_transaction
+    with Index(config.index_path) as writer, writer._db.conn:  # the writer is not kept waiting
+        writer._db.execute("DELETE FROM captures")
     assert count(readers.get()) == 0
 
 
 def test_a_kept_connection_has_a_small_page_cache(config):
     index = Readers(config.index_path).get()
-    assert index.db.execute("PRAGMA cache_size").fetchone()[0] == -CACHE_KIB
+    assert index._db.execute("PRAGMA cache_size").fetchone()[0] == -CACHE_KIB

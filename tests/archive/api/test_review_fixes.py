@@ -123,10 +123,10 @@ def fated(tmp_path_factory: pytest.TempPathFactory) -> Fated:
 
         def settle() -> None:
             with Index(config.index_path, readonly=True) as idx:
-                wait_past(idx.db.execute("SELECT max(fetched_at) FROM captures").fetchone()[0])
+                wait_past(idx._db.execute("SELECT max(fetched_at) FROM captures").fetchone()[0])
 
         with Index(config.index_path, readonly=True) as idx:
-            old = idx.db.execute("SELECT headline FROM versions WHERE article_id = ?", [str(ids[1])]).fetchone()[0]
+            old = idx._db.execute("SELECT headline FROM versions WHERE article_id = ?", [str(ids[1])]).fetchone()[0]
         settle()
         sim.edit_headline(ids[1], FORMULA, declared=False)
         sim.redirect(ids[2], ids[3])
@@ -137,7 +137,7 @@ def fated(tmp_path_factory: pytest.TempPathFactory) -> Fated:
         sim.edit_headline(ids[1], old, declared=False)
         pipeline.run_cycle(config, "demo")
     with Index(config.index_path, readonly=True) as idx:
-        kinds = {row[0] for row in idx.db.execute("SELECT kind FROM changes")}
+        kinds = {row[0] for row in idx._db.execute("SELECT kind FROM changes")}
     assert {"retraction", "redirect", "headline"} <= kinds, kinds
     return Fated(config, str(ids[1]), str(ids[4]), str(ids[2]))
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
-from collections.abc import Iterable
-
-import sqlite_utils
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 from archive.detect.fingerprint import fingerprint
 from archive.detect.noise import (
@@ -22,9 +23,8 @@ from archive.detect.noise import (
     slot_flips,
     template_items,
 )
-from archive.index import Version
+from archive.index import Index, Version
 from archive.index import noise as noise_index
-from archive.index.schema import MIGRATIONS
 
 PHOTO = "http://cdn.example.org/Photo/2026/11/3/{uuid}_{sig}.jpg?v={n}"
 
@@ -55,12 +55,16 @@ def version(article: str, *, images: Iterable[str] = (), body: Iterable[str] | N
     return dataclasses.replace(base, **kw)
 
 
+@contextlib.contextmanager
+def new_index() -> Iterator[Index]:
+    with tempfile.TemporaryDirectory() as directory, Index(Path(directory) / "index.sqlite") as idx:
+        yield idx
+
+
 def learn(evidence: Iterable[Evidence]) -> NoiseModel:
-    db = sqlite_utils.Database(memory=True)
-    for migration in MIGRATIONS:
-        migration(db)
-    noise_index.record_evidence(db, "o", evidence)
-    return noise_index.model(db, "o")
+    with new_index() as idx:
+        noise_index.record_evidence(idx, "o", evidence)
+        return noise_index.model(idx, "o")
 
 
 def uuid(n: int) -> str:
@@ -197,8 +201,6 @@ def test_a_counter_inside_each_articles_own_text_is_learned_by_the_words_around_
 
 def test_learning_needs_a_share_of_the_crawls_articles_not_only_three():
     flips = [e for i in range(3) for e in slot_flips(f"a{i}", *two_fetches(f"a{i}", i))]
-    db = sqlite_utils.Database(memory=True)
-    for migration in MIGRATIONS:
-        migration(db)
-    assert noise_index.record_evidence(db, "o", flips, articles=100) == 0  # 3 of 100 articles: not noise
-    assert noise_index.record_evidence(db, "o", flips, articles=10) > 0
+    with new_index() as idx:
+        assert noise_index.record_evidence(idx, "o", flips, articles=100) == 0  # 3 of 100 articles: not noise
+        assert noise_index.record_evidence(idx, "o", flips, articles=10) > 0

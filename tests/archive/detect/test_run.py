@@ -69,14 +69,14 @@ def test_a_store_read_error_leaves_the_article_pending_and_the_next_run_retries_
     assert (failed["captures"], failed["store_errors"], failed["deferred"], failed["errors"]) == (0, 1, 2, 0)
     assert "retrying next run" in caplog.text
     with Index(config.index_path, readonly=True) as idx:
-        assert len(list(vx.pending_captures(idx.db, "demo"))) == 2
-        assert idx.db.table("detected").count == 0
+        assert len(list(vx.pending_captures(idx, "demo"))) == 2
+        assert idx._db.table("detected").count == 0
 
     store.down = False
     retried = detect(config, "demo", store)
     assert (retried["captures"], retried["versions"], retried["deferred"]) == (2, 2, 0)
     with Index(config.index_path, readonly=True) as idx:
-        assert {c.kind for c in vx.changes(idx.db, outlet="demo")} >= {"headline", "body", "caption"}
+        assert {c.kind for c in vx.changes(idx, outlet="demo")} >= {"headline", "body", "caption"}
 
 
 def test_content_that_cannot_be_extracted_is_marked_once_and_not_retried(tmp_path):
@@ -84,10 +84,10 @@ def test_content_that_cannot_be_extracted_is_marked_once_and_not_retried(tmp_pat
     config, store = _archive(tmp_path, [(url, "image/png", b"\x89PNG\r\n\x1a\n" + bytes(64))])
     assert detect(config, "demo", store)["errors"] == 1
     with Index(config.index_path, readonly=True) as idx:
-        (row,) = idx.db.query("SELECT outcome, version FROM detected")
+        (row,) = idx._db.query("SELECT outcome, version FROM detected")
         assert row["outcome"].startswith("not an article: ") and "is not HTML" in row["outcome"]
         assert row["version"] is None
-        assert list(vx.pending_captures(idx.db, "demo")) == []
+        assert list(vx.pending_captures(idx, "demo")) == []
     assert detect(config, "demo", store)["errors"] == 0
 
 
@@ -98,7 +98,7 @@ def test_an_error_page_served_with_200_is_no_version(tmp_path):
     counts = detect(config, "demo", store)
     assert (counts["versions"], counts["not_articles"], counts["changes"]) == (1, 1, 0)
     with Index(config.index_path, readonly=True) as idx:
-        outcomes = [r["outcome"] for r in idx.db.query("SELECT outcome FROM detected ORDER BY outcome")]
+        outcomes = [r["outcome"] for r in idx._db.query("SELECT outcome FROM detected ORDER BY outcome")]
     assert outcomes[0] == "new version" and outcomes[1].startswith("not an article: an error page")
 
 
@@ -112,8 +112,8 @@ def test_a_seizure_notice_on_a_mirror_is_no_version_and_no_change(tmp_path):
     counts = detect(config, "demo", store)
     assert (counts["versions"], counts["not_articles"], counts["changes"]) == (1, 1, 0)
     with Index(config.index_path, readonly=True) as idx:
-        rows = list(idx.db.query("SELECT c.host, d.outcome FROM captures c JOIN detected d USING (record_id)"))
-        assert [v.headline for v in vx.versions_of(idx.db, "demo", "777255")] == [
+        rows = list(idx._db.query("SELECT c.host, d.outcome FROM captures c JOIN detected d USING (record_id)"))
+        assert [v.headline for v in vx.versions_of(idx, "demo", "777255")] == [
             "Russia: White Helmets plotting false-flag chemical attack in Syria's Idlib to accuse Damascus"
         ]
     seizure = [r["outcome"] for r in rows if r["outcome"].startswith("not an article")]
@@ -131,7 +131,7 @@ def test_a_revisit_record_shows_the_version_of_the_record_it_refers_to(tmp_path)
     outlet = config.outlet("demo")
     with Index(config.index_path, readonly=True) as idx:
         rows = list(
-            idx.db.query(
+            idx._db.query(
                 "SELECT c.*, d.outcome, v.whole_hash FROM captures c JOIN detected d USING (record_id) "
                 "JOIN versions v ON v.article_id = d.article_id AND v.version = d.version ORDER BY c.fetched_at"
             )
@@ -142,4 +142,4 @@ def test_a_revisit_record_shows_the_version_of_the_record_it_refers_to(tmp_path)
             ("response", "new version"),
         ]
         for row in rows:
-            assert version_of_capture(idx.db, outlet, store, Capture.from_row(row)).whole_hash == row["whole_hash"]
+            assert version_of_capture(idx, outlet, store, Capture.from_row(row)).whole_hash == row["whole_hash"]

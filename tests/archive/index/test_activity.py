@@ -34,7 +34,7 @@ def change(number: int, article_id: str, kind: str, declared: bool, to_time: str
 def index_path(tmp_path):
     path = tmp_path / "index.sqlite"
     with Index(path) as idx:
-        idx.db["changes"].insert_all(
+        idx._db["changes"].insert_all(
             [
                 change(1, "100", "headline", False, "2025-03-31T10:00:00Z"),
                 change(2, "100", "body", True, "2025-03-31T11:00:00Z"),
@@ -45,7 +45,7 @@ def index_path(tmp_path):
                 change(7, "100", "headline", False, "2025-03-31T09:00:00Z", outlet="other"),
             ]
         )
-        idx.db["versions"].insert_all(
+        idx._db["versions"].insert_all(
             [
                 {
                     "outlet": "demo",
@@ -58,7 +58,7 @@ def index_path(tmp_path):
                 for v in (1, 2, 3)
             ]
         )
-        idx.db["article_state"].insert({"outlet": "demo", "article_id": "100", "state": "live", "current_version": 2})
+        idx._db["article_state"].insert({"outlet": "demo", "article_id": "100", "state": "live", "current_version": 2})
     return path
 
 
@@ -71,7 +71,7 @@ def test_the_window_is_the_last_days_up_to_today_inclusive():
 
 def test_changes_are_counted_per_day_kind_and_declared_within_the_window_and_outlet(index_path):
     with Index(index_path, readonly=True) as idx:
-        counts = activity.per_day(idx.db, "demo", activity.window(30, NOW))
+        counts = activity.per_day(idx, "demo", activity.window(30, NOW))
     assert [(c.day, c.kind, c.declared, c.changes) for c in counts] == [
         ("2025-03-02", "headline", True, 1),
         ("2025-03-25", "date", False, 1),
@@ -80,13 +80,13 @@ def test_changes_are_counted_per_day_kind_and_declared_within_the_window_and_out
         ("2025-03-31", "headline", False, 1),
     ]
     with Index(index_path, readonly=True) as idx:
-        week = activity.per_day(idx.db, "demo", activity.window(7, NOW))
+        week = activity.per_day(idx, "demo", activity.window(7, NOW))
     assert {c.day for c in week} == {"2025-03-25", "2025-03-31"}
 
 
 def test_the_most_edited_articles_come_first_with_the_headline_they_show_now(index_path):
     with Index(index_path, readonly=True) as idx:
-        edited = activity.most_edited(idx.db, "demo", activity.window(30, NOW))
+        edited = activity.most_edited(idx, "demo", activity.window(30, NOW))
     assert [(e.article_id, e.changes, e.silent) for e in edited] == [("100", 3, 2), ("200", 1, 1), ("300", 1, 0)]
     assert edited[0].headline == "headline 2"  # the current version, not the newest
     assert edited[0].last == "2025-03-31T11:00:00Z"
@@ -95,17 +95,17 @@ def test_the_most_edited_articles_come_first_with_the_headline_they_show_now(ind
 
 def test_the_latest_change_is_found_for_a_window_without_any(index_path):
     with Index(index_path, readonly=True) as idx:
-        assert activity.per_day(idx.db, "demo", activity.window(7, datetime(2026, 1, 1, tzinfo=UTC))) == []
-        assert activity.latest_change(idx.db, "demo") == "2025-03-31T11:00:00Z"
-        assert activity.latest_change(idx.db, "nobody") is None
+        assert activity.per_day(idx, "demo", activity.window(7, datetime(2026, 1, 1, tzinfo=UTC))) == []
+        assert activity.latest_change(idx, "demo") == "2025-03-31T11:00:00Z"
+        assert activity.latest_change(idx, "nobody") is None
 
 
 def test_the_activity_queries_read_the_window_not_the_archive(index_path, monkeypatch):
     with collecting(monkeypatch) as traced, Index(index_path, readonly=True) as idx:
         span = activity.window(30, NOW)
-        activity.per_day(idx.db, "demo", span)
-        activity.most_edited(idx.db, "demo", span)
-        activity.latest_change(idx.db, "demo")
+        activity.per_day(idx, "demo", span)
+        activity.most_edited(idx, "demo", span)
+        activity.latest_change(idx, "demo")
     statements = [s for s in traced.distinct() if "changes" in s or "versions" in s]
     assert len(statements) >= 4, statements
     assert findings(index_path, statements) == {}

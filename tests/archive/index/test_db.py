@@ -41,7 +41,7 @@ B = "https://presstv.tv/Detail/2026/11/18/777255/other-slug"
 def test_a_new_index_has_every_migration(tmp_path):
     with Index(tmp_path / "i.sqlite") as idx:
         assert idx.schema_version() == len(MIGRATIONS)
-        assert {"captures", "articles", "warc_objects", "versions", "changes"} <= set(idx.db.table_names())
+        assert {"captures", "articles", "warc_objects", "versions", "changes"} <= set(idx._db.table_names())
 
 
 def test_an_older_index_is_migrated_by_the_writer_and_refused_by_readers(tmp_path):
@@ -147,7 +147,7 @@ def test_swap_outlet_refuses_a_rebuild_that_lacks_objects_indexed_meanwhile(tmp_
 
 
 def queued(idx: Index) -> list[str]:
-    return [row[0] for row in idx.db.execute("SELECT record_id FROM detect_queue ORDER BY fetched_at, record_id")]
+    return [row[0] for row in idx._db.execute("SELECT record_id FROM detect_queue ORDER BY fetched_at, record_id")]
 
 
 def test_the_index_step_queues_new_article_captures_and_marking_them_detected_drains_the_queue(tmp_path):
@@ -159,12 +159,12 @@ def test_the_index_step_queues_new_article_captures_and_marking_them_detected_dr
             OUTLET, "k", [record(1, A, when=1), record(2, hub, when=2), record(3, B, when=3)], size=1, sha256=None
         )
         assert queued(idx) == ["<urn:uuid:1>", "<urn:uuid:3>"]  # the hub page is not an article
-        (first, _) = list(vx.pending_captures(idx.db, "presstv"))
-        vx.mark_detected(idx.db, first, "live", 1)
-        assert [c.record_id for c in vx.pending_captures(idx.db, "presstv")] == ["<urn:uuid:3>"]
+        (first, _) = list(vx.pending_captures(idx, "presstv"))
+        vx.mark_detected(idx, first, "live", 1)
+        assert [c.record_id for c in vx.pending_captures(idx, "presstv")] == ["<urn:uuid:3>"]
         idx.add_warc(OUTLET, "k", [record(1, A, when=1), record(3, B, when=3)], size=1, sha256=None)  # again
         assert queued(idx) == ["<urn:uuid:3>"], "a capture detect settled is not queued again"
-        vx.clear_derived(idx.db, "presstv")  # redetect: everything is pending again
+        vx.clear_derived(idx, "presstv")  # redetect: everything is pending again
         assert queued(idx) == ["<urn:uuid:1>", "<urn:uuid:3>"]
 
 
@@ -174,7 +174,7 @@ def test_due_articles_come_from_the_stored_moments_earliest_first_and_capped(tmp
     with Index(tmp_path / "i.sqlite") as idx:
         for n, url in enumerate(urls):  # captured at 08:00, 08:10, 08:20, 08:30
             idx.add_warc(outlet, f"k{n}", [record(n + 1, url, when=10 * n)], size=1, sha256=None)
-        due_at = dict(idx.db.execute("SELECT article_id, next_due FROM articles"))
+        due_at = dict(idx._db.execute("SELECT article_id, next_due FROM articles"))
         assert due_at["777250"] == "2026-11-20T09:00:00Z"  # first_seen + 1 h
         assert idx.due_articles(outlet, datetime(2026, 11, 20, 8, 59, tzinfo=UTC)) == []
         assert idx.due_articles(outlet, datetime(2026, 11, 20, 9, 15, tzinfo=UTC)) == urls[:2]
@@ -188,7 +188,7 @@ def test_a_changed_revisit_schedule_recomputes_the_due_moments_once(tmp_path):
         hourly = OUTLET.model_copy(update={"revisit": Revisit(offsets=(), then_every="1h")})
         assert idx.follow_schedule(hourly) == 1
         assert idx.follow_schedule(hourly) == 0
-        assert idx.db.execute("SELECT next_due FROM articles").fetchone()[0] == "2026-11-20T09:00:00Z"
+        assert idx._db.execute("SELECT next_due FROM articles").fetchone()[0] == "2026-11-20T09:00:00Z"
 
 
 def test_an_index_of_the_previous_release_keeps_its_rows_and_queues_what_detect_had_not_seen(tmp_path):
@@ -237,16 +237,16 @@ def test_the_tallies_count_what_the_captures_hold_through_every_replacement(tmp_
         idx.add_warc(OUTLET, "b", [record(4, B, when=3)], size=1, sha256=None)
         idx.add_warc(OUTLET, "a", [record(1, A)], size=1, sha256=None)  # the object again, smaller
         counted = {
-            "captures_per_host": dict(idx.db.execute("SELECT host, count(*) FROM captures GROUP BY host")),
+            "captures_per_host": dict(idx._db.execute("SELECT host, count(*) FROM captures GROUP BY host")),
             "status_counts": {
-                str(k): v for k, v in idx.db.execute("SELECT status, count(*) FROM captures GROUP BY status")
+                str(k): v for k, v in idx._db.execute("SELECT status, count(*) FROM captures GROUP BY status")
             },
         }
         summary = idx.summary("presstv")
         assert summary["captures_per_host"] == counted["captures_per_host"] == {"presstv.tv": 1, "www.presstv.ir": 1}
         assert summary["status_counts"] == counted["status_counts"] == {"200": 2}
         assert summary["captures"] == 2
-        assert idx.db.execute("SELECT count(*) FROM tallies WHERE captures <= 0").fetchone()[0] == 0
+        assert idx._db.execute("SELECT count(*) FROM tallies WHERE captures <= 0").fetchone()[0] == 0
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ def stored(root: Path, day: datetime, name: str) -> str:
 
 
 def indexed(idx: Index, key: str) -> None:
-    idx.db.execute(
+    idx._db.execute(
         "INSERT INTO warc_objects (key, outlet, size, indexed_at) VALUES (?, 'demo', 1, '2026-01-01T00:00:00Z')", [key]
     )
 
@@ -37,7 +37,7 @@ def test_a_recent_listing_reads_only_the_last_days_and_the_whole_store_is_listed
         assert {o.key for o in listing(idx, "demo", store, recent_only=True)} == {today}
         assert late in {o.key for o in listing(idx, "demo", store)}  # a rebuild lists everything
         stale = (now - FULL_LISTING_EVERY - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        idx.db.execute("UPDATE store_listings SET listed_at = ?", [stale])
+        idx._db.execute("UPDATE store_listings SET listed_at = ?", [stale])
         assert late in {o.key for o in listing(idx, "demo", store, recent_only=True)}
 
 

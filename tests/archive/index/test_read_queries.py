@@ -4,10 +4,10 @@ the CLI, ``edittrail status`` and the demo ask of the index, by name instead of 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
-import sqlite_utils
 
 from archive.index import Change, Index, stored
 from archive.index import articles as articles_index
@@ -33,12 +33,12 @@ EDIT = Change(
 
 
 @pytest.fixture
-def db(tmp_path) -> sqlite_utils.Database:
+def idx(tmp_path) -> Iterator[Index]:
     with Index(tmp_path / "index.sqlite") as idx:
-        vx.add_version(idx.db, FIRST)
-        vx.add_version(idx.db, EDITED)
-        vx.add_change(idx.db, EDIT)
-        idx.db["articles"].insert(
+        vx.add_version(idx, FIRST)
+        vx.add_version(idx, EDITED)
+        vx.add_change(idx, EDIT)
+        idx._db["articles"].insert(
             {
                 "outlet": "demo",
                 "article_id": "777255",
@@ -49,7 +49,7 @@ def db(tmp_path) -> sqlite_utils.Database:
             }
         )
         for version in (FIRST, EDITED):
-            idx.db["captures"].insert(
+            idx._db["captures"].insert(
                 {
                     "record_id": version.record_id,
                     "outlet": "demo",
@@ -64,62 +64,62 @@ def db(tmp_path) -> sqlite_utils.Database:
                     "article_id": "777255",
                 }
             )
-        idx.db["warc_objects"].insert(
+        idx._db["warc_objects"].insert(
             {"key": WARC, "outlet": "demo", "size": 1234, "stored_at": "2026-11-21T08:05:00Z", "records": 2}
         )
-        yield idx.db
+        yield idx
 
 
-def test_an_article_is_read_by_its_key_with_its_hosts_split(db):
-    found = articles_index.article(db, "demo", "777255")
+def test_an_article_is_read_by_its_key_with_its_hosts_split(idx):
+    found = articles_index.article(idx, "demo", "777255")
     assert found is not None
     assert found.canonical_url == FIRST.url and found.hosts == ("www.presstv.ir", "www.presstv.co.uk")
-    assert articles_index.article(db, "demo", "nope") is None
-    assert articles_index.known(db, "demo", "777255") and not articles_index.known(db, "presstv", "777255")
-    assert articles_index.canonical_url(db, "demo", "777255") == FIRST.url
-    assert articles_index.canonical_url(db, "demo", "nope") is None
+    assert articles_index.article(idx, "demo", "nope") is None
+    assert articles_index.known(idx, "demo", "777255") and not articles_index.known(idx, "presstv", "777255")
+    assert articles_index.canonical_url(idx, "demo", "777255") == FIRST.url
+    assert articles_index.canonical_url(idx, "demo", "nope") is None
 
 
-def test_a_page_of_changes_carries_the_article_url_the_current_headline_and_the_shown_capture(db):
-    (row,) = index_changes.change_page(db, "demo", index_changes.ChangeFilter(), limit=10)
+def test_a_page_of_changes_carries_the_article_url_the_current_headline_and_the_shown_capture(idx):
+    (row,) = index_changes.change_page(idx, "demo", index_changes.ChangeFilter(), limit=10)
     assert row.article_url == FIRST.url and row.current_headline == EDITED.headline
     assert row.to_url == EDITED.url and row.declared is False and row.details == {}
     none = index_changes.ChangeFilter(kind="headline")
-    assert index_changes.change_page(db, "demo", none, limit=10, scan=5) == []
+    assert index_changes.change_page(idx, "demo", none, limit=10, scan=5) == []
 
 
-def test_scan_reached_says_when_a_bounded_filter_left_older_changes_unsearched(db):
+def test_scan_reached_says_when_a_bounded_filter_left_older_changes_unsearched(idx):
     later = replace(EDIT, kind="headline", to_record="<urn:uuid:3>", to_time="2026-11-22T08:00:00Z")
-    vx.add_change(db, later)
+    vx.add_change(idx, later)
     filtered = index_changes.ChangeFilter(kind="body")
-    assert index_changes.scan_reached(db, "demo", filtered, 1)
-    assert not index_changes.scan_reached(db, "demo", filtered, 2)
-    assert not index_changes.scan_reached(db, "demo", index_changes.ChangeFilter(), 1), "an indexed page is whole"
+    assert index_changes.scan_reached(idx, "demo", filtered, 1)
+    assert not index_changes.scan_reached(idx, "demo", filtered, 2)
+    assert not index_changes.scan_reached(idx, "demo", index_changes.ChangeFilter(), 1), "an indexed page is whole"
 
 
-def test_a_version_that_a_change_led_to_was_shown_once(db):
-    assert vx.changed_to(db, "demo", "777255", 2)
-    assert not vx.changed_to(db, "demo", "777255", 1)
+def test_a_version_that_a_change_led_to_was_shown_once(idx):
+    assert vx.changed_to(idx, "demo", "777255", 2)
+    assert not vx.changed_to(idx, "demo", "777255", 1)
 
 
-def test_status_and_the_demo_count_per_warc_and_per_moment(db):
-    assert index_changes.new_versions_per_warc(db, "demo", "2026-11-20T00:00") == [(WARC, 2)]
-    assert index_changes.new_versions_per_warc(db, "demo", "2026-11-21T00:00") == [(WARC, 1)]
-    assert index_changes.changes_per_warc(db, "demo", "2026-11-21T00:00") == [(WARC, 1)]
-    assert index_changes.count_detected_before(db, "demo", "9999-01-01T00:00:00Z") == 1
-    assert index_changes.count_detected_before(db, "demo", "2000-01-01T00:00:00Z") == 0
+def test_status_and_the_demo_count_per_warc_and_per_moment(idx):
+    assert index_changes.new_versions_per_warc(idx, "demo", "2026-11-20T00:00") == [(WARC, 2)]
+    assert index_changes.new_versions_per_warc(idx, "demo", "2026-11-21T00:00") == [(WARC, 1)]
+    assert index_changes.changes_per_warc(idx, "demo", "2026-11-21T00:00") == [(WARC, 1)]
+    assert index_changes.count_detected_before(idx, "demo", "9999-01-01T00:00:00Z") == 1
+    assert index_changes.count_detected_before(idx, "demo", "2000-01-01T00:00:00Z") == 0
 
 
-def test_the_stored_objects_are_read_by_outlet_and_by_when_they_were_stored(db):
-    assert {"captures", "warc_objects", "changes"} <= stored.tables(db)
-    assert stored.object_sizes(db, "demo") == {WARC: 1234} and stored.object_sizes(db, "other") == {}
-    assert stored.objects_stored_since(db, "demo", "2026-11-21T00:00:00Z") == [(WARC, 1234)]
-    assert stored.objects_stored_since(db, "demo", "2026-11-22T00:00:00Z") == []
+def test_the_stored_objects_are_read_by_outlet_and_by_when_they_were_stored(idx):
+    assert {"captures", "warc_objects", "changes"} <= stored.tables(idx)
+    assert stored.object_sizes(idx, "demo") == {WARC: 1234} and stored.object_sizes(idx, "other") == {}
+    assert stored.objects_stored_since(idx, "demo", "2026-11-21T00:00:00Z") == [(WARC, 1234)]
+    assert stored.objects_stored_since(idx, "demo", "2026-11-22T00:00:00Z") == []
 
 
-def test_a_stored_change_as_a_row_is_the_row_the_table_gives_decoded(db):
+def test_a_stored_change_as_a_row_is_the_row_the_table_gives_decoded(idx):
     """The JSON answers and alert payloads are built from ``as_row``: the same keys, in column order."""
-    raw = next(iter(db.query("SELECT * FROM changes")))
-    (change,) = vx.changes(db, outlet="demo")
+    raw = next(iter(idx._db.query("SELECT * FROM changes")))
+    (change,) = vx.changes(idx, outlet="demo")
     assert change.as_row() == raw | {"details": json.loads(raw["details"]), "declared": bool(raw["declared"])}
     assert list(change.as_row()) == list(raw)

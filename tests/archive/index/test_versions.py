@@ -41,12 +41,12 @@ EDITED = replace(
 
 def test_search_finds_a_word_only_the_edited_version_has_and_the_old_word_only_in_the_old(tmp_path):
     with Index(tmp_path / "index.sqlite") as idx:
-        vx.add_version(idx.db, FIRST)
-        vx.add_version(idx.db, EDITED)
-        new = vx.search(idx.db, "dismissed")
-        old = vx.search(idx.db, "resigned")
-        both = vx.search(idx.db, "Geneva", outlet="demo")
-        other_outlet = vx.search(idx.db, "Geneva", outlet="presstv")
+        vx.add_version(idx, FIRST)
+        vx.add_version(idx, EDITED)
+        new = vx.search(idx, "dismissed")
+        old = vx.search(idx, "resigned")
+        both = vx.search(idx, "Geneva", outlet="demo")
+        other_outlet = vx.search(idx, "Geneva", outlet="presstv")
     assert [(r.article_id, r.version) for r in new] == [("777255", 2)]
     assert "[dismissed]" in new[0].snippet
     assert [(r.article_id, r.version) for r in old] == [("777255", 1)]

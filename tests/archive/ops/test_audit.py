@@ -54,8 +54,8 @@ class Archive:
             return audit(self.store, idx, "demo")
 
     def sql(self, statement: str, *params: object) -> None:
-        with Index(self.config.index_path) as idx, idx.db.conn:
-            idx.db.execute(statement, list(params))
+        with Index(self.config.index_path) as idx, idx._db.conn:
+            idx._db.execute(statement, list(params))
 
 
 @pytest.fixture
@@ -87,7 +87,7 @@ def test_bytes_changed_in_the_store_are_caught_by_the_recorded_checksum(archive)
 def test_indexing_records_the_sha256_and_size_of_the_stored_bytes(archive):
     data = archive.file.read_bytes()
     with Index(archive.config.index_path, readonly=True) as idx:
-        (row,) = idx.db.query("SELECT sha256, size FROM warc_objects")
+        (row,) = idx._db.query("SELECT sha256, size FROM warc_objects")
     assert row == {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
 
 

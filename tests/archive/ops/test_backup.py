@@ -22,8 +22,8 @@ NOW = datetime(2026, 11, 25, 10, 55, 0, tzinfo=UTC)
 @pytest.fixture
 def config(tmp_path: Path):
     config = load_config(write_config(tmp_path, port=8765))
-    with Index(config.index_path) as idx, idx.db.conn:
-        idx.db["captures"].insert(
+    with Index(config.index_path) as idx, idx._db.conn:
+        idx._db["captures"].insert(
             {
                 "record_id": "<urn:uuid:1>",
                 "outlet": "demo",
@@ -79,8 +79,8 @@ def test_outlets_sharing_a_store_back_up_to_their_own_keys_in_the_same_second(co
     """Both shipped outlets use file://data/store and the one index: each gets its own key, even
     though the index changed between the two snapshots (same key, other bytes would be refused)."""
     (demo,) = backup_databases(config, "demo", now=NOW)
-    with Index(config.index_path) as idx, idx.db.conn:
-        idx.db.execute("UPDATE captures SET status = 200")
+    with Index(config.index_path) as idx, idx._db.conn:
+        idx._db.execute("UPDATE captures SET status = 200")
     (presstv,) = backup_databases(config, "presstv", now=NOW)
     assert (demo.key, presstv.key) == (
         "backups/demo/index-20261125T105500Z.sqlite",

@@ -71,9 +71,9 @@ class Archive:
 
     def stored(self, key: str, size: int, captures: list[dict[str, Any]] = ()) -> None:
         with Index(self.config.index_path) as idx:
-            idx.db.table("warc_objects").insert({"key": key, "outlet": "demo", "size": size, "records": len(captures)})
+            idx._db.table("warc_objects").insert({"key": key, "outlet": "demo", "size": size, "records": len(captures)})
             for n, capture in enumerate(captures):
-                idx.db.table("captures").insert(
+                idx._db.table("captures").insert(
                     {
                         "record_id": capture["record_id"],
                         "outlet": "demo",
@@ -92,7 +92,7 @@ class Archive:
 
     def version(self, record_id: str, fetched_at: str, number: int) -> None:
         with Index(self.config.index_path) as idx:
-            idx.db.table("versions").insert(
+            idx._db.table("versions").insert(
                 {
                     "outlet": "demo",
                     "article_id": "1",
@@ -105,7 +105,7 @@ class Archive:
 
     def change(self, record_id: str, to_time: str) -> None:
         with Index(self.config.index_path) as idx:
-            idx.db.table("changes").insert(
+            idx._db.table("changes").insert(
                 {
                     "change_key": f"k-{record_id}",
                     "outlet": "demo",
@@ -295,7 +295,7 @@ def test_learned_noise_is_listed_with_what_it_ignores(archive):
 
     evidence = [Evidence("shape", "body", "\x00 views", -1, f"a{i}") for i in range(3)]
     with Index(archive.config.index_path) as idx:
-        assert noise_index.record_evidence(idx.db, "demo", evidence, articles=3) == 1
+        assert noise_index.record_evidence(idx, "demo", evidence, articles=3) == 1
     (entry,) = outlet_status(archive.config, "demo", now=NOW).noise
     assert (entry["kind"], entry["field"], entry["articles"]) == ("shape", "body", 3)
     assert entry["description"] == "body: “# views” (any number) is site template, in many articles"
@@ -347,8 +347,8 @@ def test_quarantined_warc_objects_are_problems_with_their_reason(archive):
     at = "2026-11-25T11:00:00Z"
     error = "at offset 136775: the gzip member is corrupt"
     entry = qx.Quarantined(key, "demo", "damaged", error, at, at, size=1234, offset=136775, captures=12)
-    with Index(archive.config.index_path) as idx, idx.db.conn:
-        qx.put(idx.db, entry)
+    with Index(archive.config.index_path) as idx, idx._db.conn:
+        qx.put(idx, entry)
 
     status = outlet_status(archive.config, "demo", now=NOW)
     assert status.quarantined == (entry,)

@@ -37,8 +37,8 @@ def killed_run(config: Config, *urls: str, at: datetime = T0) -> Path:
 
 
 def capture(config: Config, url: str, article_id: str, at: datetime) -> None:
-    with Index(config.index_path) as idx, idx.db.conn:
-        idx.db["captures"].insert(
+    with Index(config.index_path) as idx, idx._db.conn:
+        idx._db["captures"].insert(
             {
                 "record_id": f"<urn:uuid:{article_id}>",
                 "outlet": "demo",

@@ -81,7 +81,7 @@ def edited(tmp_path_factory: pytest.TempPathFactory) -> Edited:
 @pytest.mark.integration
 def test_each_row_reads_the_edit_from_the_versions_without_markup(edited):
     with Index(edited.config.index_path, readonly=True) as idx:
-        rows = {r.kind: r for r in change_rows(idx.db, "demo", ChangeFilter(), limit=50)}
+        rows = {r.kind: r for r in change_rows(idx, "demo", ChangeFilter(), limit=50)}
     headline, body, date = rows["headline"], rows["body"], rows["date"]
     assert headline.article_id == edited.headline_id and headline.headline == NEW_HEADLINE
     assert headline.url.startswith("http://www.presstv.ir:") and headline.declared is False
@@ -97,12 +97,12 @@ def test_each_row_reads_the_edit_from_the_versions_without_markup(edited):
 @pytest.mark.integration
 def test_filters_and_pages_select_in_sql(edited):
     with Index(edited.config.index_path, readonly=True) as idx:
-        every = change_rows(idx.db, "demo", ChangeFilter(), limit=50)
+        every = change_rows(idx, "demo", ChangeFilter(), limit=50)
 
         def kinds(filters: ChangeFilter, **page: int) -> list[str]:
             return [
                 r.kind
-                for r in change_rows(idx.db, "demo", filters, limit=page.get("limit", 50), offset=page.get("offset", 0))
+                for r in change_rows(idx, "demo", filters, limit=page.get("limit", 50), offset=page.get("offset", 0))
             ]
 
         assert kinds(ChangeFilter(kind="body")) == ["body"]
@@ -115,13 +115,13 @@ def test_filters_and_pages_select_in_sql(edited):
         assert kinds(ChangeFilter(until="2000-01-01T00:00:00Z")) == []
         assert kinds(ChangeFilter(), limit=1, offset=1) == [every[1].kind]
         with pytest.raises(BadFilterError, match="kind='typo' is not one of"):
-            change_rows(idx.db, "demo", ChangeFilter(kind="typo"), limit=5)
+            change_rows(idx, "demo", ChangeFilter(kind="typo"), limit=5)
 
 
 @pytest.mark.integration
 def test_a_page_of_filtered_rows_is_read_through_the_index_not_by_walking_the_changes(edited, monkeypatch):
     with collecting(monkeypatch) as traced, Index(edited.config.index_path, readonly=True) as idx:
-        change_rows(idx.db, "demo", ChangeFilter(kind="headline", declared=False, keyword="talks"), limit=20, offset=20)
+        change_rows(idx, "demo", ChangeFilter(kind="headline", declared=False, keyword="talks"), limit=20, offset=20)
     statements = [s for s in traced.distinct() if "FROM changes c" in s or "FROM versions WHERE" in s]
     assert any("LIMIT 20 OFFSET 20" in s for s in statements), statements
     assert findings(Path(edited.config.index_path), statements) == {}

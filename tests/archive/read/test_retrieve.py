@@ -149,8 +149,8 @@ def test_a_revisit_whose_original_is_not_indexed_is_a_clear_error(archive):
     archive.crawl((URL, 200, PAGE))
     archive.crawl((URL, 200, PAGE))
     first, second = archive.rows()
-    with Index(archive.config.index_path) as idx, idx.db.conn:
-        idx.db.execute("DELETE FROM captures WHERE record_id = ?", [first.record_id])
+    with Index(archive.config.index_path) as idx, idx._db.conn:
+        idx._db.execute("DELETE FROM captures WHERE record_id = ?", [first.record_id])
     with pytest.raises(ArchiveIndexError, match=r"refers to <urn:uuid:.*not in the index.*reindex"):
         archive.retrieve(second)
 
