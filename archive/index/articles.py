@@ -7,8 +7,9 @@ on which hosts. Every lookup here is by the primary key ``(outlet, article_id)``
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from archive.index import Index
@@ -25,15 +26,11 @@ class Article:
     last_seen: str | None
     hosts: tuple[str, ...]
     """Every host the article was fetched from (the ``hosts`` column, comma-separated)."""
+    captures: int = 0
+    last_status: int | None = None
 
 
-def article(index: Index, outlet: str, article_id: str) -> Article | None:
-    """The article's row; None when the index has no such article."""
-    db = index._db
-    rows = list(db.query("SELECT * FROM articles WHERE outlet = ? AND article_id = ?", [outlet, article_id]))
-    if not rows:
-        return None
-    row = rows[0]
+def _article(row: Mapping[str, Any]) -> Article:
     return Article(
         outlet=row["outlet"],
         article_id=row["article_id"],
@@ -41,7 +38,24 @@ def article(index: Index, outlet: str, article_id: str) -> Article | None:
         first_seen=row["first_seen"],
         last_seen=row["last_seen"],
         hosts=tuple(row["hosts"].split(",")) if row["hosts"] else (),
+        captures=row["captures"] or 0,
+        last_status=row["last_status"],
     )
+
+
+def article(index: Index, outlet: str, article_id: str) -> Article | None:
+    """The article's row; None when the index has no such article."""
+    db = index._db
+    rows = list(db.query("SELECT * FROM articles WHERE outlet = ? AND article_id = ?", [outlet, article_id]))
+    return _article(rows[0]) if rows else None
+
+
+def in_key_order(index: Index, outlet: str | None = None) -> Iterator[Article]:
+    """Every article (of one outlet, or of all), by outlet and id: a whole-table walk, for checks
+    that compare two indexes and for tools, never for a crawl's own work."""
+    where, params = ("WHERE outlet = ?", [outlet]) if outlet else ("", [])
+    query = f"SELECT * FROM articles {where} ORDER BY outlet, article_id"  # noqa: S608 (constant parts)
+    yield from map(_article, index._db.query(query, params))
 
 
 def known(index: Index, outlet: str, article_id: str) -> bool:

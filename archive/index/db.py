@@ -27,7 +27,9 @@ import surt
 
 from archive.config import Outlet, Revisit
 from archive.errors import ArchiveIndexError
+from archive.index import articles as articles_index
 from archive.index import captures as captures_index
+from archive.index.articles import Article
 from archive.index.records import Capture
 from archive.index.schema import MIGRATIONS
 from archive.index.versions import DERIVED_TABLES
@@ -416,10 +418,8 @@ class Index:
     def captures(self, outlet: str | None = None) -> Iterator[Capture]:
         return captures_index.in_key_order(self, outlet)
 
-    def articles(self, outlet: str | None = None) -> Iterator[dict[str, Any]]:
-        where, params = ("WHERE outlet = ?", [outlet]) if outlet else ("", [])
-        query = f"SELECT * FROM articles {where} ORDER BY outlet, article_id"  # noqa: S608 (constant parts)
-        yield from self._db.query(query, params)
+    def articles(self, outlet: str | None = None) -> Iterator[Article]:
+        return articles_index.in_key_order(self, outlet)
 
     def last_capture(self, url: str) -> Capture | None:
         """The newest capture of exactly this URL (any outlet), or None: what a revisit refers to."""

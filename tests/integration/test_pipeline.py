@@ -33,8 +33,8 @@ def test_cycle_stores_verified_warcs_empties_the_spool_and_indexes_every_respons
     assert len(rows) == len(responses)
     assert sorted((r.url, r.status) for r in rows) == sorted((r["uri"], r["status"]) for r in responses)
     assert len(articles) >= 31
-    sample = next(a for a in articles if a["article_id"] == str(sim.site.article_ids()[0]))
-    assert set(sample["hosts"].split(",")) == {"www.presstv.ir", "www.presstv.co.uk", "presstv.tv", "www.presstv.com"}
+    sample = next(a for a in articles if a.article_id == str(sim.site.article_ids()[0]))
+    assert set(sample.hosts) == {"www.presstv.ir", "www.presstv.co.uk", "presstv.tv", "www.presstv.com"}
 
 
 def test_index_rows_point_at_the_record_bytes(sim, sim_config):

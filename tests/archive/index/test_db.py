@@ -92,9 +92,9 @@ def test_articles_are_the_same_whatever_order_the_warcs_are_indexed_in(tmp_path)
             results.append(list(idx.articles("presstv")))
     assert results[0] == results[1]
     (article,) = results[0]
-    assert article["hosts"] == "presstv.tv,www.presstv.ir"
-    assert article["first_seen"] == "2026-11-20T08:01:00Z" and article["last_status"] == 404
-    assert article["canonical_url"] == "https://www.presstv.ir/Detail/2026/11/18/777255/Russia-White-Helmets"
+    assert article.hosts == ("presstv.tv", "www.presstv.ir")
+    assert article.first_seen == "2026-11-20T08:01:00Z" and article.last_status == 404
+    assert article.canonical_url == "https://www.presstv.ir/Detail/2026/11/18/777255/Russia-White-Helmets"
 
 
 def test_last_capture_is_the_newest_of_exactly_that_url(tmp_path):
@@ -114,7 +114,7 @@ def test_indexing_an_object_again_replaces_its_rows_and_drops_articles_left_with
         idx.add_warc(OUTLET, "other", [record(3, A, when=5)], size=10, sha256=None)
         assert idx.add_warc(OUTLET, "k", [record(1, A)], size=10, sha256=None) == 1
         assert [r.record_id for r in idx.captures("presstv")] == ["<urn:uuid:1>", "<urn:uuid:3>"]
-        assert [(a["article_id"], a["captures"]) for a in idx.articles("presstv")] == [("777255", 2)]
+        assert [(a.article_id, a.captures) for a in idx.articles("presstv")] == [("777255", 2)]
 
 
 def test_swap_outlet_replaces_one_outlets_rows_in_one_transaction(tmp_path):
