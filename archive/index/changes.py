@@ -2,7 +2,7 @@
 
 The web's change list, its exports and the CLI read changes through :func:`change_page`,
 which filters and pages in SQL over the ``(outlet, to_time)`` index, newest first. Filters
-with no index (kind, section, declared, host, keyword) can be bounded to the newest changes
+with no index (section, declared, host, keyword) can be bounded to the newest changes
 within the dates (``scan``), so that a filter matching nothing does not walk the outlet's
 every change; :func:`scan_reached` says whether that bound left older changes unsearched.
 
@@ -50,8 +50,8 @@ def change_page(
     newest first, ``limit`` of them after ``offset``, of one article when ``article_id`` is given.
     The caller checks the filters and the page first.
 
-    With ``scan``, the filters without an index (everything but the outlet, the article and the
-    dates) look only at the newest ``scan`` changes within the dates: the web's bound on the work
+    With ``scan``, the filters without an index (everything but the outlet, the article, the kind
+    and the dates) look only at the newest ``scan`` changes within the dates: the web's bound on the work
     of one page (the CLI's export reads them all)."""
     db = index._db
     where: list[str] = ["c.outlet = ?"]
@@ -105,15 +105,18 @@ def change_page(
 
 
 def unindexed(filters: ChangeFilter) -> bool:
-    """Whether a filter needs what no index has (kind, section, declared, host, keyword): only
-    those are bounded by a ``scan``."""
+    """Whether a filter needs what no index has (section, declared, host, keyword): only those
+    are bounded by a ``scan``. The kind has its index, ``(outlet, kind, to_time)``."""
     f = filters
-    return any(v is not None for v in (f.kind, f.section, f.declared, f.host)) or bool(f.keyword)
+    return any(v is not None for v in (f.section, f.declared, f.host)) or bool(f.keyword)
 
 
 def _newest(filters: ChangeFilter) -> tuple[str, list[str]]:
-    """The outlet's changes within the dates, newest first, as the ``(outlet, to_time)`` index reads them."""
+    """The outlet's changes (of the kind, when one is asked for) within the dates, newest first,
+    as the ``(outlet, to_time)`` or ``(outlet, kind, to_time)`` index reads them."""
     sql, bounds = "SELECT * FROM changes WHERE outlet = ?", list[str]()
+    if filters.kind is not None:
+        sql, bounds = sql + " AND kind = ?", [*bounds, filters.kind]
     if filters.since:
         sql, bounds = sql + " AND to_time >= ?", [*bounds, filters.since]
     if filters.until:

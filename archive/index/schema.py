@@ -237,6 +237,13 @@ def _migration_6(db: sqlite_utils.Database) -> None:
     )
 
 
+def _migration_7(db: sqlite_utils.Database) -> None:
+    """The changes of one kind, newest first, read through an index: the changes page and
+    ``/api/changes`` filtered by kind cost what the page shows, not a walk of the newest changes
+    of every kind (archive.index.changes)."""
+    db.table("changes").create_index(["outlet", "kind", "to_time"], if_not_exists=True)
+
+
 MIGRATIONS: tuple[Step, ...] = (
     _migration_1,
     _migration_2,
@@ -244,4 +251,5 @@ MIGRATIONS: tuple[Step, ...] = (
     _migration_4,
     _migration_5,
     _migration_6,
+    _migration_7,
 )

@@ -35,9 +35,10 @@ from archive.read.change_edits import Block, diff_lines, edit_of, plain_summary
 
 MAX_LIMIT = 5000
 SCAN_LIMIT = 20000
-"""How many of the newest changes (within the date bounds) a web page's filter on kind, section,
-declared, host or keyword searches: those filters have no index, and a filter that matches
-nothing would otherwise walk the outlet's every change. The page says so (:func:`scan_reached`)."""
+"""How many of the newest changes (within the date bounds, of the kind when one is given) a web
+page's filter on section, declared, host or keyword searches: those filters have no index, and
+a filter that matches nothing would otherwise walk the outlet's every change. The page says so
+(:func:`scan_reached`). The kind is read through its own index and needs no bound."""
 
 
 class BadFilterError(EdittrailError):

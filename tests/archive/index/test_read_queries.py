@@ -91,10 +91,22 @@ def test_a_page_of_changes_carries_the_article_url_the_current_headline_and_the_
 def test_scan_reached_says_when_a_bounded_filter_left_older_changes_unsearched(idx):
     later = replace(EDIT, kind="headline", to_record="<urn:uuid:3>", to_time="2026-11-22T08:00:00Z")
     vx.add_change(idx, later)
-    filtered = index_changes.ChangeFilter(kind="body")
+    filtered = index_changes.ChangeFilter(host="www.presstv.co.uk")
     assert index_changes.scan_reached(idx, "demo", filtered, 1)
     assert not index_changes.scan_reached(idx, "demo", filtered, 2)
     assert not index_changes.scan_reached(idx, "demo", index_changes.ChangeFilter(), 1), "an indexed page is whole"
+
+
+def test_a_kind_is_looked_up_by_its_index_so_its_page_is_whole_and_other_filters_scan_that_kind_only(idx):
+    for n in range(3):  # newer changes of another kind: a bound over every kind would miss the body change
+        newer = replace(EDIT, kind="headline", to_record=f"<urn:uuid:h{n}>", to_time=f"2026-11-2{2 + n}T08:00:00Z")
+        vx.add_change(idx, newer)
+    body = index_changes.ChangeFilter(kind=EDIT.kind)
+    assert [c.to_record for c in index_changes.change_page(idx, "demo", body, limit=10, scan=1)] == [EDIT.to_record]
+    assert not index_changes.scan_reached(idx, "demo", body, 1)
+    on_host = index_changes.ChangeFilter(kind=EDIT.kind, host=EDIT.host)
+    assert [c.to_record for c in index_changes.change_page(idx, "demo", on_host, limit=10, scan=1)] == [EDIT.to_record]
+    assert not index_changes.scan_reached(idx, "demo", on_host, 1)  # one change of that kind: all of it read
 
 
 def test_a_version_that_a_change_led_to_was_shown_once(idx):
