@@ -88,14 +88,12 @@ def test_archive_modules_import_each_other_without_a_cycle():
     assert found == {}
 
 
-def test_the_index_imports_no_detect_module_but_the_noise_model_its_learned_rows_build():
-    """The index owns its records (``Version`` and ``Change`` are in archive.index.records): it
-    stores what detect makes without importing the stage, but for the noise model it reads back."""
+def test_the_index_imports_no_detect_module():
+    """The index owns its records (``Version``, ``Change``, ``NoisePattern`` are in
+    archive.index.records): it stores what detect makes without importing the stage."""
     graph = import_graph()
     found = {(name, target) for name in graph if name.startswith("archive.index") for target in graph[name]}
-    assert {edge for edge in found if edge[1].startswith("archive.detect")} == {
-        ("archive.index.noise", "archive.detect.noise")
-    }
+    assert {edge for edge in found if edge[1].startswith("archive.detect")} == set()
 
 
 def test_the_import_graph_sees_lazy_and_relative_imports_but_not_type_checking_ones(tmp_path):

@@ -51,6 +51,7 @@ from itertools import combinations
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from archive.detect.normalize import Content, normalize_image_url, normalize_text
+from archive.index.records import NoisePattern
 
 if TYPE_CHECKING:
     from archive.index.records import LearnedNoise
@@ -482,6 +483,69 @@ def place_flips(model: NoiseModel, observations: Mapping[str, Sequence[Content]]
         name = _only_difference(model, a, b)
         if name is not None and name not in model.place_only:
             yield Evidence("place", name, "", -1, article_id)
+
+
+def to_learn(evidence: Iterable[Evidence], articles: int, known: set[str]) -> list[NoisePattern]:
+    """The patterns enough articles of this batch show (:func:`threshold` of the batch's
+    ``articles``, or :func:`per_request`), leaving out the ``known`` ones.
+
+    Evidence is never carried from one crawl to the next: noise shows in every article at once,
+    while real edits that happen to look alike (three photo swaps in a year) come one at a time.
+    """
+    found: dict[str, tuple[Evidence, set[str]]] = {}
+    values: dict[tuple[str, str], set[str]] = {}
+    for item in evidence:
+        if item.key not in known:
+            found.setdefault(item.key, (item, set()))[1].add(item.article_id)
+            values.setdefault((item.key, item.article_id), set()).update(item.values)
+    needed = {kind: threshold(articles, kind) for kind in {item.kind for item, _ in found.values()}}
+    return [
+        NoisePattern(key, item.kind, item.field, item.pattern, item.slot, len(ids), item.example)
+        for key, (item, ids) in found.items()
+        if len(ids) >= needed[item.kind] or per_request(key, ids, values)
+    ]
+
+
+def per_request(key: str, articles: set[str], values: dict[tuple[str, str], set[str]]) -> bool:
+    """Whether :data:`MIN_ARTICLES` articles each showed the pattern with a different value on
+    nearly every copy: noise that only some articles carry (an embedded post's counters)."""
+    changing = sum(1 for a in articles if len(values.get((key, a), ())) >= PER_REQUEST_VALUES)
+    return changing >= MIN_ARTICLES
+
+
+def model_of(entries: Iterable[LearnedNoise]) -> NoiseModel:
+    """The noise model the learned patterns make."""
+    slots: dict[tuple[str, str], set[int]] = {}
+    texts: set[tuple[str, str]] = set()
+    shapes: set[tuple[str, str]] = set()
+    place: set[str] = set()
+    tokens: set[tuple[str, str]] = set()
+    contexts: set[tuple[str, str]] = set()
+    prefixes: set[tuple[str, str]] = set()
+    for entry in entries:
+        if entry.kind == "slot":
+            slots.setdefault((entry.field, entry.pattern), set()).update(() if entry.slot is None else (entry.slot,))
+        elif entry.kind == "text":
+            texts.add((entry.field, entry.pattern))
+        elif entry.kind == "shape":
+            shapes.add((entry.field, entry.pattern))
+        elif entry.kind == "prefix":
+            prefixes.add((entry.field, entry.pattern))
+        elif entry.kind == "context":
+            contexts.add((entry.field, entry.pattern))
+        elif entry.kind == "token":
+            tokens.add((entry.field, entry.pattern))
+        elif entry.kind == "place":
+            place.add(entry.field)
+    return NoiseModel(
+        slots={k: frozenset(v) for k, v in slots.items()},
+        texts=frozenset(texts),
+        shapes=frozenset(shapes),
+        tokens=frozenset(tokens),
+        contexts=frozenset(contexts),
+        prefixes=frozenset(prefixes),
+        place_only=frozenset(place),
+    )
 
 
 def describe(entry: LearnedNoise) -> str:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from archive.config import Config, Outlet
+from archive.detect import learned as learned_noise
 from archive.detect import noise
 from archive.detect.fingerprint import fingerprint
 from archive.detect.noise import EMPTY, NoiseModel
@@ -38,7 +39,6 @@ from archive.extract import Extracted, html_from_record
 from archive.extract.remembered import Ahead, Extractors, Page, extract_once
 from archive.index import Capture, Change, Index, Version
 from archive.index import captures as captures_index
-from archive.index import noise as noise_index
 from archive.index import versions as vx
 from archive.storage import ObjectStore
 from archive.warc import crawl_batch, load_record
@@ -272,12 +272,12 @@ def learn_noise(idx: Index, outlet: Outlet, seen: list[Seen], counts: dict[str, 
     evidence = [e for article_id, a, b in noise.pairs(copies) for e in noise.slot_flips(article_id, a, b)]
     evidence += noise.template_items([(s.capture.article, cast(Version, s.content)) for s in live])
     articles = len(copies)
-    counts["noise_learned"] += noise_index.record_evidence(idx, outlet.name, evidence, articles)
-    model = noise_index.model(idx, outlet.name)
+    counts["noise_learned"] += learned_noise.record_evidence(idx, outlet.name, evidence, articles)
+    model = learned_noise.model(idx, outlet.name)
     for flips in (noise.presence_flips, noise.token_flips, noise.place_flips):  # each where the ones before fall short
-        learned = noise_index.record_evidence(idx, outlet.name, flips(model, copies), articles)
+        learned = learned_noise.record_evidence(idx, outlet.name, flips(model, copies), articles)
         counts["noise_learned"] += learned
-        model = noise_index.model(idx, outlet.name) if learned else model
+        model = learned_noise.model(idx, outlet.name) if learned else model
     return model
 
 
@@ -373,7 +373,7 @@ def version_of(outlet: Outlet, capture: Capture, extracted: Extracted, model: No
 
 def version_of_capture(idx: Index, outlet: Outlet, store: ObjectStore, capture: Capture) -> Version:
     """Extract and fingerprint a stored capture again under the outlet's noise model (for checks and tests)."""
-    return version_of(outlet, capture, _extracted(idx, outlet, store, capture), noise_index.model(idx, outlet.name))
+    return version_of(outlet, capture, _extracted(idx, outlet, store, capture), learned_noise.model(idx, outlet.name))
 
 
 def _original_capture(idx: Index, capture: Capture) -> Capture | None:

@@ -237,6 +237,21 @@ class SearchHit(_FromRow, _AsRow):
 
 
 @dataclass(frozen=True)
+class NoisePattern:
+    """A pattern detect decided to learn as the outlet's noise (archive.detect.noise.to_learn),
+    as ``noise_learned`` keeps it; the index stores it without judging it."""
+
+    key: str
+    kind: str
+    field: str
+    pattern: str
+    slot: int | None
+    articles: int
+    """How many articles of the batch showed it."""
+    example: str = ""
+
+
+@dataclass(frozen=True)
 class LearnedNoise(_FromRow, _AsRow):
     """One pattern the outlet's noise model learned (``noise_learned``, without the outlet and key):
     what ``status`` and the article page list, and what :func:`archive.detect.noise.applies` tests."""

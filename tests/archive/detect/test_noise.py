@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from archive.detect import learned as learned_noise
 from archive.detect.fingerprint import fingerprint
 from archive.detect.noise import (
     EMPTY,
@@ -24,7 +25,6 @@ from archive.detect.noise import (
     template_items,
 )
 from archive.index import Index, Version
-from archive.index import noise as noise_index
 
 PHOTO = "http://cdn.example.org/Photo/2026/11/3/{uuid}_{sig}.jpg?v={n}"
 
@@ -63,8 +63,8 @@ def new_index() -> Iterator[Index]:
 
 def learn(evidence: Iterable[Evidence]) -> NoiseModel:
     with new_index() as idx:
-        noise_index.record_evidence(idx, "o", evidence)
-        return noise_index.model(idx, "o")
+        learned_noise.record_evidence(idx, "o", evidence)
+        return learned_noise.model(idx, "o")
 
 
 def uuid(n: int) -> str:
@@ -202,5 +202,5 @@ def test_a_counter_inside_each_articles_own_text_is_learned_by_the_words_around_
 def test_learning_needs_a_share_of_the_crawls_articles_not_only_three():
     flips = [e for i in range(3) for e in slot_flips(f"a{i}", *two_fetches(f"a{i}", i))]
     with new_index() as idx:
-        assert noise_index.record_evidence(idx, "o", flips, articles=100) == 0  # 3 of 100 articles: not noise
-        assert noise_index.record_evidence(idx, "o", flips, articles=10) > 0
+        assert learned_noise.record_evidence(idx, "o", flips, articles=100) == 0  # 3 of 100 articles: not noise
+        assert learned_noise.record_evidence(idx, "o", flips, articles=10) > 0

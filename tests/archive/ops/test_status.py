@@ -290,12 +290,12 @@ def test_the_run_report_reaches_the_log_with_timings_statuses_per_host_and_error
 
 
 def test_learned_noise_is_listed_with_what_it_ignores(archive):
+    from archive.detect import learned as learned_noise
     from archive.detect.noise import Evidence
-    from archive.index import noise as noise_index
 
     evidence = [Evidence("shape", "body", "\x00 views", -1, f"a{i}") for i in range(3)]
     with Index(archive.config.index_path) as idx:
-        assert noise_index.record_evidence(idx, "demo", evidence, articles=3) == 1
+        assert learned_noise.record_evidence(idx, "demo", evidence, articles=3) == 1
     (entry,) = outlet_status(archive.config, "demo", now=NOW).noise
     assert (entry["kind"], entry["field"], entry["articles"]) == ("shape", "body", 3)
     assert entry["description"] == "body: “# views” (any number) is site template, in many articles"

@@ -1,0 +1,25 @@
+"""The outlet's noise model as the index keeps it: a batch's evidence learned into it, the model read back.
+
+What is noise is decided in :mod:`archive.detect.noise`; the rows live in ``noise_learned``
+(:mod:`archive.index.noise`). This module joins the two, so that the index stores patterns
+without importing the stage that judges them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from archive.detect.noise import Evidence, NoiseModel, model_of, to_learn
+from archive.index import Index
+from archive.index import noise as noise_index
+
+
+def record_evidence(idx: Index, outlet: str, evidence: Iterable[Evidence], articles: int = 0) -> int:
+    """Learn each pattern enough of the batch's ``articles`` show; returns how many were learned."""
+    patterns = to_learn(evidence, articles, noise_index.learned_keys(idx, outlet))
+    return noise_index.add_learned(idx, outlet, patterns)
+
+
+def model(idx: Index, outlet: str) -> NoiseModel:
+    """The outlet's noise model as learned so far."""
+    return model_of(noise_index.learned(idx, outlet))
