@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -189,11 +189,15 @@ class Base:
         self._note(reference)
         return urljoin(self.url, reference)
 
-    def is_own(self, reference: str) -> bool:
-        """Whether the reference leads to this page's host; a host it names is noted, since the
-        answer for it would differ on that host."""
+    def is_own(self, reference: str, target: SplitResult) -> bool:
+        """Whether the reference, resolved to ``target``, leads to this page's host; a host it
+        names is noted, since the answer for it would differ on that host."""
         self._note(reference)
-        return urlsplit(urljoin(self.url, reference)).netloc == self.netloc
+        return target.netloc == self.netloc
+
+    def split(self, reference: str) -> SplitResult:
+        """The reference made absolute and split, nothing noted: for its path, which no host changes."""
+        return urlsplit(urljoin(self.url, reference))
 
     def _note(self, reference: str) -> None:
         named = urlsplit(reference).netloc

@@ -223,9 +223,9 @@ def _navigation(block: dom.Block, base: dom.Base) -> bool:
     if not block.links or not block.text or text_chars > CARD_MAX_CHARS or block.link_chars * 2 < text_chars:
         return False
     for href in block.links:
-        path = urlsplit(urljoin(base.url, href)).path
-        if _ARTICLE_ID.search(path) or path in ("", "/") or not base.is_own(href):  # the host asked last:
-            return False  # only a host that decides the answer is noted (archive.extract.dom.Base)
+        target = base.split(href)
+        if _ARTICLE_ID.search(target.path) or target.path in ("", "/") or not base.is_own(href, target):
+            return False  # the host asked last: only a host that decides the answer is noted (dom.Base)
     return True
 
 

@@ -51,10 +51,17 @@ _remembered: OrderedDict[_Key, tuple[str, Extracted]] = OrderedDict()
 """Key → (the host it was extracted for, what it gave)."""
 
 
-def _key(page: Page, host: str | None = None) -> _Key:
+def _key(page: Page) -> _Key:
+    """The entry every mirror may share."""
     name, html, url, content_type = page
     scheme, _, path, query, fragment = urlsplit(url)
-    return (name, (scheme, path, query, fragment), content_type, hashlib.blake2b(html, digest_size=20).digest(), host)
+    return (name, (scheme, path, query, fragment), content_type, hashlib.blake2b(html, digest_size=20).digest(), None)
+
+
+def _own(key: _Key, host: str) -> _Key:
+    """The entry of one host only, beside the shared one of the same page."""
+    name, where, content_type, digest, _ = key
+    return (name, where, content_type, digest, host)
 
 
 def _host(page: Page) -> str:
@@ -68,7 +75,7 @@ def _remember(page: Page, extracted: Extracted, key: _Key | None = None) -> None
     host = _host(page)
     held = _remembered.get(key)
     if held is not None and held[0] != host:
-        key = (*key[:4], host)
+        key = _own(key, host)
     _remembered[key] = (host, extracted)
     if len(_remembered) > REMEMBERED:
         _remembered.popitem(last=False)
@@ -77,7 +84,7 @@ def _remember(page: Page, extracted: Extracted, key: _Key | None = None) -> None
 def _recall(page: Page, key: _Key) -> Extracted | None:
     """What extracting the page gives, if a page with the same bytes at the same path was extracted."""
     host = _host(page)
-    for candidate in (key, (*key[:4], host)):
+    for candidate in (key, _own(key, host)):
         held = _remembered.get(candidate)
         if held is None:
             continue

@@ -201,9 +201,7 @@ class Index:
         self._db = sqlite_utils.Database(connect(path, readonly=readonly))
         if not readonly:
             self.migrate()
-        elif any_schema:
-            pass
-        elif (version := self.schema_version()) != len(MIGRATIONS):
+        elif not any_schema and (version := self.schema_version()) != len(MIGRATIONS):
             refuse_newer(path, version, MIGRATIONS, ArchiveIndexError)
             raise ArchiveIndexError(
                 f"{path}: schema version {version}, this edittrail expects {len(MIGRATIONS)}; "
