@@ -102,12 +102,13 @@ def _index(config: Config) -> tuple[float, int]:
     return time.perf_counter() - start, int(result["captures_added"])
 
 
-def _reindex(config: Config) -> tuple[float, dict[str, Any]]:
+def _reindex(config: Config) -> tuple[float, float, dict[str, Any]]:
+    """(wall seconds, this process's CPU seconds, what the rebuild returned)."""
     _fresh(config)
     remembered.forget()  # as `edittrail reindex` starts: no page extracted yet in this process
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = pipeline.reindex(config, "demo")
-    return time.perf_counter() - start, result
+    return time.perf_counter() - start, time.process_time() - cpu, result
 
 
 def run(quick: bool = False) -> dict[str, Any]:
@@ -115,14 +116,16 @@ def run(quick: bool = False) -> dict[str, Any]:
     config, files = build(CACHE / f"reindex-{pages}x{crawls}-g{GENERATOR}", pages, crawls)
     megabytes = sum(f.stat().st_size for f in files) / 1e6
     seconds: dict[str, list[float]] = {"cdxj-indexer": [], "index": [], "reindex": []}
+    writer_cpu: list[float] = []
     captures = 0
     detected: dict[str, Any] = {}
     for _ in range(rounds):
         seconds["cdxj-indexer"].append(_cdxj(files))
         index_s, captures = _index(config)
         seconds["index"].append(index_s)
-        reindex_s, result = _reindex(config)
+        reindex_s, cpu_s, result = _reindex(config)
         seconds["reindex"].append(reindex_s)
+        writer_cpu.append(cpu_s)
         detected = result["detect"]
     ratios = {
         name: statistics.median(c / s for c, s in zip(seconds["cdxj-indexer"], seconds[name], strict=True))
@@ -136,6 +139,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         "seconds": seconds,
         "mb_s": {name: megabytes / statistics.median(values) for name, values in seconds.items()},
         "vs_cdxj": ratios,
+        "writer_cpu_s": writer_cpu,
         "detect": {k: v for k, v in detected.items() if isinstance(v, int)},
     }
 
@@ -152,5 +156,20 @@ def table(result: dict[str, Any]) -> str:
             f"{'edittrail index step':24} {mb_s['index']:>8.1f} {ratios['index']:>15.2f}x   (target >= 1.0)",
             f"{'edittrail reindex':24} {mb_s['reindex']:>8.1f} {ratios['reindex']:>15.2f}x   (target >= 0.5; "
             f"index + detect, {per_capture:.2f} ms per capture)",
+            *_writer_lines(result),
         ]
     )
+
+
+def _writer_lines(result: dict[str, Any]) -> list[str]:
+    """The rebuild's own process (the index's single writer): its CPU bounds a rebuild on any
+    number of cores, since extraction is all the workers take off it."""
+    if not result.get("writer_cpu_s"):
+        return []  # a result file from before this figure was kept
+    cpu = statistics.median(result["writer_cpu_s"])
+    bound = result["warc_mb"] / cpu
+    return [
+        f"{'  its writer process':24} {bound:>8.1f} {bound / result['mb_s']['cdxj-indexer']:>15.2f}x   "
+        f"(MB per CPU second of the process that indexes and detects: the most any number of cores "
+        f"gives; {cpu / max(result['captures'], 1) * 1000:.2f} ms CPU per capture)"
+    ]

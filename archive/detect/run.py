@@ -26,17 +26,18 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any, cast
 
 from archive.config import Config, Outlet
+from archive.detect import ahead, noise
 from archive.detect import learned as learned_noise
-from archive.detect import noise
 from archive.detect.fingerprint import fingerprint
 from archive.detect.noise import EMPTY, NoiseModel
 from archive.detect.transitions import Article, Seen, redirect_target
 from archive.errors import EdittrailError, StoreError
-from archive.extract import Extracted, html_from_record
-from archive.extract.remembered import Ahead, Extractors, Page, extract_once
+from archive.extract import Extracted
+from archive.extract.remembered import Extractors, Pending, extract_once
 from archive.index import Capture, Change, Index, Version
 from archive.index import captures as captures_index
 from archive.index import versions as vx
@@ -129,14 +130,16 @@ def _detect_batch(
         for item in seen:
             by_article.setdefault(item.capture.article, []).append(item)
         batch_start = min(item.time for item in seen)
+        marks: list[tuple[Capture, str, int | None]] = []
         for article_id, items in by_article.items():
             article = Article(idx, outlet, article_id, model, lambda change: record_change(idx, change, counts))
             outcomes = article.settle(items, batch_start)
             counts["versions"] += len(article.created)
             for item in items:
                 outcome, version = outcomes[item.capture.record_id]
-                vx.mark_detected(idx, item.capture, outcome[:500], version)
-                counts["captures"] += 1
+                marks.append((item.capture, outcome[:500], version))
+        vx.mark_all_detected(idx, marks)
+        counts["captures"] += len(marks)
 
 
 def _read_batch(
@@ -150,39 +153,36 @@ def _read_batch(
 ) -> list[Seen]:
     """Each capture read and extracted; an article with a capture the store cannot give now waits whole.
 
-    A chunk at a time, its new pages are extracted on every core (``extractors``) while this
-    process reads the next chunk's pages; the loop below then finds them remembered, in fetch
-    order as before.
+    A chunk at a time, the workers read and extract the next chunk's pages
+    (:mod:`archive.detect.ahead`) while this process settles what they gave for the chunk
+    before, in fetch order; what they could not do, it does itself.
     """
     seen: list[Seen] = []
-    previous: tuple[list[Capture], dict[str, Page], Ahead] | None = None
+    previous: tuple[list[Capture], list[str], Pending[Extracted | None]] | None = None
     for start in range(0, len(batch) + AHEAD_CHUNK, AHEAD_CHUNK):
         chunk = batch[start : start + AHEAD_CHUNK]
-        upcoming = None
-        if chunk:
-            pages = _pages_ahead(idx, outlet, store, chunk, deferred)
-            upcoming = (chunk, pages, extractors.submit(pages.values()))
+        upcoming = (chunk, *_extract_ahead(idx, outlet, store, chunk, deferred, extractors)) if chunk else None
         if previous is not None:
-            done, pages_done, extracting = previous
-            extracting.collect()
-            seen = _read_chunk(idx, outlet, store, done, deferred, counts, seen, pages_done)
+            done, sent, extracting = previous
+            results = extracting.collect()
+            ready = {} if results is None else dict(zip(sent, results, strict=True))
+            seen = _read_chunk(idx, outlet, store, done, deferred, counts, seen, ready)
         previous = upcoming
     return seen
 
 
-def _pages_ahead(
-    idx: Index, outlet: Outlet, store: ObjectStore, chunk: list[Capture], deferred: set[str]
-) -> dict[str, Page]:
-    """The chunk's pages to extract, by record id, each read once; one that cannot be read now is
-    left to the loop that reports it."""
-    pages = {}
-    for capture in chunk:
-        if capture.status == 200 and capture.article_id not in deferred:
-            try:
-                pages[capture.record_id] = _page(idx, outlet, store, capture)
-            except EdittrailError:
-                continue
-    return pages
+def _extract_ahead(
+    idx: Index, outlet: Outlet, store: ObjectStore, chunk: list[Capture], deferred: set[str], extractors: Extractors
+) -> tuple[list[str], Pending[Extracted | None]]:
+    """The chunk's pages sent to the workers to read and extract: their record ids in the order
+    sent, and the work under way."""
+    wanted = [
+        (capture.record_id, _location(idx, outlet, capture))
+        for capture in chunk
+        if capture.status == 200 and capture.article_id not in deferred
+    ]
+    sent = [record_id for record_id, _ in wanted]
+    return sent, extractors.map(partial(ahead.extract_all, store), [location for _, location in wanted], ahead.route)
 
 
 def _read_chunk(
@@ -193,16 +193,16 @@ def _read_chunk(
     deferred: set[str],
     counts: dict[str, int],
     seen: list[Seen],
-    pages: dict[str, Page],
+    ready: dict[str, Extracted | None],
 ) -> list[Seen]:
-    """``seen`` with the chunk's captures added, in fetch order (``pages``: those already read)."""
+    """``seen`` with the chunk's captures added, in fetch order (``ready``: pages the workers extracted)."""
     for capture in chunk:
         article_id = capture.article
         if article_id in deferred:
             counts["deferred"] += 1
             continue
         try:
-            seen.append(_seen(idx, outlet, store, capture, counts, pages.get(capture.record_id)))
+            seen.append(_seen(idx, outlet, store, capture, counts, ready.get(capture.record_id)))
         except StoreError as exc:
             # Transient (a network store, a mount): retried next run, with the article's other
             # captures, or they would be detected out of order.
@@ -227,10 +227,11 @@ def _seen(
     store: ObjectStore,
     capture: Capture,
     counts: dict[str, int],
-    page: Page | None = None,
+    extracted: Extracted | None = None,
 ) -> Seen:
-    """What one capture shows: an article's content, a retraction, a redirect, or nothing to detect."""
-    read = _read(idx, outlet, store, capture, page)
+    """What one capture shows: an article's content, a retraction, a redirect, or nothing to detect
+    (``extracted``: its page, when a worker extracted it)."""
+    read = _read(idx, outlet, store, capture, extracted)
     status = capture.status
     if status == 200:
         if read.extracted is None:
@@ -311,12 +312,16 @@ class _Stored:
     location: str = ""
 
 
-def _read(idx: Index, outlet: Outlet, store: ObjectStore, capture: Capture, page: Page | None = None) -> _Stored:
+def _read(
+    idx: Index, outlet: Outlet, store: ObjectStore, capture: Capture, extracted: Extracted | None = None
+) -> _Stored:
     """The extracted page (200) or the Location header (redirects); a StoreError is left to the caller."""
     status = capture.status
     if status == 200:
+        if extracted is not None:
+            return _Stored(extracted=extracted)
         try:
-            return _Stored(extracted=_extracted(idx, outlet, store, capture, page))
+            return _Stored(extracted=_extracted(idx, outlet, store, capture))
         except StoreError:
             raise
         except EdittrailError as exc:
@@ -327,20 +332,18 @@ def _read(idx: Index, outlet: Outlet, store: ObjectStore, capture: Capture, page
     return _Stored()
 
 
-def _extracted(idx: Index, outlet: Outlet, store: ObjectStore, capture: Capture, page: Page | None = None) -> Extracted:
-    """Extract the stored record (a revisit shows what its original showed); ``page``: already read."""
-    return extract_once(page or _page(idx, outlet, store, capture))
+def _extracted(idx: Index, outlet: Outlet, store: ObjectStore, capture: Capture) -> Extracted:
+    """Extract the stored record (a revisit shows what its original showed)."""
+    return extract_once(ahead.read_page(store, _location(idx, outlet, capture)))
 
 
-def _page(idx: Index, outlet: Outlet, store: ObjectStore, capture: Capture) -> Page:
-    """What extracting the capture takes, read from the store (a revisit from its original's record)."""
+def _location(idx: Index, outlet: Outlet, capture: Capture) -> ahead.Location:
+    """Where the capture's page is stored: its own record, or a revisit's original's."""
     if capture.record_type == "revisit":
         original = _original_capture(idx, capture)
         if original is not None:
             capture = replace(capture, warc=original.warc, offset=original.offset, length=original.length)
-    loaded = load_record(store.read_range(capture.warc, capture.offset, capture.length), name=capture.warc)
-    html, content_type = html_from_record(loaded)
-    return (outlet.extractor, html, capture.url, content_type)
+    return ahead.Location(outlet.extractor, capture.url, capture.warc, capture.offset, capture.length)
 
 
 def version_of(outlet: Outlet, capture: Capture, extracted: Extracted, model: NoiseModel = EMPTY) -> Version:

@@ -12,10 +12,12 @@ every mirror the page does not name, its relative images rebased onto each mirro
 exactly what extracting it there would give.
 
 A rebuild or a large crawl batch brings thousands of pages not seen yet; :class:`Extractors`
-extracts them ahead in worker processes (a ``forkserver``: workers start from a clean
-process that has imported the extractors, not from a fork of the caller's threads and
-connections), and the caller then finds each page remembered. Below ``PARALLEL_MIN`` pages,
-or on one core, everything runs in the calling process, as it would without this module.
+runs work over them on worker processes (a ``forkserver``: workers start from a clean process
+that has imported the extractors, not from a fork of the caller's threads and connections):
+detect sends them the captures to read back and extract (:mod:`archive.detect.ahead`), each
+path always to the same worker, whose own memory of extractions then serves every mirror's
+copy. Below ``PARALLEL_MIN`` items, or on one core, everything runs in the calling process,
+as it would without this module.
 """
 
 from __future__ import annotations
@@ -25,13 +27,13 @@ import logging
 import multiprocessing
 import os
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import replace
 from types import TracebackType
+from typing import Generic, TypeVar, cast
 from urllib.parse import urlsplit
 
-from archive.errors import EdittrailError
 from archive.extract import Extracted, extract
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,10 @@ REMEMBERED = 8192
 PARALLEL_MIN = 64
 """Fewer new pages than this are extracted in the calling process: starting workers costs more."""
 MAX_WORKERS = 4
+BATCHES_PER_WORKER = 4
+"""Batches each worker gets of one :meth:`Extractors.map`: results come back while it works on."""
+T = TypeVar("T")
+R = TypeVar("R")
 
 Page = tuple[str, bytes, str, str | None]
 """(extractor name, page bytes, URL, Content-Type): everything an extraction depends on."""
@@ -133,53 +139,45 @@ def extract_once(page: Page) -> Extracted:
     return extracted
 
 
-def _extract_in_worker(page: Page) -> Extracted | None:
-    """A worker's extraction; a page that cannot be extracted is left for the caller to report."""
-    name, html, url, content_type = page
-    try:
-        return extract(name, html, url, content_type=content_type)
-    except EdittrailError:
-        return None
+def _batched(items: list[T], size: int) -> list[list[T]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
-def _extract_all(pages: list[Page]) -> list[Extracted | None]:
-    return [_extract_in_worker(page) for page in pages]
+class Pending(Generic[R]):
+    """Work sent to the workers by :meth:`Extractors.map`; :meth:`collect` waits for its results."""
 
+    def __init__(self, owner: Extractors, size: int, sent: list[tuple[list[int], Future[list[R]]]]) -> None:
+        self._owner, self._size, self._sent = owner, size, sent
 
-def _batched(pages: list[Page], size: int) -> list[list[Page]]:
-    return [pages[start : start + size] for start in range(0, len(pages), size)]
-
-
-class Ahead:
-    """Pages being extracted on the workers; :meth:`collect` waits for them and remembers them."""
-
-    def __init__(self, owner: Extractors, pages: list[Page], futures: list[Future[list[Extracted | None]]]) -> None:
-        self._owner, self._pages, self._futures = owner, pages, futures
-
-    def collect(self) -> int:
-        """Remember every page extracted; returns how many were sent (0 when the workers failed:
-        the caller then extracts them itself, as it would without workers)."""
-        if not self._futures:
-            return 0
+    def collect(self) -> list[R] | None:
+        """The results in the order of the items sent; None when nothing was sent or the workers
+        failed (the caller then does the work itself, as it would without workers)."""
+        if not self._sent:
+            return None
+        results: list[R | None] = [None] * self._size
         try:
-            results = [extracted for future in self._futures for extracted in future.result()]
+            for positions, future in self._sent:
+                for position, result in zip(positions, future.result(), strict=True):
+                    results[position] = result
         except Exception as exc:  # a killed worker, a broken pool
             self._owner._fail(exc)
-            return 0
+            return None
         finally:
-            self._futures = []
-        for page, extracted in zip(self._pages, results, strict=True):
-            if extracted is not None:
-                _remember(page, extracted)
-        return len(self._pages)
+            self._sent = []
+        return cast(list[R], results)
 
 
 class Extractors:
-    """Worker processes for extracting ahead, started on first need and stopped on exit."""
+    """Worker processes for extracting ahead, started on first need and stopped on exit.
+
+    Each worker is a pool of its own, so that work can be routed: items that share a route
+    (copies of one page) always reach the same worker, whose remembered extractions then
+    serve them all.
+    """
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers if workers is not None else min(os.cpu_count() or 1, MAX_WORKERS)
-        self._pool: Executor | None = None
+        self._pools: list[Executor] = []
         # A daemonic process (a Celery prefork worker, a multiprocessing worker) may not start children.
         self._broken = multiprocessing.current_process().daemon
 
@@ -187,9 +185,9 @@ class Extractors:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None
+        for pool in self._pools:
+            pool.shutdown(cancel_futures=True)
+        self._pools = []
 
     def start(self) -> None:
         """Boot the workers now, without waiting for them: a rebuild calls this before its index
@@ -197,43 +195,52 @@ class Extractors:
         if self.workers < 2 or self._broken:
             return
         try:
-            pool = self._started()
-            for _ in range(self.workers):
+            for pool in self._started():
                 pool.submit(int)
         except Exception as exc:
             self._fail(exc)
 
-    def ahead(self, pages: Iterable[Page]) -> int:
-        """Extract the pages not remembered yet on the workers, and remember them; returns how many."""
-        return self.submit(pages).collect()
+    def map(
+        self, function: Callable[[list[T]], list[R]], items: list[T], route: Callable[[T], Hashable] | None = None
+    ) -> Pending[R]:
+        """Start ``function`` over ``items``, a batch per call, on the workers and return at once.
 
-    def submit(self, pages: Iterable[Page]) -> Ahead:
-        """Start extracting the pages not remembered yet on the workers and return at once: the caller
-        reads the next pages meanwhile, and :meth:`Ahead.collect` remembers what came back."""
-        new: dict[_Key, Page] = {}  # one page per shared entry: its mirrors' copies are rebased from it
-        for page in pages:
-            key = _key(page)
-            if key not in _remembered:
-                new.setdefault(key, page)
-        if len(new) < PARALLEL_MIN or self.workers < 2 or self._broken:
-            return Ahead(self, [], [])
+        ``function`` (a module-level function, or a ``functools.partial`` of one, so that it
+        pickles) takes a batch and returns one result per item. Items with the same ``route``
+        go to the same worker, in this process's lifetime. Below ``PARALLEL_MIN`` items, on one
+        core, or when the workers cannot start, nothing is sent: :meth:`Pending.collect` then
+        returns None and the caller does the work itself.
+        """
+        if len(items) < PARALLEL_MIN or self.workers < 2 or self._broken:
+            return Pending(self, 0, [])
         try:
-            pool = self._started()
-            chunk = max(1, len(new) // (self.workers * 4))
-            futures = [pool.submit(_extract_all, batch) for batch in _batched(list(new.values()), chunk)]
-        except Exception as exc:  # no workers here (a daemonic process, no /dev/shm)
+            pools = self._started()
+            sent = [
+                (positions, pool.submit(function, [items[n] for n in positions]))
+                for pool, share in zip(pools, self._shares(len(items), items, route), strict=True)
+                for positions in _batched(share, max(1, len(items) // (self.workers * BATCHES_PER_WORKER)))
+            ]
+        except Exception as exc:  # no workers here (a daemonic process, no /dev/shm), an item that does not pickle
             self._fail(exc)
-            return Ahead(self, [], [])
-        return Ahead(self, list(new.values()), futures)
+            return Pending(self, 0, [])
+        return Pending(self, len(items), sent)
+
+    def _shares(self, size: int, items: list[T], route: Callable[[T], Hashable] | None) -> list[list[int]]:
+        """Each worker's items, by position: by route, or in even runs."""
+        shares: list[list[int]] = [[] for _ in range(self.workers)]
+        for n in range(size):
+            worker = hash(route(items[n])) % self.workers if route is not None else n * self.workers // size
+            shares[worker].append(n)
+        return shares
 
     def _fail(self, exc: BaseException) -> None:
         self._broken = True
         log.warning("extracting in this process only: worker processes failed: %s: %s", type(exc).__name__, exc)
 
-    def _started(self) -> Executor:
-        if self._pool is None:
+    def _started(self) -> list[Executor]:
+        if not self._pools:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["archive.extract"])
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+            self._pools = [ProcessPoolExecutor(max_workers=1, mp_context=context) for _ in range(self.workers)]
             log.info("extracting on %d worker processes", self.workers)
-        return self._pool
+        return self._pools

@@ -7,7 +7,7 @@ the stored records), so ``reindex`` can drop and rebuild them.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -133,12 +133,17 @@ def pending_captures(index: Index, outlet: str) -> Iterator[Capture]:
 
 def mark_detected(index: Index, capture: Capture, outcome: str, version: int | None) -> None:
     """Record what detect made of a capture, and take it off the queue."""
-    db = index._db
-    db.execute(
-        "INSERT OR REPLACE INTO detected (record_id, outlet, article_id, version, outcome) VALUES (?, ?, ?, ?, ?)",
-        [capture.record_id, capture.outlet, capture.article_id, version, outcome],
+    mark_all_detected(index, [(capture, outcome, version)])
+
+
+def mark_all_detected(index: Index, marks: Iterable[tuple[Capture, str, int | None]]) -> None:
+    """Record what detect made of each capture, and take them off the queue (a batch's in two statements)."""
+    rows = [(c.record_id, c.outlet, c.article_id, version, outcome) for c, outcome, version in marks]
+    conn = index._db.conn
+    conn.executemany(
+        "INSERT OR REPLACE INTO detected (record_id, outlet, article_id, version, outcome) VALUES (?, ?, ?, ?, ?)", rows
     )
-    db.execute("DELETE FROM detect_queue WHERE record_id = ?", [capture.record_id])
+    conn.executemany("DELETE FROM detect_queue WHERE record_id = ?", [(row[0],) for row in rows])
 
 
 def detected_version(index: Index, record_id: str) -> int | None:

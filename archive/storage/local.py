@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -10,7 +11,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, SupportsIndex
 
 from archive.errors import StoreError
 from archive.storage.objects import StoredObject
@@ -45,6 +46,12 @@ def _remove_stale_uploads(directory: Path) -> None:
 PATHS_REMEMBERED = 4096
 
 
+@functools.lru_cache(maxsize=8)
+def reopened(root: str) -> LocalStore:
+    """The store of ``root`` in this process, one per directory (what an unpickled store is)."""
+    return LocalStore(Path(root))
+
+
 class LocalStore:
     """Objects are files below ``root``; keys are relative POSIX paths."""
 
@@ -52,6 +59,14 @@ class LocalStore:
         self.root = root.resolve()
         self.url = f"file://{self.root}"
         self._paths: dict[str, Path] = {}
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> str | tuple[Any, ...]:
+        """Pickled as its directory, and unpickled as the one store of that directory in the
+        receiving process: a worker sent records to read, batch after batch, keeps resolving
+        paths once (see :func:`reopened`). A subclass pickles as any object does."""
+        if type(self) is not LocalStore:
+            return super().__reduce_ex__(protocol)
+        return reopened, (str(self.root),)
 
     def _path(self, key: str) -> Path:
         """The key's file, refused when it resolves outside the store (``..``, a symlink out).

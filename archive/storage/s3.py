@@ -11,6 +11,7 @@ retries with backoff on network errors, 5xx, throttling and timeouts (botocore's
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import logging
@@ -18,7 +19,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, SupportsIndex
 
 from botocore.exceptions import BotoCoreError, ClientError, FlexibleChecksumError
 
@@ -54,6 +55,14 @@ class S3Store:
         self.url = f"s3://{bucket}/{self.prefix}" if self.prefix else f"s3://{bucket}"
         self._root = f"{self.prefix}/" if self.prefix else ""
         self._checksums = self.settings.checksums == "sha256"
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> str | tuple[Any, ...]:
+        """Pickled as what reaches it, never its client: the receiving process (an extraction
+        worker reading records) makes its own client once per store (see :func:`reopened`). A
+        subclass pickles as any object does."""
+        if type(self) is not S3Store:
+            return super().__reduce_ex__(protocol)
+        return reopened, (self.bucket, self.prefix, self.settings)
 
     def _full(self, key: str) -> str:
         if not key or key.startswith("/") or ".." in key.split("/"):
@@ -335,6 +344,13 @@ class S3Store:
 
     def _error(self, action: str, key: str, exc: Exception) -> StoreError:
         return store_error(self.url, action, key, exc)
+
+
+@functools.lru_cache(maxsize=8)
+def reopened(bucket: str, prefix: str, settings: S3Settings) -> S3Store:
+    """The store of ``bucket``/``prefix`` reached with ``settings`` in this process, with a
+    client of its own (boto3 clients do not cross processes): one per store and process."""
+    return S3Store(bucket, prefix, settings=settings)
 
 
 class _ExistsError(Exception):

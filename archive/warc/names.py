@@ -10,6 +10,7 @@ torn tail aside as ``<name>.damaged``. In the store the file is the object
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -93,10 +94,12 @@ def is_closed(name: str) -> bool:
     return name.endswith(SUFFIX)
 
 
+@functools.lru_cache(maxsize=4096)
 def crawl_batch(key: str) -> str:
     """The crawl a WARC file or object came from (``WarcName.crawl``), open or set aside ones too.
 
     A name not in the writer's form (an object put in the store by hand) is a batch of its own.
+    Remembered per key: detect asks it of every capture, and an object holds thousands.
     """
     name = key.rsplit("/", 1)[-1].removesuffix(OPEN_SUFFIX).removesuffix(DAMAGED_SUFFIX)
     try:

@@ -1,4 +1,5 @@
-"""Extraction remembered per page, and extracted ahead on worker processes for a large batch."""
+"""Extraction remembered per page, shared by the mirrors serving the same bytes (the workers that run it
+on every core: tests/archive/detect/test_ahead.py)."""
 
 from __future__ import annotations
 
@@ -102,44 +103,3 @@ def test_only_images_on_the_page_s_own_origin_are_rebased(image, rebased):
 def test_an_extractor_that_does_not_note_hosts_is_never_shared_between_mirrors():
     assert rem.rebase(Extracted(images=("http://a/x.jpg",)), "http", "a", "b") is None
     assert rem.rebase(Extracted(linked_hosts=frozenset({"b"})), "http", "a", "b") is None
-
-
-@pytest.mark.integration
-def test_a_large_batch_is_extracted_on_workers_exactly_as_in_the_caller(pages):
-    rem.forget()
-    with rem.Extractors(workers=2) as extractors:
-        assert extractors.ahead(pages) == len(pages) >= rem.PARALLEL_MIN
-        assert extractors.ahead(pages) == 0  # all remembered now
-    ahead = [rem._remembered[rem._key(page)] for page in pages]
-    assert ahead == [("www.presstv.ir", extract(n, h, u, content_type=c)) for n, h, u, c in pages]
-    rem.forget()
-    with rem.Extractors(workers=2) as extractors:  # every mirror's copy: one extraction for all
-        copies = [copy for page in pages for copy in (page, *(on(page, host) for host in MIRRORS))]
-        assert extractors.ahead(copies) == len(pages)
-    assert [rem.extract_once(copy) for copy in copies] == [extract(n, h, u, content_type=c) for n, h, u, c in copies]
-
-
-def test_a_small_batch_or_one_core_extracts_in_the_caller_as_it_goes(pages):
-    rem.forget()
-    with rem.Extractors(workers=1) as extractors:
-        assert extractors.ahead(pages) == 0
-    with rem.Extractors(workers=2) as extractors:
-        assert extractors.ahead(pages[: rem.PARALLEL_MIN - 1]) == 0
-    assert not rem._remembered
-
-
-@pytest.mark.integration
-def test_pages_submitted_are_remembered_only_when_collected_and_a_killed_worker_leaves_them_to_the_caller(pages):
-    rem.forget()
-    with rem.Extractors(workers=2) as extractors:
-        first = extractors.submit(pages)
-        assert not rem._remembered  # nothing yet: the caller reads on while the workers extract
-        assert first.collect() == len(pages) and rem._key(pages[-1]) in rem._remembered
-        rem.forget()
-        many = [(n, h, f"{u}?copy={k}", c) for k in range(10) for n, h, u, c in pages]  # longer than a kill
-        doomed = extractors.submit(many)
-        for process in list(extractors._pool._processes.values()):  # type: ignore[union-attr]
-            process.kill()
-        assert doomed.collect() == 0  # the pool broke: nothing remembered, the caller extracts
-        assert not rem._remembered
-        assert extractors.submit(pages).collect() == 0  # and the workers are not tried again
