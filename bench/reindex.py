@@ -14,9 +14,14 @@ alternating, for ``ROUNDS`` rounds:
   swap): what an operator's ``edittrail reindex`` does, detection included.
 
 Both run in this process, so neither pays for starting an interpreter; figures are MB of WARC
-per second, and each ratio is the median of the per-round ratios. Each reindex round starts
-with no page extraction remembered (``remembered.forget``), as a fresh ``edittrail reindex``
-does: rounds before 2026-12-04 found the earlier round's pages remembered, which flattered them.
+per second, and each ratio is the median of the per-round ratios. The reindex's CPU time in
+this process is kept too: this process is the index's single writer (the workers only read
+records back and extract pages), so MB per CPU second of it is the most a rebuild can reach on
+any number of cores, where the wall-clock figure is also bound by the two cores of this machine.
+
+Each reindex round starts with no page extraction remembered (``remembered.forget``), as a
+fresh ``edittrail reindex`` does: rounds before 2026-12-04 found the earlier round's pages
+remembered, which flattered them.
 """
 
 from __future__ import annotations
@@ -163,7 +168,7 @@ def table(result: dict[str, Any]) -> str:
 
 def _writer_lines(result: dict[str, Any]) -> list[str]:
     """The rebuild's own process (the index's single writer): its CPU bounds a rebuild on any
-    number of cores, since extraction is all the workers take off it."""
+    number of cores, since reading records back and extracting pages are all the workers take off it."""
     if not result.get("writer_cpu_s"):
         return []  # a result file from before this figure was kept
     cpu = statistics.median(result["writer_cpu_s"])

@@ -124,6 +124,18 @@ def _summary(results: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
                 _met(reindex["reindex"], 0.5),
             )
         )
+        section = results["reindex"]
+        if section.get("writer_cpu_s"):
+            bound = section["warc_mb"] / statistics.median(section["writer_cpu_s"])
+            rows.append(
+                (
+                    "reindex, writer process",
+                    "cdxj-indexer (MB/s), against MB per CPU second of the writer",
+                    _x(bound / section["mb_s"]["cdxj-indexer"]),
+                    "",
+                    "the most any number of cores gives",
+                )
+            )
     rows += _serve_rows(results)
     ratio = _get(results, "scale", "ratio")
     if ratio:

@@ -4,7 +4,7 @@ Detect is the index's single writer, so whatever its own process does bounds a r
 capture's record back from the store (a range read; on S3 an HTTP request), decompressing and
 parsing it, and extracting the page depend on nothing but the capture, so the workers of
 :class:`archive.extract.remembered.Extractors` do them for a chunk of captures while detect
-settles the chunk before. Each worker remembers what it extracted
+makes versions of what they gave for the chunk before. Each worker remembers what it extracted
 (:func:`archive.extract.remembered.extract_once`), so a page every mirror serves is extracted
 once, not once per mirror and crawl: copies of one path always go to the same worker.
 

@@ -63,7 +63,7 @@ def detect(
 
     ``progress`` is called after each crawl batch with (captures done, captures pending, batch).
     ``extractors``: worker processes the caller started earlier (a rebuild, before indexing);
-    by default detect starts its own when a batch brings many new pages.
+    by default detect starts its own when a batch brings many pages.
     """
     outlet = config.outlet(outlet_name)
     counts = dict.fromkeys(("captures", "versions", "changes", "errors", "not_articles"), 0)
@@ -154,8 +154,8 @@ def _read_batch(
     """Each capture read and extracted; an article with a capture the store cannot give now waits whole.
 
     A chunk at a time, the workers read and extract the next chunk's pages
-    (:mod:`archive.detect.ahead`) while this process settles what they gave for the chunk
-    before, in fetch order; what they could not do, it does itself.
+    (:mod:`archive.detect.ahead`) while this process makes versions of what they gave for the
+    chunk before, in fetch order; what they could not do, it does itself.
     """
     seen: list[Seen] = []
     previous: tuple[list[Capture], list[str], Pending[Extracted | None]] | None = None
@@ -164,8 +164,7 @@ def _read_batch(
         upcoming = (chunk, *_extract_ahead(idx, outlet, store, chunk, deferred, extractors)) if chunk else None
         if previous is not None:
             done, sent, extracting = previous
-            results = extracting.collect()
-            ready = {} if results is None else dict(zip(sent, results, strict=True))
+            ready = _ready(outlet, sent, extracting)
             seen = _read_chunk(idx, outlet, store, done, deferred, counts, seen, ready)
         previous = upcoming
     return seen
@@ -175,14 +174,23 @@ def _extract_ahead(
     idx: Index, outlet: Outlet, store: ObjectStore, chunk: list[Capture], deferred: set[str], extractors: Extractors
 ) -> tuple[list[str], Pending[Extracted | None]]:
     """The chunk's pages sent to the workers to read and extract: their record ids in the order
-    sent, and the work under way."""
-    wanted = [
-        (capture.record_id, _location(idx, outlet, capture))
-        for capture in chunk
-        if capture.status == 200 and capture.article_id not in deferred
-    ]
-    sent = [record_id for record_id, _ in wanted]
-    return sent, extractors.map(partial(ahead.extract_all, store), [location for _, location in wanted], ahead.route)
+    sent, and the work under way (nothing, when the workers would not take them)."""
+    pages = [capture for capture in chunk if capture.status == 200 and capture.article_id not in deferred]
+    if not extractors.takes(len(pages)):
+        return [], extractors.map(partial(ahead.extract_all, store), [])
+    locations = [_location(idx, outlet, capture) for capture in pages]
+    return [c.record_id for c in pages], extractors.map(partial(ahead.extract_all, store), locations, ahead.route)
+
+
+def _ready(outlet: Outlet, sent: list[str], extracting: Pending[Extracted | None]) -> dict[str, Extracted | None]:
+    """What the workers gave, by record id; those they could not do are logged, and done here."""
+    results = extracting.collect()
+    if results is None:
+        return {}
+    missed = results.count(None)
+    if missed:
+        log.info("detect reads %d page(s) itself that the workers could not outlet=%s", missed, outlet.name)
+    return dict(zip(sent, results, strict=True))
 
 
 def _read_chunk(

@@ -1,4 +1,4 @@
-"""Extraction remembered per page, and run on every core when a batch brings many new pages.
+"""Extraction remembered per page, and run on every core when a batch brings many pages.
 
 Extraction is a pure function of (extractor, page bytes, URL, Content-Type), so its result is
 kept for the pages seen last: the same bytes at the same URL (a revisit and its original, an
@@ -39,9 +39,11 @@ from archive.extract import Extracted, extract
 log = logging.getLogger(__name__)
 
 REMEMBERED = 8192
-"""About a crawl's article pages on every domain (~10 KB each kept)."""
+"""About a crawl's article pages on every domain (~10 KB each kept), in one process; the workers
+share it out (:func:`_share_of`), each remembering the paths routed to it."""
+_capacity = REMEMBERED
 PARALLEL_MIN = 64
-"""Fewer new pages than this are extracted in the calling process: starting workers costs more."""
+"""Fewer items than this are worked on in the calling process: sending them costs more."""
 MAX_WORKERS = 4
 BATCHES_PER_WORKER = 4
 """Batches each worker gets of one :meth:`Extractors.map`: results come back while it works on."""
@@ -83,7 +85,7 @@ def _remember(page: Page, extracted: Extracted, key: _Key | None = None) -> None
     if held is not None and held[0] != host:
         key = _own(key, host)
     _remembered[key] = (host, extracted)
-    if len(_remembered) > REMEMBERED:
+    if len(_remembered) > _capacity:
         _remembered.popitem(last=False)
 
 
@@ -120,6 +122,13 @@ def rebase(extracted: Extracted, scheme: str, origin: str, host: str) -> Extract
         for image in extracted.images
     )
     return replace(extracted, images=images) if images != extracted.images else extracted
+
+
+def _share_of(workers: int) -> None:
+    """Run as a worker starts: its part of ``REMEMBERED``, so that the workers together keep no
+    more than one process would."""
+    global _capacity
+    _capacity = max(1, REMEMBERED // workers)
 
 
 def forget() -> None:
@@ -200,6 +209,11 @@ class Extractors:
         except Exception as exc:
             self._fail(exc)
 
+    def takes(self, items: int) -> bool:
+        """Whether :meth:`map` would send that many items to the workers (callers skip preparing
+        work that would then be done in their own process anyway)."""
+        return items >= PARALLEL_MIN and self.workers >= 2 and not self._broken
+
     def map(
         self, function: Callable[[list[T]], list[R]], items: list[T], route: Callable[[T], Hashable] | None = None
     ) -> Pending[R]:
@@ -211,7 +225,7 @@ class Extractors:
         core, or when the workers cannot start, nothing is sent: :meth:`Pending.collect` then
         returns None and the caller does the work itself.
         """
-        if len(items) < PARALLEL_MIN or self.workers < 2 or self._broken:
+        if not self.takes(len(items)):
             return Pending(self, 0, [])
         try:
             pools = self._started()
@@ -220,7 +234,8 @@ class Extractors:
                 for pool, share in zip(pools, self._shares(len(items), items, route), strict=True)
                 for positions in _batched(share, max(1, len(items) // (self.workers * BATCHES_PER_WORKER)))
             ]
-        except Exception as exc:  # no workers here (a daemonic process, no /dev/shm), an item that does not pickle
+        except Exception as exc:  # no workers here (a daemonic process, no /dev/shm); an item that does not
+            # pickle fails later, in Pending.collect (the pool pickles in a thread of its own)
             self._fail(exc)
             return Pending(self, 0, [])
         return Pending(self, len(items), sent)
@@ -234,13 +249,19 @@ class Extractors:
         return shares
 
     def _fail(self, exc: BaseException) -> None:
+        """Work on in this process only: the workers still alive are stopped, not left idle."""
         self._broken = True
+        for pool in self._pools:
+            pool.shutdown(wait=False, cancel_futures=True)
         log.warning("extracting in this process only: worker processes failed: %s: %s", type(exc).__name__, exc)
 
     def _started(self) -> list[Executor]:
         if not self._pools:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["archive.extract"])
-            self._pools = [ProcessPoolExecutor(max_workers=1, mp_context=context) for _ in range(self.workers)]
+            self._pools = [
+                ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_share_of, initargs=(self.workers,))
+                for _ in range(self.workers)
+            ]
             log.info("extracting on %d worker processes", self.workers)
         return self._pools

@@ -131,11 +131,6 @@ def pending_captures(index: Index, outlet: str) -> Iterator[Capture]:
     yield from map(Capture.from_row, rows)
 
 
-def mark_detected(index: Index, capture: Capture, outcome: str, version: int | None) -> None:
-    """Record what detect made of a capture, and take it off the queue."""
-    mark_all_detected(index, [(capture, outcome, version)])
-
-
 def mark_all_detected(index: Index, marks: Iterable[tuple[Capture, str, int | None]]) -> None:
     """Record what detect made of each capture, and take them off the queue (a batch's in two statements)."""
     rows = [(c.record_id, c.outlet, c.article_id, version, outcome) for c, outcome, version in marks]

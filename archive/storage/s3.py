@@ -52,6 +52,7 @@ class S3Store:
         self.prefix = prefix.strip("/")
         self.settings = settings or S3Settings()
         self.client = client or make_client(self.settings)
+        self._client_given = client is not None
         self.url = f"s3://{bucket}/{self.prefix}" if self.prefix else f"s3://{bucket}"
         self._root = f"{self.prefix}/" if self.prefix else ""
         self._checksums = self.settings.checksums == "sha256"
@@ -59,8 +60,9 @@ class S3Store:
     def __reduce_ex__(self, protocol: SupportsIndex) -> str | tuple[Any, ...]:
         """Pickled as what reaches it, never its client: the receiving process (an extraction
         worker reading records) makes its own client once per store (see :func:`reopened`). A
-        subclass pickles as any object does."""
-        if type(self) is not S3Store:
+        subclass, or a store given its client (another endpoint, a stub), pickles as any object
+        does: a client does not pickle, so such a store stays in its own process."""
+        if type(self) is not S3Store or self._client_given:
             return super().__reduce_ex__(protocol)
         return reopened, (self.bucket, self.prefix, self.settings)
 

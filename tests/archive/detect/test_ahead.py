@@ -49,6 +49,8 @@ def test_items_of_one_route_reach_one_worker_and_results_come_back_in_the_items_
     workers = {route: {pid for item, pid in results if item % 7 == route} for route in range(7)}
     assert all(len(pids) == 1 for pids in workers.values())  # every item of a route on one worker
     assert len(set().union(*workers.values())) == 2 and os.getpid() not in set().union(*workers.values())
+    with rem.Extractors(workers=2) as extractors:  # together they remember what one process would
+        assert set(extractors.map(capacity_there, items).collect() or []) == {rem.REMEMBERED // 2}
 
 
 def test_too_few_items_or_one_core_send_nothing_and_leave_the_work_to_the_caller():
@@ -56,6 +58,11 @@ def test_too_few_items_or_one_core_send_nothing_and_leave_the_work_to_the_caller
         assert extractors.map(where_each_ran, list(range(rem.PARALLEL_MIN - 1))).collect() is None
     with rem.Extractors(workers=1) as extractors:
         assert extractors.map(where_each_ran, list(range(4 * rem.PARALLEL_MIN))).collect() is None
+
+
+def capacity_there(items: list[int]) -> list[int]:
+    """A worker's answer: how many extractions it may remember."""
+    return [rem._capacity for _ in items]
 
 
 def slowly(items: list[int]) -> list[int]:
@@ -89,6 +96,9 @@ def test_a_store_crosses_to_a_worker_as_what_reaches_it_and_is_opened_once_there
     copy = crossed(s3)
     assert (copy.bucket, copy.prefix, copy.settings, copy.url) == ("bucket", "prefix", settings, s3.url)
     assert copy.client is not s3.client and crossed(s3) is copy
+    given = S3Store("bucket", "prefix", settings=settings, client=s3.client)  # a client of the caller's choosing
+    with pytest.raises(pickle.PicklingError):  # ...is never swapped for one made from the settings
+        crossed(given)
 
 
 def _indexed(tmp_path: Path, crawls: int, articles: int):
@@ -117,7 +127,6 @@ def test_a_page_read_for_a_worker_is_the_page_the_caller_reads_and_a_bad_locatio
     assert ahead.extract_all(store, broken) == [None, None]
 
 
-@pytest.mark.integration
 def _outcomes(config) -> tuple[list[tuple], list[tuple]]:
     with Index(config.index_path) as idx:
         detected = idx._db.execute("SELECT record_id, version, outcome FROM detected ORDER BY record_id").fetchall()
@@ -127,6 +136,7 @@ def _outcomes(config) -> tuple[list[tuple], list[tuple]]:
     return detected, versions
 
 
+@pytest.mark.integration
 def test_detect_with_pages_read_on_workers_gives_what_detect_in_one_process_gives(tmp_path, caplog):
     config, captures = _indexed(tmp_path, crawls=3, articles=2 * rem.PARALLEL_MIN)
     assert len(captures) >= 4 * rem.PARALLEL_MIN

@@ -160,7 +160,7 @@ def test_the_index_step_queues_new_article_captures_and_marking_them_detected_dr
         )
         assert queued(idx) == ["<urn:uuid:1>", "<urn:uuid:3>"]  # the hub page is not an article
         (first, _) = list(vx.pending_captures(idx, "presstv"))
-        vx.mark_detected(idx, first, "live", 1)
+        vx.mark_all_detected(idx, [(first, "live", 1)])
         assert [c.record_id for c in vx.pending_captures(idx, "presstv")] == ["<urn:uuid:3>"]
         idx.add_warc(OUTLET, "k", [record(1, A, when=1), record(3, B, when=3)], size=1, sha256=None)  # again
         assert queued(idx) == ["<urn:uuid:3>"], "a capture detect settled is not queued again"
