@@ -177,7 +177,7 @@ def _extract_ahead(
     sent, and the work under way (nothing, when the workers would not take them)."""
     pages = [capture for capture in chunk if capture.status == 200 and capture.article_id not in deferred]
     if not extractors.takes(len(pages)):
-        return [], extractors.map(partial(ahead.extract_all, store), [])
+        pages = []  # no location worked out (a query per revisit) for work this process does anyway
     locations = [_location(idx, outlet, capture) for capture in pages]
     return [c.record_id for c in pages], extractors.map(partial(ahead.extract_all, store), locations, ahead.route)
 

@@ -201,7 +201,7 @@ class Extractors:
     def start(self) -> None:
         """Boot the workers now, without waiting for them: a rebuild calls this before its index
         step, so the seconds a worker takes to start overlap reading the WARCs."""
-        if self.workers < 2 or self._broken:
+        if not self._usable:
             return
         try:
             for pool in self._started():
@@ -212,7 +212,12 @@ class Extractors:
     def takes(self, items: int) -> bool:
         """Whether :meth:`map` would send that many items to the workers (callers skip preparing
         work that would then be done in their own process anyway)."""
-        return items >= PARALLEL_MIN and self.workers >= 2 and not self._broken
+        return items >= PARALLEL_MIN and self._usable
+
+    @property
+    def _usable(self) -> bool:
+        """More than one core, and workers that have not failed."""
+        return self.workers >= 2 and not self._broken
 
     def map(
         self, function: Callable[[list[T]], list[R]], items: list[T], route: Callable[[T], Hashable] | None = None
@@ -231,7 +236,7 @@ class Extractors:
             pools = self._started()
             sent = [
                 (positions, pool.submit(function, [items[n] for n in positions]))
-                for pool, share in zip(pools, self._shares(len(items), items, route), strict=True)
+                for pool, share in zip(pools, self._shares(items, route), strict=True)
                 for positions in _batched(share, max(1, len(items) // (self.workers * BATCHES_PER_WORKER)))
             ]
         except Exception as exc:  # no workers here (a daemonic process, no /dev/shm); an item that does not
@@ -240,8 +245,9 @@ class Extractors:
             return Pending(self, 0, [])
         return Pending(self, len(items), sent)
 
-    def _shares(self, size: int, items: list[T], route: Callable[[T], Hashable] | None) -> list[list[int]]:
+    def _shares(self, items: list[T], route: Callable[[T], Hashable] | None) -> list[list[int]]:
         """Each worker's items, by position: by route, or in even runs."""
+        size = len(items)
         shares: list[list[int]] = [[] for _ in range(self.workers)]
         for n in range(size):
             worker = hash(route(items[n])) % self.workers if route is not None else n * self.workers // size
