@@ -18,7 +18,7 @@ setup: .venv/.synced
 
 .venv/.synced: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
 ## airflow-init: create/upgrade Airflow's metadata DB and the index writer pool

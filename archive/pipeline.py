@@ -18,7 +18,7 @@ import sys
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from archive.config import Config, Outlet, store_for
@@ -41,9 +41,7 @@ from archive.runreports import (
 )
 from archive.storage.s3_settings import S3Credentials
 from archive.warc import WARC_GLOB, SpoolRecovery, WarcName, WarcNameError, recover_spool
-
-if TYPE_CHECKING:
-    from archive.extract.remembered import Extractors
+from archive.workers import Workers
 
 log = logging.getLogger(__name__)
 
@@ -449,13 +447,11 @@ def reindex(
     with Index(config.index_path) as live:  # migrated before the rebuild, which has the newest schema
         recorded = qx.recorded_sha256s(live, outlet.name)
         since = {entry.key: entry.quarantined_at for entry in qx.entries(live, outlet.name)}
-    from archive.extract.remembered import Extractors
-
-    with aside_index(config.index_path, outlet.name) as path, Extractors() as extractors:
-        extractors.start()  # the workers boot while the index step reads
+    with aside_index(config.index_path, outlet.name) as path, Workers() as workers:
+        workers.start()  # the workers boot while the index step reads
         rebuilt = index_path_at(config, path)
         with Index(path) as aside:
-            run = index_objects(aside, outlet, target, recorded=recorded, progress=progress)
+            run = index_objects(aside, outlet, target, recorded=recorded, progress=progress, workers=workers)
             run.raise_for_unreadable(outlet.name, action="the index was left as it was; run reindex again")
             missing = set(recorded) - run.listed
             if missing and not run.listed and not drop_missing:
@@ -467,7 +463,7 @@ def reindex(
                 quarantine_missing(aside, outlet.name, recorded, missing)
             with aside.transaction():
                 qx.keep_first_seen(aside, since)
-        detected = detect(rebuilt, outlet.name, credentials, detect_progress, extractors)
+        detected = detect(rebuilt, outlet.name, credentials, detect_progress, workers)
         swap_rebuilt(config, rebuilt, outlet, credentials, recorded, ignore=missing if drop_missing else set())
     with Index(config.index_path, readonly=True) as live:
         summary = live.summary(outlet.name)
@@ -565,17 +561,17 @@ def detect(
     outlet_name: str,
     credentials: S3Credentials | None = None,
     progress: Progress | None = None,
-    extractors: Extractors | None = None,
+    workers: Workers | None = None,
 ) -> dict[str, Any]:
     """New versions and changes from the captures indexed since the last run (single writer).
 
     ``progress``: (captures done, captures pending, crawl batch) after each batch;
-    ``extractors``: worker processes already started (see :func:`archive.detect.run.detect`).
+    ``workers``: worker processes already started (see :func:`archive.detect.run.detect`).
     """
     from archive.detect.run import detect as run_detect
 
     outlet = config.outlet(outlet_name)
-    return run_detect(config, outlet.name, store_for(config, outlet, credentials), progress, extractors)
+    return run_detect(config, outlet.name, store_for(config, outlet, credentials), progress, workers)
 
 
 def alert(config: Config, outlet_name: str) -> dict[str, Any]:

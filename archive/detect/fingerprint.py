@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any
 
 from archive.detect.noise import EMPTY, NoiseModel
@@ -52,10 +53,15 @@ def fingerprint(content: Content, model: NoiseModel | None = None) -> Fingerprin
 def _hashed_fields(content: Content) -> tuple[Any, ...]:
     """Everything :func:`fingerprint` reads of ``content``, hashable: two contents alike in these
     have one fingerprint (an unedited page's copies, a version compared again)."""
-    return tuple(
-        value if isinstance(value, str | datetime | None) else tuple(value)
-        for value in (getattr(content, name) for name in (*FIELDS, "section_ids"))
-    )
+    values: tuple[Any, ...] = _READ(content)
+    try:
+        hash(values)  # extractions and versions hold tuples: read as they are, once per capture
+    except TypeError:  # a content given lists (a caller's own record)
+        return tuple(value if isinstance(value, str | datetime | None) else tuple(value) for value in values)
+    return values
+
+
+_READ = attrgetter(*FIELDS, "section_ids")
 
 
 def _fingerprint(content: Content, model: NoiseModel) -> Fingerprint:

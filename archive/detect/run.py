@@ -37,12 +37,13 @@ from archive.detect.noise import EMPTY, NoiseModel
 from archive.detect.transitions import Article, Seen, redirect_target
 from archive.errors import EdittrailError, StoreError
 from archive.extract import Extracted
-from archive.extract.remembered import Extractors, Pending, extract_once
+from archive.extract.remembered import extract_once
 from archive.index import Capture, Change, Index, Version
 from archive.index import captures as captures_index
 from archive.index import versions as vx
 from archive.storage import ObjectStore
 from archive.warc import crawl_batch, load_record
+from archive.workers import Pending, Workers
 
 log = logging.getLogger(__name__)
 
@@ -57,23 +58,23 @@ def detect(
     outlet_name: str,
     store: ObjectStore,
     progress: Progress | None = None,
-    extractors: Extractors | None = None,
+    workers: Workers | None = None,
 ) -> dict[str, Any]:
     """Process every capture of the outlet that detect has not seen; returns counts.
 
     ``progress`` is called after each crawl batch with (captures done, captures pending, batch).
-    ``extractors``: worker processes the caller started earlier (a rebuild, before indexing);
+    ``workers``: worker processes the caller started earlier (a rebuild, before indexing);
     by default detect starts its own when a batch brings many pages.
     """
     outlet = config.outlet(outlet_name)
     counts = dict.fromkeys(("captures", "versions", "changes", "errors", "not_articles"), 0)
     counts |= {"store_errors": 0, "deferred": 0, "noise_learned": 0}
     deferred: set[str] = set()
-    with Index(config.index_path) as idx, _workers(extractors) as extractors:
+    with Index(config.index_path) as idx, _workers(workers) as running:
         batches = crawl_batches(vx.pending_captures(idx, outlet.name))
         pending, done = sum(map(len, batches)), 0
         for batch in batches:
-            _detect_batch(idx, outlet, store, batch, deferred, counts, extractors)
+            _detect_batch(idx, outlet, store, batch, deferred, counts, running)
             done += len(batch)
             if progress is not None:
                 progress(done, pending, crawl_batch(batch[0].warc))
@@ -93,13 +94,13 @@ def detect(
 
 
 @contextlib.contextmanager
-def _workers(started: Extractors | None) -> Iterator[Extractors]:
-    """The caller's extractors (theirs to stop), or new ones stopped on leaving."""
-    if started is not None:
-        yield started
+def _workers(given: Workers | None) -> Iterator[Workers]:
+    """The caller's workers (theirs to stop), or new ones stopped on leaving."""
+    if given is not None:
+        yield given
         return
-    with Extractors() as extractors:
-        yield extractors
+    with Workers() as workers:
+        yield workers
 
 
 def crawl_batches(captures: Iterable[Capture]) -> list[list[Capture]]:
@@ -118,10 +119,10 @@ def _detect_batch(
     batch: list[Capture],
     deferred: set[str],
     counts: dict[str, int],
-    extractors: Extractors,
+    workers: Workers,
 ) -> None:
     """Read the batch (outside any write transaction), learn its noise, then settle each article."""
-    seen = _read_batch(idx, outlet, store, batch, deferred, counts, extractors)
+    seen = _read_batch(idx, outlet, store, batch, deferred, counts, workers)
     if not seen:
         return
     with idx.transaction():
@@ -149,7 +150,7 @@ def _read_batch(
     batch: list[Capture],
     deferred: set[str],
     counts: dict[str, int],
-    extractors: Extractors,
+    workers: Workers,
 ) -> list[Seen]:
     """Each capture read and extracted; an article with a capture the store cannot give now waits whole.
 
@@ -161,7 +162,7 @@ def _read_batch(
     previous: tuple[list[Capture], list[str], Pending[Extracted | None]] | None = None
     for start in range(0, len(batch) + AHEAD_CHUNK, AHEAD_CHUNK):
         chunk = batch[start : start + AHEAD_CHUNK]
-        upcoming = (chunk, *_extract_ahead(idx, outlet, store, chunk, deferred, extractors)) if chunk else None
+        upcoming = (chunk, *_extract_ahead(idx, outlet, store, chunk, deferred, workers)) if chunk else None
         if previous is not None:
             done, sent, extracting = previous
             ready = _ready(outlet, sent, extracting)
@@ -171,15 +172,15 @@ def _read_batch(
 
 
 def _extract_ahead(
-    idx: Index, outlet: Outlet, store: ObjectStore, chunk: list[Capture], deferred: set[str], extractors: Extractors
+    idx: Index, outlet: Outlet, store: ObjectStore, chunk: list[Capture], deferred: set[str], workers: Workers
 ) -> tuple[list[str], Pending[Extracted | None]]:
     """The chunk's pages sent to the workers to read and extract: their record ids in the order
     sent, and the work under way (nothing, when the workers would not take them)."""
     pages = [capture for capture in chunk if capture.status == 200 and capture.article_id not in deferred]
-    if not extractors.takes(len(pages)):
+    if not workers.takes(len(pages)):
         pages = []  # no location worked out (a query per revisit) for work this process does anyway
     locations = [_location(idx, outlet, capture) for capture in pages]
-    return [c.record_id for c in pages], extractors.map(partial(ahead.extract_all, store), locations, ahead.route)
+    return [c.record_id for c in pages], workers.map(partial(ahead.extract_all, store), locations, ahead.route)
 
 
 def _ready(outlet: Outlet, sent: list[str], extracting: Pending[Extracted | None]) -> dict[str, Extracted | None]:

@@ -11,10 +11,12 @@ object is left for the next run, and the others are indexed.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import BinaryIO, cast
 
 from archive.config import Outlet
@@ -25,6 +27,7 @@ from archive.index.quarantine import CHANGED, DAMAGED, MISSING, Quarantined, Qua
 from archive.moments import parse_utc
 from archive.storage import HashingReader, ObjectStore, StoredObject
 from archive.warc import WarcReadError, WarcRecordInfo, is_closed, scan_records, store_prefix
+from archive.workers import Workers
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +88,7 @@ def index_objects(
     recorded: Mapping[str, str | None] | None = None,
     progress: Progress | None = None,
     recent_only: bool = False,
+    workers: Workers | None = None,
 ) -> IndexRun:
     """Index every WARC object of the outlet the index has not taken yet; quarantine what is damaged.
 
@@ -104,20 +108,51 @@ def index_objects(
     done = idx.indexed_keys(outlet.name, run.listed)
     todo = [obj for obj in listed if obj.key not in done or _resized(held.get(obj.key), obj)]
     total, done_bytes = sum(obj.size for obj in todo), 0
-    for obj in todo:
-        before = held.get(obj.key)
-        expected = (recorded or {}).get(obj.key) or (before.recorded_sha256 if before else None)
-        try:
-            read = read_object(store, obj.key)
-        except StoreError as exc:
-            log.error("index could not read outlet=%s warc=%s (retried next run): %s", outlet.name, obj.key, exc)
-            run.unreadable.append(str(exc))
-            continue
-        _take(idx, outlet, obj.key, read, expected, run)
-        done_bytes += obj.size
-        if progress is not None:
-            progress(done_bytes, total, obj.key)
+    with _workers(workers, todo) as started:
+        reads = started.each(partial(read_object, store), [obj.key for obj in todo])
+        for obj, read_now in zip(todo, reads, strict=True):
+            if _index_one(idx, outlet, obj, read_now, held.get(obj.key), recorded, run):
+                done_bytes += obj.size
+                if progress is not None:
+                    progress(done_bytes, total, obj.key)
     return run
+
+
+PARALLEL_BYTES = 64_000_000
+"""Below this much WARC to read, an index step that has no workers reads its objects alone: workers
+starting in a fresh process (a second or so of imports) would cost more than they save."""
+
+
+@contextlib.contextmanager
+def _workers(given: Workers | None, todo: list[StoredObject]) -> Iterator[Workers]:
+    """The caller's workers, new ones for much to read (stopped on leaving), or none (one worker: this process)."""
+    if given is not None:
+        yield given
+        return
+    many = len(todo) > 1 and sum(obj.size for obj in todo) >= PARALLEL_BYTES
+    with Workers(workers=None if many else 1) as workers:
+        yield workers
+
+
+def _index_one(
+    idx: Index,
+    outlet: Outlet,
+    obj: StoredObject,
+    read_now: Callable[[], ObjectRead],
+    before: Quarantined | None,
+    recorded: Mapping[str, str | None] | None,
+    run: IndexRun,
+) -> bool:
+    """Index one object as read (on a worker or here); False when the store could not give it now."""
+    expected = (recorded or {}).get(obj.key) or (before.recorded_sha256 if before else None)
+    try:
+        read = read_now()
+    except StoreError as exc:
+        log.error("index could not read outlet=%s warc=%s (retried next run): %s", outlet.name, obj.key, exc)
+        run.unreadable.append(str(exc))
+        return False
+    _take(idx, outlet, obj.key, read, expected, run)
+    return True
 
 
 FULL_LISTING_EVERY = timedelta(hours=24)

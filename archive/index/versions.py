@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -29,8 +29,12 @@ DERIVED_TABLES = (
 )
 
 
+_VERSION_COLUMNS = tuple(f.name for f in fields(Version))
+
+
 def version_row(version: Version) -> dict[str, Any]:
-    row = asdict(version)
+    """The version's columns (a shallow read: ``asdict`` would copy every paragraph deep, per version)."""
+    row = {name: getattr(version, name) for name in _VERSION_COLUMNS}
     row["hashes"] = json.dumps(dict(version.hashes), sort_keys=True)
     row["body"] = "\n\n".join(version.body)
     row["captions"] = json.dumps(list(version.captions))

@@ -21,6 +21,10 @@ class WarcReadError(EdittrailError):
         self.reason = reason
         super().__init__(f"{name} at offset {offset}: {reason}")
 
+    def __reduce__(self) -> tuple[type[WarcReadError], tuple[str, int, str]]:
+        """Rebuilt from its parts, so that damage found on a worker process reaches the index as found."""
+        return (type(self), (self.name, self.offset, self.reason))
+
 
 class WarcTruncatedError(WarcReadError):
     """The data ends inside a record: the file was cut short.

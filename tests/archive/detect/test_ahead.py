@@ -3,10 +3,8 @@ routed so that every copy of a page meets one worker, and whatever fails left to
 
 from __future__ import annotations
 
-import os
 import pickle
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +18,7 @@ from archive.index import Index
 from archive.index import versions as vx
 from archive.storage.local import LocalStore
 from archive.storage.s3 import S3Settings, S3Store
+from archive.workers import PARALLEL_MIN, Workers
 from tests.archive.stored_warcs import store_of, write_store
 from tests.support import write_config
 
@@ -33,56 +32,6 @@ class Counting(LocalStore):
 def crossed(thing: object) -> object:
     """``thing`` as a worker process receives it."""
     return pickle.loads(pickle.dumps(thing))  # noqa: S301  # our own object, round trip
-
-
-def where_each_ran(items: list[int]) -> list[tuple[int, int]]:
-    """A worker's answer: each item with the process that saw it."""
-    return [(item, os.getpid()) for item in items]
-
-
-@pytest.mark.integration
-def test_items_of_one_route_reach_one_worker_and_results_come_back_in_the_items_order():
-    items = list(range(5 * rem.PARALLEL_MIN))
-    with rem.Extractors(workers=2) as extractors:
-        results = extractors.map(where_each_ran, items, route=lambda item: item % 7).collect()
-    assert results is not None and [item for item, _ in results] == items
-    workers = {route: {pid for item, pid in results if item % 7 == route} for route in range(7)}
-    assert all(len(pids) == 1 for pids in workers.values())  # every item of a route on one worker
-    assert len(set().union(*workers.values())) == 2 and os.getpid() not in set().union(*workers.values())
-    with rem.Extractors(workers=2) as extractors:  # together they remember what one process would
-        assert set(extractors.map(capacity_there, items).collect() or []) == {rem.REMEMBERED // 2}
-
-
-def test_too_few_items_or_one_core_send_nothing_and_leave_the_work_to_the_caller():
-    with rem.Extractors(workers=2) as extractors:
-        assert extractors.map(where_each_ran, list(range(rem.PARALLEL_MIN - 1))).collect() is None
-    with rem.Extractors(workers=1) as extractors:
-        assert extractors.map(where_each_ran, list(range(4 * rem.PARALLEL_MIN))).collect() is None
-
-
-def capacity_there(items: list[int]) -> list[int]:
-    """A worker's answer: how many extractions it may remember."""
-    return [rem._capacity for _ in items]
-
-
-def slowly(items: list[int]) -> list[int]:
-    """A worker's answer after a while: long enough to be killed in the middle."""
-    time.sleep(0.01 * len(items))
-    return items
-
-
-@pytest.mark.integration
-def test_a_killed_worker_gives_nothing_the_caller_then_does_the_work_and_the_workers_are_not_tried_again(caplog):
-    items = list(range(4 * rem.PARALLEL_MIN))
-    with rem.Extractors(workers=2) as extractors:
-        assert extractors.map(where_each_ran, items).collect() is not None
-        doomed = extractors.map(slowly, items)
-        for pool in extractors._pools:
-            for process in list(pool._processes.values()):  # type: ignore[attr-defined]
-                process.kill()
-        assert doomed.collect() is None
-        assert extractors.map(where_each_ran, items).collect() is None
-    assert "worker processes failed" in caplog.text
 
 
 def test_a_store_crosses_to_a_worker_as_what_reaches_it_and_is_opened_once_there(tmp_path):
@@ -127,6 +76,32 @@ def test_a_page_read_for_a_worker_is_the_page_the_caller_reads_and_a_bad_locatio
     assert ahead.extract_all(store, broken) == [None, None]
 
 
+class CountingReads(LocalStore):
+    """A store that counts its range reads."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.reads = 0
+
+    def read_range(self, key: str, offset: int, length: int) -> bytes:
+        self.reads += 1
+        return super().read_range(key, offset, length)
+
+
+def test_a_location_met_again_is_not_read_again_and_another_store_s_is(tmp_path):
+    config, captures = _indexed(tmp_path, crawls=2, articles=3)
+    outlet = config.outlet("demo")
+    with Index(config.index_path) as idx:
+        locations = [detect_run._location(idx, outlet, capture) for capture in captures]
+    store = CountingReads(store_of(config).root)
+    first = ahead.extract_all(store, locations + locations[:2])  # as revisits point at their originals
+    assert store.reads == len(locations) and None not in first and first[-2:] == first[:2]
+    assert ahead.extract_all(store, locations) == first[: len(locations)] and store.reads == len(locations)
+    elsewhere = CountingReads(store_of(config).root)
+    elsewhere.url = "file:///another/store"
+    assert ahead.extract_all(elsewhere, locations[:1]) == first[:1] and elsewhere.reads == 1
+
+
 def _outcomes(config) -> tuple[list[tuple], list[tuple]]:
     with Index(config.index_path) as idx:
         detected = idx._db.execute("SELECT record_id, version, outcome FROM detected ORDER BY record_id").fetchall()
@@ -138,23 +113,23 @@ def _outcomes(config) -> tuple[list[tuple], list[tuple]]:
 
 @pytest.mark.integration
 def test_detect_with_pages_read_on_workers_gives_what_detect_in_one_process_gives(tmp_path, caplog):
-    config, captures = _indexed(tmp_path, crawls=3, articles=2 * rem.PARALLEL_MIN)
-    assert len(captures) >= 4 * rem.PARALLEL_MIN
+    config, captures = _indexed(tmp_path, crawls=3, articles=2 * PARALLEL_MIN)
+    assert len(captures) >= 4 * PARALLEL_MIN
     alone = tmp_path / "before-detect.sqlite"
     shutil.copy(config.index_path, alone)
     store = store_of(config)
     rem.forget()
-    with rem.Extractors(workers=2) as extractors:
-        send, calls = extractors.map, []
-        extractors.map = lambda *a, **k: calls.append(len(a[1])) or send(*a, **k)  # type: ignore[method-assign]
-        on_workers = detect_run.detect(config, "demo", store, extractors=extractors)
-    assert calls and max(calls) >= rem.PARALLEL_MIN  # the workers were sent pages...
+    with Workers(workers=2) as workers:
+        send, calls = workers.map, []
+        workers.map = lambda *a, **k: calls.append(len(a[1])) or send(*a, **k)  # type: ignore[method-assign]
+        on_workers = detect_run.detect(config, "demo", store, workers=workers)
+    assert calls and max(calls) >= PARALLEL_MIN  # the workers were sent pages...
     assert "worker processes failed" not in caplog.text  # ...and what they gave was taken
     on_workers_rows = _outcomes(config)
     rem.forget()
     config.index_path.unlink()
     shutil.copy(alone, config.index_path)
-    with rem.Extractors(workers=1) as extractors:
-        in_process = detect_run.detect(config, "demo", store, extractors=extractors)
+    with Workers(workers=1) as workers:
+        in_process = detect_run.detect(config, "demo", store, workers=workers)
     assert on_workers == in_process and on_workers["versions"] >= 3
     assert on_workers_rows == _outcomes(config) and len(on_workers_rows[0]) == len(captures)

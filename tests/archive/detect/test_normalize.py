@@ -88,6 +88,13 @@ def test_fingerprint_of_the_sample_page_is_pinned() -> None:
     assert fingerprint(_sample()).whole == "35b5e7bf39934d8482f2b2ffdf4516e6c7560a93b976b898aebf5a08bd1a4a54"
 
 
+def test_a_content_given_lists_has_the_fingerprint_of_the_same_content_in_tuples() -> None:
+    base = _sample()
+    listed = dataclasses.replace(base, body=list(base.body), images=list(base.images))  # type: ignore[arg-type]
+    assert fingerprint(listed) == fingerprint(base)
+    assert fingerprint(dataclasses.replace(listed, body=[*base.body, "One more."])) != fingerprint(base)  # type: ignore[arg-type]
+
+
 def test_metadata_is_not_hashed() -> None:
     base = _sample()
     moved = dataclasses.replace(
