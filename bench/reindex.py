@@ -21,6 +21,11 @@ this process is kept too: this process is the index's single writer (the workers
 objects and records and extract pages), so MB per CPU second of it is the most a rebuild can reach on
 any number of cores, where the wall-clock figure is also bound by the two cores of this machine.
 
+A second corpus holds the same pages with every fetch's bytes differing (a comment naming the
+fetch, as a page counter or a cache-buster gives): no capture is a revisit and no extraction can
+be shared between mirrors or crawls, so every page is extracted, as on most real sites. Its
+figures have no target; they say what a rebuild costs where extraction decides it.
+
 Each reindex round starts with no page extraction remembered (``remembered.forget``), as a
 fresh ``edittrail reindex`` does: rounds before 2026-12-04 found the earlier round's pages
 remembered, which flattered them.
@@ -52,21 +57,24 @@ GENERATOR = 1
 """Bump when the WARCs written here change, so a cached set is rebuilt."""
 
 
-def build(directory: Path, pages: int, crawls: int) -> tuple[Config, list[Path]]:
-    """``crawls`` crawls of ``pages`` article pages on every demo host, stored; cached by size."""
+def build(directory: Path, pages: int, crawls: int, *, noisy: bool = False) -> tuple[Config, list[Path]]:
+    """``crawls`` crawls of ``pages`` article pages on every demo host, stored; cached by size.
+
+    ``noisy``: every fetch's bytes differ (a comment naming the fetch before ``</body>``, as a
+    page counter or a cache-buster gives), so no page is a revisit and no extraction is shared."""
     marker = directory / "complete"
     config = load_config(write_config(directory, port=38765)) if marker.exists() else None
     if config is None:
         shutil.rmtree(directory, ignore_errors=True)
         directory.mkdir(parents=True)
         config = load_config(write_config(directory, port=38765))
-        _write_crawls(config, directory, payloads(pages), crawls)
+        _write_crawls(config, directory, payloads(pages), crawls, noisy)
         marker.touch()
     store = directory / "data" / "store"
     return config, sorted(store.rglob(WARC_GLOB))
 
 
-def _write_crawls(config: Config, directory: Path, pages: list[tuple[str, bytes]], crawls: int) -> None:
+def _write_crawls(config: Config, directory: Path, pages: list[tuple[str, bytes]], crawls: int, noisy: bool) -> None:
     store = directory / "data" / "store"
     for crawl in range(crawls):
         moment = datetime(2026, 11, 20, 8, tzinfo=UTC) + timedelta(hours=3 * crawl)
@@ -75,6 +83,8 @@ def _write_crawls(config: Config, directory: Path, pages: list[tuple[str, bytes]
                 path = url.split("www.presstv.ir", 1)[1]
                 for host in HOSTS:
                     page = f"http://{host}:38765{path}"
+                    if noisy:
+                        body = _fetched(body, f"{crawl}-{second}-{host}")
                     head = (("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body))))
                     writer.write_exchange(
                         HttpRequestData("GET", page, (("Host", f"{host}:38765"),)),
@@ -85,6 +95,16 @@ def _write_crawls(config: Config, directory: Path, pages: list[tuple[str, bytes]
             target = store / WarcName.parse(closed.name).object_key("demo")
             target.parent.mkdir(parents=True, exist_ok=True)
             closed.rename(target)
+
+
+def _fetched(body: bytes, fetch: str) -> bytes:
+    """The page as one fetch served it: a comment of its own before ``</body>`` (the previous
+    fetch's comment replaced, so pages do not grow)."""
+    page, marker, rest = body.partition(b"<!-- fetch ")
+    if marker:
+        rest = rest.partition(b" -->")[2]
+    head, close, tail = (page + rest).rpartition(b"</body>")
+    return head + f"<!-- fetch {fetch} -->".encode() + close + tail
 
 
 def _fresh(config: Config) -> None:
@@ -115,7 +135,14 @@ def _reindex(config: Config) -> tuple[float, float, float, dict[str, Any]]:
 
 def run(quick: bool = False) -> dict[str, Any]:
     pages, crawls, rounds = (100, 2, 2) if quick else (1000, 2, 3)
-    config, files = build(CACHE / f"reindex-{pages}x{crawls}-g{GENERATOR}", pages, crawls)
+    result = _measure(CACHE / f"reindex-{pages}x{crawls}-g{GENERATOR}", pages, crawls, rounds, noisy=False)
+    noisy = _measure(CACHE / f"reindex-{pages}x{crawls}-noisy-g{GENERATOR}", pages, crawls, rounds, noisy=True)
+    return result | {"noisy": noisy}
+
+
+def _measure(directory: Path, pages: int, crawls: int, rounds: int, *, noisy: bool) -> dict[str, Any]:
+    """cdxj-indexer and the reindex over one corpus, alternating for ``rounds`` rounds."""
+    config, files = build(directory, pages, crawls, noisy=noisy)
     megabytes = sum(f.stat().st_size for f in files) / 1e6
     seconds: dict[str, list[float]] = {"cdxj-indexer": [], "index": [], "reindex": []}
     writer_cpu: list[float] = []
@@ -158,8 +185,28 @@ def table(result: dict[str, Any]) -> str:
             f"{'edittrail reindex':24} {mb_s['reindex']:>8.1f} {ratios['reindex']:>15.2f}x   (target >= 0.5; "
             f"index + detect, {per_capture:.2f} ms per capture)",
             *_writer_lines(result),
+            *_noisy_lines(result.get("noisy")),
         ]
     )
+
+
+def _noisy_lines(noisy: dict[str, Any] | None) -> list[str]:
+    """The same pages with every fetch's bytes differing: no revisit and no shared extraction,
+    as on a site whose pages carry a counter or a cache-buster; extraction then decides a rebuild."""
+    if not noisy:
+        return []  # a result file from before this corpus was measured
+    mb_s, ratios = noisy["mb_s"], noisy["vs_cdxj"]
+    per_capture = statistics.median(noisy["seconds"]["reindex"]) / max(noisy["captures"], 1) * 1000
+    return [
+        f"Same pages, every fetch's bytes differing (a per-fetch comment): {noisy['warc_mb']:.1f} MB, "
+        f"{noisy['captures']:,} captures, {noisy['detect'].get('versions', 0):,} versions, "
+        f"{noisy['detect'].get('changes', 0)} changes",
+        f"{'cdxj-indexer -s':24} {mb_s['cdxj-indexer']:>8.1f} {'1.00x':>16}",
+        f"{'edittrail index step':24} {mb_s['index']:>8.1f} {ratios['index']:>15.2f}x",
+        f"{'edittrail reindex':24} {mb_s['reindex']:>8.1f} {ratios['reindex']:>15.2f}x   (no target; "
+        f"{per_capture:.2f} ms per capture, every page extracted)",
+        *_writer_lines(noisy),
+    ]
 
 
 def _writer_lines(result: dict[str, Any]) -> list[str]:

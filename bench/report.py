@@ -124,6 +124,17 @@ def _summary(results: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
                 _met(reindex["reindex"], 0.5),
             )
         )
+        noisy = results["reindex"].get("noisy")
+        if noisy:
+            rows.append(
+                (
+                    "reindex with detection, every fetch's bytes differing",
+                    "cdxj-indexer, same WARCs (MB/s)",
+                    _x(noisy["vs_cdxj"]["reindex"]),
+                    "",
+                    "every page extracted (no revisit, nothing shared)",
+                )
+            )
         section = results["reindex"]
         if section.get("writer_cpu_s"):
             bound = section["warc_mb"] / statistics.median(section["writer_cpu_s"])

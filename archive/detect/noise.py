@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import cached_property, lru_cache
 from itertools import combinations
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from archive.detect.normalize import Content, normalize_image_url, normalize_text
@@ -411,10 +412,23 @@ def pairs(observations: Mapping[str, Sequence[Content]]) -> Iterator[tuple[str, 
 
 def _distinct(contents: Sequence[Content]) -> list[Content]:
     """The copies, the first of each set alike in every field the noise rules compare."""
-    first: dict[tuple[tuple[str, ...], ...], Content] = {}
+    first: dict[tuple[Any, ...], Content] = {}
     for content in contents:
-        first.setdefault(tuple(tuple(field_items(content, name)) for name in SLOT_FIELDS), content)
+        first.setdefault(_compared_fields(content), content)
     return list(first.values())
+
+
+_READ_COMPARED = attrgetter(*SLOT_FIELDS)
+
+
+def _compared_fields(content: Content) -> tuple[Any, ...]:
+    """The fields the noise rules compare, as they are: alike exactly when their items are."""
+    values: tuple[Any, ...] = _READ_COMPARED(content)
+    try:
+        hash(values)  # extractions and versions hold tuples
+    except TypeError:  # a content given lists: the key a content of tuples alike in them has
+        return tuple(value if isinstance(value, str) else tuple(value) for value in values)
+    return values
 
 
 def _only_difference(model: NoiseModel, a: Content, b: Content) -> str | None:

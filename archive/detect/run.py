@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import partial
+from itertools import accumulate
 from typing import Any, cast
 
 from archive.config import Config, Outlet
@@ -34,7 +35,7 @@ from archive.detect import ahead, noise
 from archive.detect import learned as learned_noise
 from archive.detect.fingerprint import fingerprint
 from archive.detect.noise import EMPTY, NoiseModel
-from archive.detect.transitions import Article, Seen, redirect_target
+from archive.detect.transitions import Article, History, Seen, redirect_target
 from archive.errors import EdittrailError, StoreError
 from archive.extract import Extracted
 from archive.extract.remembered import extract_once
@@ -50,7 +51,10 @@ log = logging.getLogger(__name__)
 GONE_STATUSES = frozenset({404, 410})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 AHEAD_CHUNK = 256
-"""Captures whose pages are read and extracted ahead at a time (bounded memory: pages are held)."""
+"""Captures whose pages are read and extracted ahead at a time."""
+CHUNKS_AHEAD = 4
+"""Chunks the workers may be given before the writer takes their pages (bounded memory: pages
+are held): enough to keep them busy while the writer settles a batch, on the next one's pages."""
 
 
 def detect(
@@ -73,8 +77,9 @@ def detect(
     with Index(config.index_path) as idx, _workers(workers) as running:
         batches = crawl_batches(vx.pending_captures(idx, outlet.name))
         pending, done = sum(map(len, batches)), 0
-        for batch in batches:
-            _detect_batch(idx, outlet, store, batch, deferred, counts, running)
+        ahead_of_writer = _Ahead(idx, outlet, store, batches, deferred, running)
+        for number, batch in enumerate(batches):
+            _detect_batch(idx, outlet, store, batch, deferred, counts, ahead_of_writer.of_batch(number))
             done += len(batch)
             if progress is not None:
                 progress(done, pending, crawl_batch(batch[0].warc))
@@ -119,21 +124,28 @@ def _detect_batch(
     batch: list[Capture],
     deferred: set[str],
     counts: dict[str, int],
-    workers: Workers,
+    chunks: Iterator[tuple[list[Capture], dict[str, Extracted | None]]],
 ) -> None:
-    """Read the batch (outside any write transaction), learn its noise, then settle each article."""
-    seen = _read_batch(idx, outlet, store, batch, deferred, counts, workers)
+    """Read the batch (outside any write transaction), learn its noise, then settle each article.
+
+    ``chunks``: the batch's captures a chunk at a time, each with the pages the workers extracted."""
+    seen: list[Seen] = []
+    for chunk, ready in chunks:
+        seen = _read_chunk(idx, outlet, store, chunk, deferred, counts, seen, ready)
     if not seen:
         return
     with idx.transaction():
-        model = learn_noise(idx, outlet, seen, counts)
         by_article: dict[str, list[Seen]] = {}
         for item in seen:
             by_article.setdefault(item.capture.article, []).append(item)
+        histories = {article_id: History.read(idx, outlet.name, article_id) for article_id in by_article}
+        model = learn_noise(idx, outlet, seen, counts, histories)
         batch_start = min(item.time for item in seen)
         marks: list[tuple[Capture, str, int | None]] = []
         for article_id, items in by_article.items():
-            article = Article(idx, outlet, article_id, model, lambda change: record_change(idx, change, counts))
+            article = Article(
+                idx, outlet, article_id, model, lambda change: record_change(idx, change, counts), histories[article_id]
+            )
             outcomes = article.settle(items, batch_start)
             counts["versions"] += len(article.created)
             for item in items:
@@ -143,44 +155,50 @@ def _detect_batch(
         counts["captures"] += len(marks)
 
 
-def _read_batch(
-    idx: Index,
-    outlet: Outlet,
-    store: ObjectStore,
-    batch: list[Capture],
-    deferred: set[str],
-    counts: dict[str, int],
-    workers: Workers,
-) -> list[Seen]:
-    """Each capture read and extracted; an article with a capture the store cannot give now waits whole.
+class _Ahead:
+    """Pages read back and extracted on the workers ahead of the writer (:mod:`archive.detect.ahead`).
 
-    A chunk at a time, the workers read and extract the next chunk's pages
-    (:mod:`archive.detect.ahead`) while this process makes versions of what they gave for the
-    chunk before, in fetch order; what they could not do, it does itself.
+    The workers are given up to ``CHUNKS_AHEAD`` chunks of captures beyond the one the writer is
+    making versions of, in fetch order, across crawl batches: while the writer learns one
+    batch's noise and settles its articles, they already work on the next batch's pages.
+    Whatever they could not do, the writer does itself, in fetch order, as it would without them.
     """
-    seen: list[Seen] = []
-    previous: tuple[list[Capture], list[str], Pending[Extracted | None]] | None = None
-    for start in range(0, len(batch) + AHEAD_CHUNK, AHEAD_CHUNK):
-        chunk = batch[start : start + AHEAD_CHUNK]
-        upcoming = (chunk, *_extract_ahead(idx, outlet, store, chunk, deferred, workers)) if chunk else None
-        if previous is not None:
-            done, sent, extracting = previous
-            ready = _ready(outlet, sent, extracting)
-            seen = _read_chunk(idx, outlet, store, done, deferred, counts, seen, ready)
-        previous = upcoming
-    return seen
 
+    def __init__(
+        self,
+        idx: Index,
+        outlet: Outlet,
+        store: ObjectStore,
+        batches: list[list[Capture]],
+        deferred: set[str],
+        workers: Workers,
+    ) -> None:
+        self.idx, self.outlet, self.store, self.deferred, self.workers = idx, outlet, store, deferred, workers
+        self.chunks = [batch[n : n + AHEAD_CHUNK] for batch in batches for n in range(0, len(batch), AHEAD_CHUNK)]
+        self.first = [0, *accumulate(-(-len(batch) // AHEAD_CHUNK) for batch in batches)]
+        """Where each batch's chunks start in ``chunks`` (and, last, where they end)."""
+        self.sent: dict[int, tuple[list[str], Pending[Extracted | None]]] = {}
+        self.next = 0
+        """The first chunk not given to the workers yet."""
 
-def _extract_ahead(
-    idx: Index, outlet: Outlet, store: ObjectStore, chunk: list[Capture], deferred: set[str], workers: Workers
-) -> tuple[list[str], Pending[Extracted | None]]:
-    """The chunk's pages sent to the workers to read and extract: their record ids in the order
-    sent, and the work under way (nothing, when the workers would not take them)."""
-    pages = [capture for capture in chunk if capture.status == 200 and capture.article_id not in deferred]
-    if not workers.takes(len(pages)):
-        pages = []  # no location worked out (a query per revisit) for work this process does anyway
-    locations = [_location(idx, outlet, capture) for capture in pages]
-    return [c.record_id for c in pages], workers.map(partial(ahead.extract_all, store), locations, ahead.route)
+    def of_batch(self, batch: int) -> Iterator[tuple[list[Capture], dict[str, Extracted | None]]]:
+        """The batch's chunks, each with the pages the workers gave for it (by record id)."""
+        for position in range(self.first[batch], self.first[batch + 1]):
+            while self.next <= min(position + CHUNKS_AHEAD, len(self.chunks) - 1):
+                self.sent[self.next] = self._send(self.chunks[self.next])
+                self.next += 1
+            sent = self.sent.pop(position, None)
+            yield self.chunks[position], _ready(self.outlet, *sent) if sent is not None else {}
+
+    def _send(self, chunk: list[Capture]) -> tuple[list[str], Pending[Extracted | None]]:
+        """The chunk's pages given to the workers: their record ids in the order sent, and the work
+        under way (nothing, when the workers would not take them)."""
+        pages = [c for c in chunk if c.status == 200 and c.article_id not in self.deferred]
+        if not self.workers.takes(len(pages)):
+            pages = []  # no location worked out (a query per revisit) for work the writer does anyway
+        locations = [_location(self.idx, self.outlet, capture) for capture in pages]
+        extracting = self.workers.map(partial(ahead.extract_all, self.store), locations, ahead.route)
+        return [c.record_id for c in pages], extracting
 
 
 def _ready(outlet: Outlet, sent: list[str], extracting: Pending[Extracted | None]) -> dict[str, Extracted | None]:
@@ -270,14 +288,23 @@ def _seen(
     return Seen(capture, "ignored", reason=f"skipped: HTTP {status}")
 
 
-def learn_noise(idx: Index, outlet: Outlet, seen: list[Seen], counts: dict[str, int]) -> NoiseModel:
-    """Learn from the batch what flips without an edit (archive.detect.noise); returns the model to detect with."""
+def learn_noise(
+    idx: Index,
+    outlet: Outlet,
+    seen: list[Seen],
+    counts: dict[str, int],
+    histories: Mapping[str, History] | None = None,
+) -> NoiseModel:
+    """Learn from the batch what flips without an edit (archive.detect.noise); returns the model to detect with.
+
+    ``histories``: the batch's articles as the index held them before it, by id (read here when not given)."""
     live = [s for s in seen if s.kind == "live" and s.content is not None]
     copies: dict[str, list[Version]] = {}
     for s in live:
         article_id = s.capture.article
         if article_id not in copies:
-            copies[article_id] = _shown_before(idx, outlet.name, article_id)
+            known = (histories or {}).get(article_id) or History.read(idx, outlet.name, article_id)
+            copies[article_id] = known.shown()
         copies[article_id].append(cast(Version, s.content))
     evidence = [e for article_id, a, b in noise.pairs(copies) for e in noise.slot_flips(article_id, a, b)]
     evidence += noise.template_items([(s.capture.article, cast(Version, s.content)) for s in live])
@@ -289,13 +316,6 @@ def learn_noise(idx: Index, outlet: Outlet, seen: list[Seen], counts: dict[str, 
         counts["noise_learned"] += learned
         model = learned_noise.model(idx, outlet.name) if learned else model
     return model
-
-
-def _shown_before(idx: Index, outlet: str, article_id: str) -> list[Version]:
-    """The versions the article's hosts showed last (each once), to compare the batch's copies with."""
-    numbers = {row.version for row in vx.host_states(idx, outlet, article_id).values() if row.version is not None}
-    shown = (vx.version_number(idx, outlet, article_id, n) for n in sorted(numbers))
-    return [v for v in shown if v is not None]
 
 
 def record_change(idx: Index, change: Change | None, counts: dict[str, int]) -> None:

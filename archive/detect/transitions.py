@@ -81,19 +81,47 @@ def redirect_target(outlet: Outlet, url: str, location: str) -> tuple[str, str]:
 Record = Callable[[Change | None], None]
 
 
+@dataclass(frozen=True)
+class History:
+    """An article as the index holds it before a batch: its versions, and what each host showed
+    last. Read once per batch, for learning its noise and for settling it."""
+
+    versions: dict[int, Version]
+    hosts: dict[str, HostState]
+
+    @classmethod
+    def read(cls, idx: Index, outlet: str, article_id: str) -> History:
+        versions = {v.version: v for v in vx.versions_of(idx, outlet, article_id)}
+        return cls(versions, vx.host_states(idx, outlet, article_id))
+
+    def shown(self) -> list[Version]:
+        """The versions the article's hosts showed last (each once), to compare the batch's copies with."""
+        numbers = {row.version for row in self.hosts.values() if row.version is not None}
+        return [self.versions[n] for n in sorted(numbers) if n in self.versions]
+
+
 class Article:
     """The bookkeeping of one article across one batch (the caller holds the write transaction)."""
 
-    def __init__(self, idx: Index, outlet: Outlet, article_id: str, model: NoiseModel, record: Record) -> None:
+    def __init__(
+        self,
+        idx: Index,
+        outlet: Outlet,
+        article_id: str,
+        model: NoiseModel,
+        record: Record,
+        history: History | None = None,
+    ) -> None:
         self.idx, self.outlet, self.article_id, self.model, self.record = idx, outlet, article_id, model, record
-        self.versions = {v.version: v for v in vx.versions_of(idx, outlet.name, article_id)}
+        history = history or History.read(idx, outlet.name, article_id)
+        self.versions = dict(history.versions)
         self.by_print: dict[str, Version] = {}
         for number in sorted(self.versions):
             self.by_print.setdefault(fingerprint(self.versions[number], model).whole, self.versions[number])
         self.state = vx.article_state(idx, outlet.name, article_id)
         if self.state.current_version is None and self.versions:  # an index from before current_version was kept
             self.state = replace(self.state, current_version=max(self.versions))
-        self.hosts = vx.host_states(idx, outlet.name, article_id)
+        self.hosts = dict(history.hosts)
         self.created: set[int] = set()
         """Versions first seen in this batch."""
 

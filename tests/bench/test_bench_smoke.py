@@ -65,6 +65,9 @@ def test_quick_bench_writes_every_section_with_positive_figures():
     assert set(reindex["mb_s"]) == {"cdxj-indexer", "index", "reindex"} and all(map(positive, reindex["mb_s"].values()))
     assert set(reindex["vs_cdxj"]) == {"index", "reindex"} and all(map(positive, reindex["vs_cdxj"].values()))
     assert reindex["detect"]["captures"] == reindex["captures"], "the rebuild detects every capture it indexed"
+    noisy = reindex["noisy"]  # the same pages, every fetch's bytes differing: every page extracted
+    assert noisy["detect"]["captures"] == noisy["captures"] and noisy["detect"]["changes"] == 0
+    assert noisy["detect"]["versions"] == reindex["detect"]["versions"], "a per-fetch comment is not an edit"
 
     extract = results["extract"]
     assert positive(extract["pages"]) and positive(extract["mean_page_bytes"])

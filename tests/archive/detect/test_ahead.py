@@ -3,6 +3,7 @@ routed so that every copy of a page meets one worker, and whatever fails left to
 
 from __future__ import annotations
 
+import itertools
 import pickle
 import shutil
 from pathlib import Path
@@ -18,6 +19,7 @@ from archive.index import Index
 from archive.index import versions as vx
 from archive.storage.local import LocalStore
 from archive.storage.s3 import S3Settings, S3Store
+from archive.warc import crawl_batch
 from archive.workers import PARALLEL_MIN, Workers
 from tests.archive.stored_warcs import store_of, write_store
 from tests.support import write_config
@@ -133,3 +135,31 @@ def test_detect_with_pages_read_on_workers_gives_what_detect_in_one_process_give
         in_process = detect_run.detect(config, "demo", store, workers=workers)
     assert on_workers == in_process and on_workers["versions"] >= 3
     assert on_workers_rows == _outcomes(config) and len(on_workers_rows[0]) == len(captures)
+
+
+@pytest.mark.integration
+def test_the_workers_are_given_the_next_batch_s_pages_before_the_writer_settles_a_batch(tmp_path, monkeypatch):
+    config, captures = _indexed(tmp_path, crawls=3, articles=2 * PARALLEL_MIN)
+    events: list[tuple[str, str]] = []
+    learn = detect_run.learn_noise
+
+    def learning(idx, outlet, seen, *rest):  # type: ignore[no-untyped-def]
+        events.append(("settle", crawl_batch(seen[0].capture.warc)))
+        return learn(idx, outlet, seen, *rest)
+
+    monkeypatch.setattr(detect_run, "learn_noise", learning)
+    rem.forget()
+    with Workers(workers=2) as workers:
+        send = workers.map
+
+        def sending(function, items, route=None):  # type: ignore[no-untyped-def]
+            events.extend([("sent", crawl_batch(items[0].warc))] if items else [])
+            return send(function, items, route)
+
+        monkeypatch.setattr(workers, "map", sending)
+        counts = detect_run.detect(config, "demo", store_of(config), workers=workers)
+    assert counts["captures"] == len(captures)
+    batches = [batch for kind, batch in events if kind == "settle"]
+    assert len(batches) == 3
+    for before, after in itertools.pairwise(batches):  # the next batch's pages under way before a batch settles
+        assert events.index(("sent", after)) < events.index(("settle", before))
