@@ -7,9 +7,10 @@ and detect has pages read back and extracted ahead (:mod:`archive.detect.ahead`,
 :meth:`Workers.map`).
 
 Workers start from a ``forkserver`` (a clean process that has imported what they run, not a
-fork of the caller's threads and connections). Below ``PARALLEL_MIN`` items, on one core, in a
-daemonic process, or once a worker has failed, everything runs in the calling process, as it
-would without this module: a worker only ever saves time.
+fork of the caller's threads and connections), in the background: the caller never waits for
+them to boot. On one core, in a daemonic process, once a worker has failed, or (for
+:meth:`Workers.map`) below ``PARALLEL_MIN`` items, everything runs in the calling process, as
+it would without this module: a worker only ever saves time.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-from collections.abc import Callable, Hashable, Iterator
-from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
+import pickle
+import threading
+from collections.abc import Callable, Generator, Hashable
+from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
 from types import TracebackType
 from typing import Generic, TypeVar, cast
@@ -85,6 +88,10 @@ class Workers:
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers if workers is not None else min(os.cpu_count() or 1, MAX_WORKERS)
         self._pools: list[Executor] = []
+        self._lock = threading.Lock()
+        self._sender: ThreadPoolExecutor | None = None
+        """Where :meth:`start` and :meth:`each` hand work to the pools: the first hand-over waits
+        for the forkserver to start and import ``PRELOAD``, which the caller must not."""
         # A daemonic process (a Celery prefork worker, a multiprocessing worker) may not start children.
         self._broken = multiprocessing.current_process().daemon
 
@@ -92,19 +99,25 @@ class Workers:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        for pool in self._pools:
-            pool.shutdown(cancel_futures=True)
-        self._pools = []
+        if self._sender is not None:
+            self._sender.shutdown(cancel_futures=True)
+            self._sender = None
+        with self._lock:
+            for pool in self._pools:
+                pool.shutdown(cancel_futures=True)
+            self._pools = []
 
     def start(self) -> None:
-        """Boot the workers now, without waiting for them: a rebuild calls this first, so the
-        seconds a worker takes to start overlap the first object it reads itself."""
-        if not self._usable:
-            return
+        """Boot the workers in the background and return at once: a rebuild calls this first, so
+        that the workers start while it reads its first object itself."""
+        if self._usable:
+            self._handing().submit(self._boot)
+
+    def _boot(self) -> None:
         try:
             for pool in self._started():
                 pool.submit(int)
-        except Exception as exc:
+        except Exception as exc:  # no workers here (no /dev/shm, a process limit)
             self._fail(exc)
 
     def takes(self, items: int) -> bool:
@@ -143,16 +156,18 @@ class Workers:
             return Pending(self, 0, [])
         return Pending(self, len(items), sent)
 
-    def each(self, function: Callable[[T], R], items: list[T]) -> Iterator[Callable[[], R]]:
+    def each(self, function: Callable[[T], R], items: list[T]) -> Generator[Callable[[], R], None, None]:
         """``function`` of each item, in order, as a call that gives its result or raises its error.
 
-        For few large items (a store's WARC objects): while the caller works with one result, the
-        workers compute the next ones (``AHEAD_PER_WORKER`` each); the first item is done in this
-        process, while the workers start. Whatever a worker could not give (it failed, raised, or
-        the workers are not usable) is computed in this process when called, so the caller meets
-        the error itself, as it would without workers.
+        For a few large items (a store's WARC objects), from two on: while the caller works with
+        one result, the workers compute the next ones (``AHEAD_PER_WORKER`` each). The first item
+        is done in this process while the workers start (in the background: the caller never
+        waits for them to boot). Whatever a worker could not give (it was killed, the item did not
+        pickle, the item's own error, such as a store failing now) is computed in this process
+        when called, so the caller meets the error itself, as it would without workers; a store
+        that timed out on a worker is then tried once more here.
         """
-        futures: dict[int, Future[R]] = {}
+        futures: dict[int, Future[Future[R]]] = {}
         try:
             for n, item in enumerate(items):
                 self._ahead(function, items, n + 1, futures)
@@ -160,29 +175,43 @@ class Workers:
                 yield partial(function, item) if future is None else partial(self._result, future, function, item)
         finally:
             for future in futures.values():
-                future.cancel()
+                if not future.cancel() and future.done() and future.exception() is None:
+                    future.result().cancel()
 
-    def _ahead(self, function: Callable[[T], R], items: list[T], start: int, futures: dict[int, Future[R]]) -> None:
+    def _ahead(
+        self, function: Callable[[T], R], items: list[T], start: int, futures: dict[int, Future[Future[R]]]
+    ) -> None:
         """Keep the next items (from ``start``) computing on the workers, round the pools."""
         if len(items) < 2 or not self._usable:
             return
+        for n in range(start, min(len(items), start + self.workers * AHEAD_PER_WORKER)):
+            if n not in futures:
+                futures[n] = self._handing().submit(self._send, n % self.workers, function, items[n])
+
+    def _send(self, worker: int, function: Callable[[T], R], item: T) -> Future[R]:
+        """Run on the hand-over thread: the item given to one worker (booting them first, once)."""
         try:
             pools = self._started()
-            for n in range(start, min(len(items), start + self.workers * AHEAD_PER_WORKER)):
-                if n not in futures:
-                    futures[n] = pools[n % self.workers].submit(function, items[n])
-        except Exception as exc:  # no workers here (a daemonic process, no /dev/shm)
+        except Exception as exc:  # no workers here (no /dev/shm, a process limit)
             self._fail(exc)
+            raise
+        return pools[worker].submit(function, item)
 
-    def _result(self, future: Future[R], function: Callable[[T], R], item: T) -> R:
+    def _result(self, future: Future[Future[R]], function: Callable[[T], R], item: T) -> R:
         """The worker's result; where it has none, ``function`` run here (its error raised here)."""
         try:
-            return future.result()
+            return future.result().result()
         except BrokenExecutor as exc:  # a killed worker: the others are stopped too
             self._fail(exc)
-        except Exception:  # noqa: S110 - the item's own error (a store failing now): met again here, and raised
-            pass
+        except Exception as exc:  # the item's own error: met again here, and raised
+            if isinstance(exc, pickle.PicklingError) or "pickle" in str(exc):  # the workers cannot take this work
+                self._fail(exc)
         return function(item)
+
+    def _handing(self) -> ThreadPoolExecutor:
+        if self._sender is None:
+            self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="workers-hand-over")
+        return self._sender
 
     def _shares(self, items: list[T], route: Callable[[T], Hashable] | None) -> list[list[int]]:
         """Each worker's items, by position: by route, or in even runs."""
@@ -195,18 +224,24 @@ class Workers:
 
     def _fail(self, exc: BaseException) -> None:
         """Work on in this process only: the workers still alive are stopped, not left idle."""
+        if self._broken:
+            return
         self._broken = True
-        for pool in self._pools:
+        for pool in list(self._pools):
             pool.shutdown(wait=False, cancel_futures=True)
         log.warning("working in this process only: worker processes failed: %s: %s", type(exc).__name__, exc)
 
     def _started(self) -> list[Executor]:
-        if not self._pools:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(list(PRELOAD))
-            self._pools = [
-                ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_started, initargs=(self.workers,))
-                for _ in range(self.workers)
-            ]
-            log.info("working on %d worker processes", self.workers)
-        return self._pools
+        """The pools, made on first need (by the caller's thread or the hand-over thread)."""
+        with self._lock:
+            if not self._pools:
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(list(PRELOAD))
+                self._pools = [
+                    ProcessPoolExecutor(
+                        max_workers=1, mp_context=context, initializer=_started, initargs=(self.workers,)
+                    )
+                    for _ in range(self.workers)
+                ]
+                log.info("working on %d worker processes", self.workers)
+            return self._pools

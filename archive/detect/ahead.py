@@ -1,12 +1,12 @@
-"""Captures read back and extracted ahead on the extraction workers.
+"""Captures read back and extracted ahead on worker processes.
 
 Detect is the index's single writer, so whatever its own process does bounds a run. Reading a
 capture's record back from the store (a range read; on S3 an HTTP request), decompressing and
 parsing it, and extracting the page depend on nothing but the capture, so the workers of
-:class:`archive.workers.Workers` do them for a chunk of captures while detect
-makes versions of what they gave for the chunk before. Each worker remembers what it extracted
-(:func:`archive.extract.remembered.extract_once`), so a page every mirror serves is extracted
-once, not once per mirror and crawl: copies of one path always go to the same worker.
+:class:`archive.workers.Workers` do them a few chunks of captures ahead (across crawl batches)
+while detect makes versions of what they gave before. Each worker remembers what it extracted
+(:mod:`archive.extract.remembered`), so a page every mirror serves is extracted once, not once
+per mirror and crawl: copies of one path always go to the same worker.
 
 A worker only ever saves time: whatever it cannot do (a store that fails now, a record that
 does not read, a page that does not extract) comes back as None, and detect does that capture
@@ -15,12 +15,12 @@ again itself, reporting it as it always has. An outcome never depends on which p
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
+from functools import partial
 
 from archive.errors import EdittrailError
 from archive.extract import Extracted, html_from_record
-from archive.extract.remembered import Page, capacity, extract_once
+from archive.extract.remembered import Page, extract_at
 from archive.storage import ObjectStore
 from archive.warc import load_record
 
@@ -54,26 +54,12 @@ def route(location: Location) -> str:
 def extract_all(store: ObjectStore, locations: list[Location]) -> list[Extracted | None]:
     """Run on a worker: each location's page read and extracted, None where that failed.
 
-    A location met again (each crawl's revisits point at the same original record) is not read
-    again: what it gave is remembered as long as its extraction would be."""
+    A location met again (each crawl's revisits point at the same original record) is neither
+    read nor extracted again while the worker remembers it (:func:`archive.extract.remembered.extract_at`)."""
     out: list[Extracted | None] = []
     for location in locations:
-        key = (store.url, location)
-        extracted = _by_location.get(key)
-        if extracted is None:
-            try:
-                extracted = extract_once(read_page(store, location))
-            except EdittrailError:  # the caller meets it again, and reports it
-                out.append(None)
-                continue
-            _by_location[key] = extracted
-            if len(_by_location) > capacity():
-                _by_location.popitem(last=False)
-        else:
-            _by_location.move_to_end(key)
-        out.append(extracted)
+        try:
+            out.append(extract_at((store.url, location), partial(read_page, store, location)))
+        except EdittrailError:  # the caller meets it again, and reports it
+            out.append(None)
     return out
-
-
-_by_location: OrderedDict[tuple[str, Location], Extracted] = OrderedDict()
-"""What each location gave on this worker, the most recent last."""

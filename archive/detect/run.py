@@ -143,8 +143,9 @@ def _detect_batch(
         batch_start = min(item.time for item in seen)
         marks: list[tuple[Capture, str, int | None]] = []
         for article_id, items in by_article.items():
+            history = histories.pop(article_id)  # settled, it is held no longer
             article = Article(
-                idx, outlet, article_id, model, lambda change: record_change(idx, change, counts), histories[article_id]
+                idx, outlet, article_id, model, lambda change: record_change(idx, change, counts), history
             )
             outcomes = article.settle(items, batch_start)
             counts["versions"] += len(article.created)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import replace
 from urllib.parse import urlsplit
 
@@ -112,14 +113,10 @@ def share_of(workers: int) -> None:
     _capacity = max(1, REMEMBERED // workers)
 
 
-def capacity() -> int:
-    """How many extractions this process remembers (a worker: its share)."""
-    return _capacity
-
-
 def forget() -> None:
     """Drop every remembered extraction: a benchmark round then costs what a fresh process pays."""
     _remembered.clear()
+    _at.clear()
 
 
 def extract_once(page: Page) -> Extracted:
@@ -131,4 +128,24 @@ def extract_once(page: Page) -> Extracted:
     name, html, url, content_type = page
     extracted = extract(name, html, url, content_type=content_type)
     _remember(page, extracted, key)
+    return extracted
+
+
+_at: OrderedDict[Hashable, Extracted] = OrderedDict()
+"""What the page stored at a place gave, by place: references to the extractions above (or a
+mirror's rebased copy of one), so it costs little beside them."""
+
+
+def extract_at(where: Hashable, read: Callable[[], Page]) -> Extracted:
+    """:func:`extract_once` of the page ``read`` gives, remembered by where it is stored too: a page
+    read from the same place again (each crawl's revisits point at one original record) is neither
+    read nor extracted again. ``where`` must name the bytes for good (a record in a WARC object,
+    which is never rewritten)."""
+    held = _at.get(where)
+    if held is not None:
+        _at.move_to_end(where)
+        return held
+    extracted = _at[where] = extract_once(read())
+    if len(_at) > _capacity:
+        _at.popitem(last=False)
     return extracted

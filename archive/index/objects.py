@@ -100,6 +100,10 @@ def index_objects(
     ``recent_only`` (the index step of each crawl) lists only the store's recent days
     (:func:`listing`), so a run's cost does not grow with the archive; the whole store is
     listed when the last whole listing is older than ``FULL_LISTING_EVERY``.
+
+    Objects are read ahead on ``workers`` (a rebuild's) while this process indexes the one
+    before; without them, on workers of its own from ``PARALLEL_BYTES`` to read in two objects
+    or more. Whatever a worker could not read, this process reads again, and meets as it would.
     """
     run = IndexRun()
     listed = listing(idx, outlet.name, store, recent_only=recent_only)
@@ -108,8 +112,10 @@ def index_objects(
     done = idx.indexed_keys(outlet.name, run.listed)
     todo = [obj for obj in listed if obj.key not in done or _resized(held.get(obj.key), obj)]
     total, done_bytes = sum(obj.size for obj in todo), 0
-    with _workers(workers, todo) as started:
-        reads = started.each(partial(read_object, store), [obj.key for obj in todo])
+    with (
+        _workers(workers, todo) as started,
+        contextlib.closing(started.each(partial(read_object, store), [obj.key for obj in todo])) as reads,
+    ):  # closed on an error too: reads queued ahead are cancelled
         for obj, read_now in zip(todo, reads, strict=True):
             if _index_one(idx, outlet, obj, read_now, held.get(obj.key), recorded, run):
                 done_bytes += obj.size

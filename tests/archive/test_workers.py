@@ -40,7 +40,7 @@ def test_too_few_items_or_one_core_send_nothing_and_leave_the_work_to_the_caller
 
 def capacity_there(items: list[int]) -> list[int]:
     """A worker's answer: how many extractions it may remember."""
-    return [rem.capacity() for _ in items]
+    return [rem._capacity for _ in items]
 
 
 def slowly(items: list[int]) -> list[int]:
@@ -109,3 +109,17 @@ def test_each_does_here_what_a_worker_could_not_and_a_killed_worker_leaves_the_r
         rest = [call() for call in calls]
     assert [first[0], *(item for item, _ in rest)] == items and {pid for _, pid in rest} == {os.getpid()}
     assert "worker processes failed" in caplog.text
+
+
+@pytest.mark.integration
+def test_start_returns_at_once_and_the_workers_it_boots_are_the_ones_that_work():
+    with Workers(workers=2) as workers:
+        workers.start()  # boots in the background; leaving at once stops them cleanly
+    with Workers(workers=2) as workers:
+        workers.start()
+        results = workers.map(where_each_ran, list(range(PARALLEL_MIN))).collect()
+        assert results is not None and len({pid for _, pid in results}) == 2
+        assert not workers._broken
+    with Workers(workers=1) as workers:  # one core: nothing to boot
+        workers.start()
+        assert workers._pools == [] and workers._sender is None

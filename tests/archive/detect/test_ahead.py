@@ -4,6 +4,7 @@ routed so that every copy of a page meets one worker, and whatever fails left to
 from __future__ import annotations
 
 import itertools
+import logging
 import pickle
 import shutil
 from pathlib import Path
@@ -78,6 +79,20 @@ def test_a_page_read_for_a_worker_is_the_page_the_caller_reads_and_a_bad_locatio
     assert ahead.extract_all(store, broken) == [None, None]
 
 
+@pytest.mark.parametrize(
+    ("one", "other", "alike"),
+    [
+        ("http://www.presstv.ir/Detail/2026/11/20/1/x", "https://presstv.com:8443/Detail/2026/11/20/1/x", True),
+        ("http://www.presstv.ir/Detail/1?p=2", "http://presstv.com/Detail/1?p=2", True),
+        ("http://www.presstv.ir/Detail/1", "http://www.presstv.ir/Detail/2", False),
+        ("http://www.presstv.ir", "http://presstv.com", True),  # no path: one route
+    ],
+)
+def test_every_mirror_s_copy_of_a_page_takes_one_route(one: str, other: str, alike: bool):
+    where = ahead.Location("presstv", one, "a.warc.gz", 0, 1)
+    assert (ahead.route(where) == ahead.route(ahead.Location("presstv", other, "b.warc.gz", 9, 9))) == alike
+
+
 class CountingReads(LocalStore):
     """A store that counts its range reads."""
 
@@ -115,6 +130,7 @@ def _outcomes(config) -> tuple[list[tuple], list[tuple]]:
 
 @pytest.mark.integration
 def test_detect_with_pages_read_on_workers_gives_what_detect_in_one_process_gives(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="archive")
     config, captures = _indexed(tmp_path, crawls=3, articles=2 * PARALLEL_MIN)
     assert len(captures) >= 4 * PARALLEL_MIN
     alone = tmp_path / "before-detect.sqlite"
@@ -127,6 +143,7 @@ def test_detect_with_pages_read_on_workers_gives_what_detect_in_one_process_give
         on_workers = detect_run.detect(config, "demo", store, workers=workers)
     assert calls and max(calls) >= PARALLEL_MIN  # the workers were sent pages...
     assert "worker processes failed" not in caplog.text  # ...and what they gave was taken
+    assert "that the workers could not" not in caplog.text
     on_workers_rows = _outcomes(config)
     rem.forget()
     config.index_path.unlink()

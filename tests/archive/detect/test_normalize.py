@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from archive.detect.fingerprint import Fingerprint, fingerprint
+from archive.detect.noise import NoiseModel
 from archive.detect.normalize import FIELDS, normalize_text, normalize_url
 from archive.extract import Extracted, extract
 from tests.archive.extract.support import saved_page
@@ -91,7 +92,7 @@ def test_fingerprint_of_the_sample_page_is_pinned() -> None:
 def test_a_content_given_lists_has_the_fingerprint_of_the_same_content_in_tuples() -> None:
     base = _sample()
     listed = dataclasses.replace(base, body=list(base.body), images=list(base.images))  # type: ignore[arg-type]
-    assert fingerprint(listed) == fingerprint(base)
+    assert fingerprint(listed, NoiseModel()) == fingerprint(base, NoiseModel())  # each model remembers its own
     assert fingerprint(dataclasses.replace(listed, body=[*base.body, "One more."])) != fingerprint(base)  # type: ignore[arg-type]
 
 

@@ -3,6 +3,7 @@ the same rows, the same quarantine and the same retries as reading them all here
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import pickle
 import shutil
@@ -31,6 +32,15 @@ class Unreachable(LocalStore):
     def open(self, key: str):  # type: ignore[no-untyped-def]
         if key == self.failing:
             raise StoreError(f"timed out reading {key}")
+        return super().open(key)
+
+
+class WorkersCannot(LocalStore):
+    """A store that no worker process can read (a mount only this process has)."""
+
+    def open(self, key: str):  # type: ignore[no-untyped-def]
+        if multiprocessing.parent_process() is not None:
+            raise StoreError(f"not mounted on this worker: {key}")
         return super().open(key)
 
 
@@ -116,7 +126,17 @@ def test_an_object_the_store_cannot_give_now_is_left_for_the_next_run_and_the_ot
 
 
 @pytest.mark.integration
+@pytest.mark.integration
+def test_what_no_worker_could_read_is_read_here_and_indexed(tmp_path):
+    config = _config(tmp_path, "outlet")
+    run = _index(config, WorkersCannot(store_of(config).root), processes=2)
+    assert (run.indexed, run.unreadable, run.quarantined) == (len(_keys(config)), [], [])
+    with Index(config.index_path) as idx:
+        assert idx.indexed_keys("demo", set(_keys(config))) == set(_keys(config))
+
+
 def test_an_index_step_given_no_workers_starts_them_only_for_much_to_read(tmp_path, monkeypatch):
+    monkeypatch.setattr("archive.workers.os.cpu_count", lambda: 2)  # as on a machine of two cores or more
     small, large = _config(tmp_path, "small"), _config(tmp_path, "large")
     for config in (small, large):
         if config is large:
