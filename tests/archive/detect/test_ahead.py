@@ -180,3 +180,23 @@ def test_the_workers_are_given_the_next_batch_s_pages_before_the_writer_settles_
     assert len(batches) == 3
     for before, after in itertools.pairwise(batches):  # the next batch's pages under way before a batch settles
         assert events.index(("sent", after)) < events.index(("settle", before))
+
+
+def test_detect_given_no_workers_starts_them_only_for_many_pending_captures(tmp_path, monkeypatch):
+    config, captures = _indexed(tmp_path, crawls=2, articles=3)
+    asked: list[int | None] = []
+
+    class Noting(Workers):
+        def __init__(self, workers: int | None = None) -> None:
+            asked.append(workers)
+            super().__init__(workers=1)  # the work itself stays in this process either way
+
+    monkeypatch.setattr(detect_run, "Workers", Noting)
+    alone = tmp_path / "indexed.sqlite"
+    shutil.copy(config.index_path, alone)
+    detect_run.detect(config, "demo", store_of(config))
+    monkeypatch.setattr(detect_run, "OWN_WORKERS_MIN", len(captures))  # as if these few were thousands
+    config.index_path.unlink()
+    shutil.copy(alone, config.index_path)
+    detect_run.detect(config, "demo", store_of(config))
+    assert asked == [1, None]  # this process alone for a few; every core's workers for many
