@@ -35,7 +35,7 @@ BATCHES_PER_WORKER = 4
 """Batches each worker gets of one :meth:`Workers.map`: results come back while it works on."""
 AHEAD_PER_WORKER = 2
 """Items of :meth:`Workers.each` queued on each worker (objects of a store: bounded memory)."""
-PRELOAD = ("archive.extract", "archive.index.objects")
+PRELOAD = ("archive.extract", "archive.stored_warcs")
 """Imported once by the forkserver, before any worker forks from it: what the workers run."""
 T = TypeVar("T")
 R = TypeVar("R")
