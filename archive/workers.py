@@ -15,12 +15,13 @@ it would without this module: a worker only ever saves time.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
 import pickle
 import threading
-from collections.abc import Callable, Generator, Hashable
+from collections.abc import Callable, Generator, Hashable, Iterator
 from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
 from types import TracebackType
@@ -47,6 +48,17 @@ def _started(workers: int) -> None:
     from archive.extract import remembered
 
     remembered.share_of(workers)
+
+
+@contextlib.contextmanager
+def given_or_own(given: Workers | None, worth_starting: bool) -> Iterator[Workers]:
+    """The caller's workers (theirs to stop); else workers of its own when the work is worth
+    starting them for (stopped on leaving), or none (one worker: this process)."""
+    if given is not None:
+        yield given
+        return
+    with Workers(workers=None if worth_starting else 1) as workers:
+        yield workers
 
 
 def _batched(items: list[T], size: int) -> list[list[T]]:

@@ -17,7 +17,7 @@ from operator import attrgetter
 from typing import Any
 
 from archive.detect.noise import EMPTY, NoiseModel
-from archive.detect.normalize import FIELDS, Content, lead_paragraph
+from archive.detect.normalize import FIELDS, Content, hashable_fields, lead_paragraph
 from archive.moments import parse_iso
 
 
@@ -53,12 +53,7 @@ def fingerprint(content: Content, model: NoiseModel | None = None) -> Fingerprin
 def _hashed_fields(content: Content) -> tuple[Any, ...]:
     """Everything :func:`fingerprint` reads of ``content``, hashable: two contents alike in these
     have one fingerprint (an unedited page's copies, a version compared again)."""
-    values: tuple[Any, ...] = _READ(content)
-    try:
-        hash(values)  # extractions and versions hold tuples: read as they are, once per capture
-    except TypeError:  # a content given lists (a caller's own record)
-        return tuple(value if isinstance(value, str | datetime | None) else tuple(value) for value in values)
-    return values
+    return hashable_fields(_READ, content)
 
 
 _READ = attrgetter(*FIELDS, "section_ids")

@@ -51,7 +51,7 @@ from itertools import combinations
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from archive.detect.normalize import Content, normalize_image_url, normalize_text
+from archive.detect.normalize import Content, hashable_fields, normalize_image_url, normalize_text
 from archive.index.records import NoisePattern
 
 if TYPE_CHECKING:
@@ -423,12 +423,7 @@ _READ_COMPARED = attrgetter(*SLOT_FIELDS)
 
 def _compared_fields(content: Content) -> tuple[Any, ...]:
     """The fields the noise rules compare, as they are: alike exactly when their items are."""
-    values: tuple[Any, ...] = _READ_COMPARED(content)
-    try:
-        hash(values)  # extractions and versions hold tuples
-    except TypeError:  # a content given lists: the key a content of tuples alike in them has
-        return tuple(value if isinstance(value, str) else tuple(value) for value in values)
-    return values
+    return hashable_fields(_READ_COMPARED, content)
 
 
 def _only_difference(model: NoiseModel, a: Content, b: Content) -> str | None:

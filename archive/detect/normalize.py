@@ -16,8 +16,9 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 
@@ -42,6 +43,18 @@ class Content(Protocol):
     def byline(self) -> str: ...
     @property
     def published(self) -> datetime | str | None: ...
+
+
+def hashable_fields(read: Callable[[Content], tuple[Any, ...]], content: Content) -> tuple[Any, ...]:
+    """The fields ``read`` takes of ``content``, as a key: as they are (extractions and versions
+    hold tuples), or with its lists made tuples (a content given lists), so that contents alike
+    in those fields have one key."""
+    values = read(content)
+    try:
+        hash(values)
+    except TypeError:
+        return tuple(tuple(value) if isinstance(value, list) else value for value in values)
+    return values
 
 
 FIELDS = ("headline", "lead", "body", "captions", "images", "section", "byline", "published")

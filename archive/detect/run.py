@@ -22,12 +22,10 @@ the next run, so that captures are always detected in the order they were fetche
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import partial
-from itertools import accumulate
 from typing import Any, cast
 
 from archive.config import Config, Outlet
@@ -44,7 +42,7 @@ from archive.index import captures as captures_index
 from archive.index import versions as vx
 from archive.storage import ObjectStore
 from archive.warc import crawl_batch, load_record
-from archive.workers import Pending, Workers
+from archive.workers import Pending, Workers, given_or_own
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +75,7 @@ def detect(
     with Index(config.index_path) as idx:
         batches = crawl_batches(vx.pending_captures(idx, outlet.name))
         pending, done = sum(map(len, batches)), 0
-        with _workers(workers, pending) as running:
+        with given_or_own(workers, pending >= OWN_WORKERS_MIN) as running:
             ahead_of_writer = _Ahead(idx, outlet, store, batches, deferred, running)
             for number, batch in enumerate(batches):
                 _detect_batch(idx, outlet, store, batch, deferred, counts, ahead_of_writer.of_batch(number))
@@ -104,17 +102,6 @@ OWN_WORKERS_MIN = 2048
 workers: starting them in a fresh process (an Airflow task's) costs more than they save on so
 few pages. Measured on this project's 2-core machine: 500 captures took 0.47 s alone and 1.1 s
 with workers, 2,000 took 1.9 s and 2.1-2.6 s, 4,000 took 3.5-4.5 s and 3.0-3.4 s."""
-
-
-@contextlib.contextmanager
-def _workers(given: Workers | None, pending: int) -> Iterator[Workers]:
-    """The caller's workers (theirs to stop), or new ones for many captures (stopped on leaving),
-    or none (one worker: this process)."""
-    if given is not None:
-        yield given
-        return
-    with Workers(workers=None if pending >= OWN_WORKERS_MIN else 1) as workers:
-        yield workers
 
 
 def crawl_batches(captures: Iterable[Capture]) -> list[list[Capture]]:
@@ -184,9 +171,12 @@ class _Ahead:
         workers: Workers,
     ) -> None:
         self.idx, self.outlet, self.store, self.deferred, self.workers = idx, outlet, store, deferred, workers
-        self.chunks = [batch[n : n + AHEAD_CHUNK] for batch in batches for n in range(0, len(batch), AHEAD_CHUNK)]
-        self.first = [0, *accumulate(-(-len(batch) // AHEAD_CHUNK) for batch in batches)]
+        self.chunks: list[list[Capture]] = []
+        self.first = [0]
         """Where each batch's chunks start in ``chunks`` (and, last, where they end)."""
+        for batch in batches:
+            self.chunks += [batch[n : n + AHEAD_CHUNK] for n in range(0, len(batch), AHEAD_CHUNK)]
+            self.first.append(len(self.chunks))
         self.sent: dict[int, tuple[list[str], Pending[Extracted | None]]] = {}
         self.next = 0
         """The first chunk not given to the workers yet."""
@@ -303,18 +293,17 @@ def learn_noise(
     outlet: Outlet,
     seen: list[Seen],
     counts: dict[str, int],
-    histories: Mapping[str, History] | None = None,
+    histories: Mapping[str, History],
 ) -> NoiseModel:
     """Learn from the batch what flips without an edit (archive.detect.noise); returns the model to detect with.
 
-    ``histories``: the batch's articles as the index held them before it, by id (read here when not given)."""
+    ``histories``: the batch's articles as the index held them before it, by id."""
     live = [s for s in seen if s.kind == "live" and s.content is not None]
     copies: dict[str, list[Version]] = {}
     for s in live:
         article_id = s.capture.article
         if article_id not in copies:
-            known = (histories or {}).get(article_id) or History.read(idx, outlet.name, article_id)
-            copies[article_id] = known.shown()
+            copies[article_id] = histories[article_id].shown()
         copies[article_id].append(cast(Version, s.content))
     evidence = [e for article_id, a, b in noise.pairs(copies) for e in noise.slot_flips(article_id, a, b)]
     evidence += noise.template_items([(s.capture.article, cast(Version, s.content)) for s in live])

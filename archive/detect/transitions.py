@@ -110,10 +110,9 @@ class Article:
         article_id: str,
         model: NoiseModel,
         record: Record,
-        history: History | None = None,
+        history: History,
     ) -> None:
         self.idx, self.outlet, self.article_id, self.model, self.record = idx, outlet, article_id, model, record
-        history = history or History.read(idx, outlet.name, article_id)
         self.versions = dict(history.versions)
         self.by_print: dict[str, Version] = {}
         for number in sorted(self.versions):

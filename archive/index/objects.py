@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
@@ -27,7 +27,7 @@ from archive.moments import parse_utc
 from archive.storage import ObjectStore, StoredObject
 from archive.stored_warcs import ObjectRead, read_object
 from archive.warc import is_closed, store_prefix
-from archive.workers import Workers
+from archive.workers import Workers, given_or_own
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def index_objects(
     todo = [obj for obj in listed if obj.key not in done or _resized(held.get(obj.key), obj)]
     total, done_bytes = sum(obj.size for obj in todo), 0
     with (
-        _workers(workers, todo) as started,
+        given_or_own(workers, len(todo) > 1 and total >= PARALLEL_BYTES) as started,
         contextlib.closing(started.each(partial(read_object, store), [obj.key for obj in todo])) as reads,
     ):  # closed on an error too: reads queued ahead are cancelled
         for obj, read_now in zip(todo, reads, strict=True):
@@ -119,17 +119,6 @@ PARALLEL_BYTES = 16_000_000
 starting in a fresh process (a quarter second of imports) would cost more than they save. Measured
 on this project's 2-core machine: two objects of 10 MB took 1.35 s alone, 1.13 s with workers
 started cold."""
-
-
-@contextlib.contextmanager
-def _workers(given: Workers | None, todo: list[StoredObject]) -> Iterator[Workers]:
-    """The caller's workers, new ones for much to read (stopped on leaving), or none (one worker: this process)."""
-    if given is not None:
-        yield given
-        return
-    many = len(todo) > 1 and sum(obj.size for obj in todo) >= PARALLEL_BYTES
-    with Workers(workers=None if many else 1) as workers:
-        yield workers
 
 
 def _index_one(

@@ -191,7 +191,7 @@ def test_detect_given_no_workers_starts_them_only_for_many_pending_captures(tmp_
             asked.append(workers)
             super().__init__(workers=1)  # the work itself stays in this process either way
 
-    monkeypatch.setattr(detect_run, "Workers", Noting)
+    monkeypatch.setattr("archive.workers.Workers", Noting)
     alone = tmp_path / "indexed.sqlite"
     shutil.copy(config.index_path, alone)
     detect_run.detect(config, "demo", store_of(config))
