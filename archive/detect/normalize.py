@@ -62,7 +62,6 @@ FIELDS = ("headline", "lead", "body", "captions", "images", "section", "byline",
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 """Zero-width space/joiners, word joiner, BOM and soft hyphen: present in markup, never seen."""
-_WHITESPACE = re.compile(r"\s+")
 _SPACED_ELLIPSIS = re.compile(r"\.\s\.\s\.")
 _QUOTES = str.maketrans(
     {
@@ -131,8 +130,9 @@ def collapse_whitespace(text: str) -> str:
     This is the light clean-up extracted text gets for display; :func:`normalize_text`
     goes further for hashing.
     """
-    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
-    return _WHITESPACE.sub(" ", text).strip()
+    if not text.isascii():  # ASCII is its own NFC and holds no invisible character
+        text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    return " ".join(text.split())  # str.split's whitespace is regex \s: str.isspace, NBSP included
 
 
 def normalize_text(s: str) -> str:

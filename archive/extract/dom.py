@@ -320,6 +320,9 @@ def _children(node: LexborNode) -> Iterator[LexborNode]:
 
 
 def _flush(out: list[Block], run: _Run, next_tag: str) -> _Run:
+    if not (run.pieces or run.images or run.links or run.link_chars):  # most element ends close nothing
+        run.tag = next_tag
+        return run
     text = collapse_whitespace("".join(run.pieces))
     if text or run.images:
         out.append(Block(run.tag, text, tuple(run.links), tuple(run.images), run.link_chars))
