@@ -430,7 +430,9 @@ def reindex(
     Captures, articles, versions and changes are all rebuilt in a fresh index file aside
     (archive.index.aside), then swapped in, in one transaction (``Index.swap_outlet``):
     readers see the old rows until the commit and the rebuilt ones after it, never an
-    empty or half-built archive. If the rebuild fails, nothing changes.
+    empty or half-built archive. If the rebuild fails, nothing changes. Detection follows the
+    index step a crawl behind (archive.detect.following), so the workers extract one crawl's
+    pages while this process indexes the next.
 
     A damaged object is quarantined and what of it reads is indexed; the others are all
     rebuilt. An object whose bytes no longer have the SHA-256 recorded when it was indexed
@@ -442,6 +444,8 @@ def reindex(
     anything is quarantined. Alerts already delivered are not sent again (their bookkeeping
     is keyed by the changes' stable keys).
     """
+    from archive.detect.following import Following
+
     outlet = with_accepted_mirrors(config, outlet_name)
     target = store_for(config, outlet, credentials)
     with Index(config.index_path) as live:  # migrated before the rebuild, which has the newest schema
@@ -451,7 +455,17 @@ def reindex(
         workers.start()  # the workers boot while the index step reads
         rebuilt = index_path_at(config, path)
         with Index(path) as aside:
-            run = index_objects(aside, outlet, target, recorded=recorded, progress=progress, workers=workers)
+            detecting = config.outlet(outlet_name)  # as detect sees it (accepted mirrors are not configured ones)
+            following = Following(aside, detecting, target, workers, detect_progress)  # a crawl behind indexing
+            run = index_objects(
+                aside,
+                outlet,
+                target,
+                recorded=recorded,
+                progress=progress,
+                workers=workers,
+                after_crawl=following.crawl_indexed,
+            )
             run.raise_for_unreadable(outlet.name, action="the index was left as it was; run reindex again")
             missing = set(recorded) - run.listed
             if missing and not run.listed and not drop_missing:
@@ -463,7 +477,7 @@ def reindex(
                 quarantine_missing(aside, outlet.name, recorded, missing)
             with aside.transaction():
                 qx.keep_first_seen(aside, since)
-        detected = detect(rebuilt, outlet.name, credentials, detect_progress, workers)
+            detected = following.finish()
         swap_rebuilt(config, rebuilt, outlet, credentials, recorded, ignore=missing if drop_missing else set())
     with Index(config.index_path, readonly=True) as live:
         summary = live.summary(outlet.name)

@@ -50,9 +50,10 @@ GONE_STATUSES = frozenset({404, 410})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 AHEAD_CHUNK = 256
 """Captures whose pages are read and extracted ahead at a time."""
-CHUNKS_AHEAD = 4
-"""Chunks the workers may be given before the writer takes their pages (bounded memory: pages
-are held): enough to keep them busy while the writer settles a batch, on the next one's pages."""
+AHEAD_CAPTURES = 4096
+"""Captures whose pages the workers may be given before the writer takes them (bounded memory:
+their pages are held here): about a crawl's on every domain, so that in a rebuild the workers
+extract a whole crawl while the writer indexes the next (:mod:`archive.detect.following`)."""
 
 
 def detect(
@@ -69,32 +70,72 @@ def detect(
     by default detect starts its own when ``OWN_WORKERS_MIN`` captures or more are pending.
     """
     outlet = config.outlet(outlet_name)
-    counts = dict.fromkeys(("captures", "versions", "changes", "errors", "not_articles"), 0)
-    counts |= {"store_errors": 0, "deferred": 0, "noise_learned": 0}
-    deferred: set[str] = set()
     with Index(config.index_path) as idx:
         batches = crawl_batches(vx.pending_captures(idx, outlet.name))
-        pending, done = sum(map(len, batches)), 0
-        with given_or_own(workers, pending >= OWN_WORKERS_MIN) as running:
-            ahead_of_writer = _Ahead(idx, outlet, store, batches, deferred, running)
-            for number, batch in enumerate(batches):
-                _detect_batch(idx, outlet, store, batch, deferred, counts, ahead_of_writer.of_batch(number))
-                done += len(batch)
-                if progress is not None:
-                    progress(done, pending, crawl_batch(batch[0].warc))
-    log.info(
-        "detect done outlet=%s captures=%d versions=%d changes=%d errors=%d not_articles=%d deferred=%d "
-        "noise_learned=%d",
-        outlet.name,
-        counts["captures"],
-        counts["versions"],
-        counts["changes"],
-        counts["errors"],
-        counts["not_articles"],
-        counts["deferred"],
-        counts["noise_learned"],
-    )
-    return counts
+        with given_or_own(workers, sum(map(len, batches)) >= OWN_WORKERS_MIN) as running:
+            detection = Detection(idx, outlet, store, running, progress)
+            detection.add(batches)
+            detection.settle()
+    return detection.done()
+
+
+class Detection:
+    """One detect run: crawl batches are added in the order they are to be detected, their pages
+    sent to the workers as they come (:class:`_Ahead`), and settled in that order.
+
+    A rebuild adds each crawl's batch as soon as the crawl is indexed and settles the one before
+    (:mod:`archive.detect.following`), so that the workers extract a crawl's pages while the
+    writer indexes the next; detect adds every pending batch at once.
+    """
+
+    def __init__(
+        self, idx: Index, outlet: Outlet, store: ObjectStore, workers: Workers, progress: Progress | None = None
+    ) -> None:
+        self.idx, self.outlet, self.store, self.progress = idx, outlet, store, progress
+        self.counts = dict.fromkeys(("captures", "versions", "changes", "errors", "not_articles"), 0)
+        self.counts |= {"store_errors": 0, "deferred": 0, "noise_learned": 0}
+        self.deferred: set[str] = set()
+        """Articles a store error stopped in this run: their later captures wait for the next run too."""
+        self.batches: list[list[Capture]] = []
+        self.settled = 0
+        """Batches settled so far (the first ones of ``batches``)."""
+        self._ahead = _Ahead(idx, outlet, store, self.deferred, workers)
+
+    def add(self, batches: list[list[Capture]]) -> None:
+        """Batches to settle after those added before; their pages are sent to the workers ahead."""
+        for batch in batches:
+            self.batches.append(batch)
+            self._ahead.add(batch)
+
+    def settle(self, keep: int = 0) -> None:
+        """Settle every batch added and not settled yet but the last ``keep`` (whose pages the
+        workers extract meanwhile)."""
+        pending = sum(map(len, self.batches))
+        while self.settled < len(self.batches) - keep:
+            batch = self.batches[self.settled]
+            chunks = self._ahead.of_batch(self.settled)
+            _detect_batch(self.idx, self.outlet, self.store, batch, self.deferred, self.counts, chunks)
+            self.settled += 1
+            if self.progress is not None:
+                done = sum(map(len, self.batches[: self.settled]))
+                self.progress(done, pending, crawl_batch(batch[0].warc))
+
+    def done(self) -> dict[str, int]:
+        """The run's counts, logged."""
+        counts = self.counts
+        log.info(
+            "detect done outlet=%s captures=%d versions=%d changes=%d errors=%d not_articles=%d deferred=%d "
+            "noise_learned=%d",
+            self.outlet.name,
+            counts["captures"],
+            counts["versions"],
+            counts["changes"],
+            counts["errors"],
+            counts["not_articles"],
+            counts["deferred"],
+            counts["noise_learned"],
+        )
+        return dict(counts)
 
 
 OWN_WORKERS_MIN = 2048
@@ -155,40 +196,47 @@ def _detect_batch(
 class _Ahead:
     """Pages read back and extracted on the workers ahead of the writer (:mod:`archive.detect.ahead`).
 
-    The workers are given up to ``CHUNKS_AHEAD`` chunks of captures beyond the one the writer is
-    making versions of, in fetch order, across crawl batches: while the writer learns one
-    batch's noise and settles its articles, they already work on the next batch's pages.
-    Whatever they could not do, the writer does itself, in fetch order, as it would without them.
+    The workers are given the pages of up to ``AHEAD_CAPTURES`` captures beyond the chunk the
+    writer is making versions of, in the order of the batches added, across batches: while the
+    writer learns one batch's noise and settles its articles (or, in a rebuild, indexes the next
+    crawl), they already work on the next batch's pages. Whatever they could not do, the writer
+    does itself, in fetch order, as it would without them.
     """
 
-    def __init__(
-        self,
-        idx: Index,
-        outlet: Outlet,
-        store: ObjectStore,
-        batches: list[list[Capture]],
-        deferred: set[str],
-        workers: Workers,
-    ) -> None:
+    def __init__(self, idx: Index, outlet: Outlet, store: ObjectStore, deferred: set[str], workers: Workers) -> None:
         self.idx, self.outlet, self.store, self.deferred, self.workers = idx, outlet, store, deferred, workers
         self.chunks: list[list[Capture]] = []
         self.first = [0]
         """Where each batch's chunks start in ``chunks`` (and, last, where they end)."""
-        for batch in batches:
-            self.chunks += [batch[n : n + AHEAD_CHUNK] for n in range(0, len(batch), AHEAD_CHUNK)]
-            self.first.append(len(self.chunks))
         self.sent: dict[int, tuple[list[str], Pending[Extracted | None]]] = {}
         self.next = 0
         """The first chunk not given to the workers yet."""
+        self.held = 0
+        """Captures in the chunks given to the workers and not taken by the writer yet."""
+
+    def add(self, batch: list[Capture]) -> None:
+        """The batch's chunks after those of the batches added before, sent as far as the bound allows."""
+        self.chunks += [batch[n : n + AHEAD_CHUNK] for n in range(0, len(batch), AHEAD_CHUNK)]
+        self.first.append(len(self.chunks))
+        self._send_ahead(self.next)
 
     def of_batch(self, batch: int) -> Iterator[tuple[list[Capture], dict[str, Extracted | None]]]:
         """The batch's chunks, each with the pages the workers gave for it (by record id)."""
         for position in range(self.first[batch], self.first[batch + 1]):
-            while self.next <= min(position + CHUNKS_AHEAD, len(self.chunks) - 1):
-                self.sent[self.next] = self._send(self.chunks[self.next])
-                self.next += 1
+            self._send_ahead(position)
             sent = self.sent.pop(position, None)
-            yield self.chunks[position], _ready(self.outlet, *sent) if sent is not None else {}
+            if sent is not None:
+                self.held -= len(self.chunks[position])
+            chunk = self.chunks[position]
+            self.chunks[position] = []  # taken: its captures are held no longer here
+            yield chunk, _ready(self.outlet, *sent) if sent is not None else {}
+
+    def _send_ahead(self, position: int) -> None:
+        """Give the workers the chunk at ``position`` and those after it, up to ``AHEAD_CAPTURES``."""
+        while self.next < len(self.chunks) and (self.next <= position or self.held < AHEAD_CAPTURES):
+            self.sent[self.next] = self._send(self.chunks[self.next])
+            self.held += len(self.chunks[self.next])
+            self.next += 1
 
     def _send(self, chunk: list[Capture]) -> tuple[list[str], Pending[Extracted | None]]:
         """The chunk's pages given to the workers: their record ids in the order sent, and the work

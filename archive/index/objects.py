@@ -26,7 +26,7 @@ from archive.index.quarantine import CHANGED, DAMAGED, MISSING, Quarantined, Qua
 from archive.moments import parse_utc
 from archive.storage import ObjectStore, StoredObject
 from archive.stored_warcs import ObjectRead, read_object
-from archive.warc import is_closed, store_prefix
+from archive.warc import WarcName, WarcNameError, crawl_batch, is_closed, store_prefix
 from archive.workers import Workers, given_or_own
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,7 @@ def index_objects(
     progress: Progress | None = None,
     recent_only: bool = False,
     workers: Workers | None = None,
+    after_crawl: Callable[[], None] | None = None,
 ) -> IndexRun:
     """Index every WARC object of the outlet the index has not taken yet; quarantine what is damaged.
 
@@ -94,6 +95,10 @@ def index_objects(
     Objects are read ahead on ``workers`` (a rebuild's) while this process indexes the one
     before; without them, on workers of its own from ``PARALLEL_BYTES`` to read in two objects
     or more. Whatever a worker could not read, this process reads again, and meets as it would.
+
+    ``after_crawl`` (a rebuild's detection, :mod:`archive.detect.following`): the objects are
+    indexed a crawl at a time, crawls in the order they began (:func:`in_crawl_order`), and it is
+    called after each crawl's last object.
     """
     run = IndexRun()
     listed = listing(idx, outlet.name, store, recent_only=recent_only)
@@ -101,17 +106,40 @@ def index_objects(
     held = {entry.key: entry for entry in qx.entries(idx, outlet.name)}
     done = idx.indexed_keys(outlet.name, run.listed)
     todo = [obj for obj in listed if obj.key not in done or _resized(held.get(obj.key), obj)]
+    if after_crawl is not None:
+        todo = in_crawl_order(todo)
     total, done_bytes = sum(obj.size for obj in todo), 0
     with (
         given_or_own(workers, len(todo) > 1 and total >= PARALLEL_BYTES) as started,
         contextlib.closing(started.each(partial(read_object, store), [obj.key for obj in todo])) as reads,
     ):  # closed on an error too: reads queued ahead are cancelled
-        for obj, read_now in zip(todo, reads, strict=True):
+        for position, (obj, read_now) in enumerate(zip(todo, reads, strict=True)):
             if _index_one(idx, outlet, obj, read_now, held.get(obj.key), recorded, run):
                 done_bytes += obj.size
                 if progress is not None:
                     progress(done_bytes, total, obj.key)
+            if after_crawl is not None and _last_of_crawl(todo, position):
+                after_crawl()
     return run
+
+
+def in_crawl_order(objects: list[StoredObject]) -> list[StoredObject]:
+    """The objects a crawl at a time, crawls in the order they began (the opening time of their
+    first file), each crawl's objects in key order; objects not named by the writer (each a crawl
+    of its own) after them, in key order. Keys alone order crawls by day, then by run name."""
+    began: dict[str, datetime] = {}
+    for obj in objects:
+        try:
+            name = WarcName.parse(obj.key)
+        except WarcNameError:
+            continue
+        began[name.crawl] = min(began.get(name.crawl, name.opened_at), name.opened_at)
+    last = datetime.max.replace(tzinfo=UTC)
+    return sorted(objects, key=lambda obj: (began.get(crawl_batch(obj.key), last), crawl_batch(obj.key), obj.key))
+
+
+def _last_of_crawl(todo: list[StoredObject], position: int) -> bool:
+    return position + 1 == len(todo) or crawl_batch(todo[position + 1].key) != crawl_batch(todo[position].key)
 
 
 PARALLEL_BYTES = 16_000_000

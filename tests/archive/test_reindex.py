@@ -158,7 +158,7 @@ def test_the_rebuild_file_is_removed_after_a_reindex_and_after_a_killed_one(conf
     def fail(*args, **kwargs):
         raise RuntimeError("killed while detecting")
 
-    monkeypatch.setattr(pipeline, "detect", fail)
+    monkeypatch.setattr("archive.detect.run._detect_batch", fail)
     with pytest.raises(RuntimeError):
         pipeline.reindex(config, "demo")
     assert [p.name for p in parent.glob(".index.sqlite.reindex*")] == [other_outlet.name]

@@ -1,0 +1,146 @@
+"""A rebuild detects a crawl behind its index step, and detects exactly what detecting after the
+whole index step gives: crawls indexed in the order they began, and when one fetched before a
+crawl that began earlier, everything detected again from the first capture."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from archive import pipeline
+from archive.config import Config, load_config
+from archive.detect import run as detect_run
+from archive.index import Index
+from archive.index.objects import in_crawl_order
+from archive.storage import StoredObject
+from archive.warc import HttpRequestData, HttpResponseData, WarcName, WarcWriter, crawl_batch
+from tests.archive.stored_warcs import T0, article_url, sample_page, store_of, write_store
+from tests.support import write_config
+
+ARTICLES = 3
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return load_config(write_config(tmp_path, port=8765))
+
+
+def rows(config: Config) -> dict[str, list[tuple[object, ...]]]:
+    """What detect made, as a reader compares it."""
+    queries = {
+        "detected": "SELECT record_id, version, outcome FROM detected ORDER BY record_id",
+        "versions": "SELECT article_id, version, record_id, whole_hash FROM versions ORDER BY article_id, version",
+        "changes": "SELECT change_key, kind, article_id FROM changes ORDER BY change_key",
+        "host_state": "SELECT article_id, host, state, version FROM host_state ORDER BY article_id, host",
+    }
+    with Index(config.index_path, readonly=True) as idx:
+        return {name: idx._db.execute(sql).fetchall() for name, sql in queries.items()}
+
+
+def detected_after_the_whole_index(config: Config) -> dict[str, list[tuple[object, ...]]]:
+    """Index every object, then detect: what a rebuild must give."""
+    pipeline.index(config, "demo")
+    pipeline.detect(config, "demo")
+    return rows(config)
+
+
+def write_crawl_at(config: Config, name: str, opened: datetime, fetched: datetime, headline: int) -> str:
+    """A crawl's stored object whose file opened at ``opened`` and whose pages were fetched from ``fetched``."""
+    spool = config.spool_dir("demo")
+    with WarcWriter(spool, f"demo-{name}", clock=lambda: opened) as writer:
+        for n in range(ARTICLES):
+            writer.write_exchange(
+                HttpRequestData("GET", article_url(n), (("Host", "www.presstv.ir:8765"),)),
+                HttpResponseData(200, "OK", (("Content-Type", "text/html; charset=utf-8"),), sample_page(headline)),
+                fetched_at=fetched + timedelta(seconds=n),
+            )
+    (path,) = spool.glob(f"demo-{name}-*.warc.gz")
+    key = store_of(config).put(path, WarcName.parse(path.name).object_key("demo")).key
+    path.unlink()
+    return key
+
+
+def test_a_rebuild_settles_each_crawl_before_the_crawls_after_the_next_are_indexed(config, monkeypatch):
+    keys = write_store(config, crawls=4, articles=ARTICLES)
+    expected = detected_after_the_whole_index(config)
+    assert expected["changes"]  # every crawl edits the headline: there is an order to get wrong
+    events: list[tuple[str, str]] = []
+    learn = detect_run.learn_noise
+
+    def learning(idx, outlet, seen, *rest):  # type: ignore[no-untyped-def]
+        events.append(("settled", crawl_batch(seen[0].capture.warc)))
+        return learn(idx, outlet, seen, *rest)
+
+    monkeypatch.setattr(detect_run, "learn_noise", learning)
+    pipeline.reindex(config, "demo", progress=lambda done, total, key: events.append(("indexed", crawl_batch(key))))
+    crawls = [crawl_batch(key) for key in keys]
+    assert [crawl for kind, crawl in events if kind == "settled"] == crawls
+    for settled, after_next in zip(crawls, crawls[2:], strict=False):  # one crawl behind the index step
+        assert events.index(("settled", settled)) < events.index(("indexed", after_next))
+    assert rows(config) == expected
+
+
+def test_a_crawl_that_began_later_but_fetched_earlier_makes_the_rebuild_detect_in_fetch_order(
+    config, monkeypatch, caplog
+):
+    # The file of crawl "a" opened first but its pages were fetched last (a clock set back, a
+    # run held up): detecting crawls in the order they began would number its headline first.
+    write_crawl_at(config, "a", opened=T0, fetched=T0 + timedelta(hours=5), headline=5)
+    write_crawl_at(config, "b", opened=T0 + timedelta(hours=1), fetched=T0 + timedelta(hours=1), headline=1)
+    write_crawl_at(config, "c", opened=T0 + timedelta(hours=2), fetched=T0 + timedelta(hours=2), headline=2)
+    expected = detected_after_the_whole_index(config)
+    caplog.set_level(logging.INFO, logger="archive")
+    pipeline.reindex(config, "demo")
+    assert rows(config) == expected
+    assert "detect waits for the whole index" in caplog.text
+    with Index(config.index_path, readonly=True) as idx:
+        first = idx._db.execute("SELECT record_id FROM versions WHERE version = 1 LIMIT 1").fetchone()[0]
+        warc = idx._db.execute("SELECT warc FROM captures WHERE record_id = ?", [first]).fetchone()[0]
+    assert crawl_batch(warc) == "demo-b"  # the first fetched is the first version
+
+
+def test_a_rebuild_whose_crawls_began_in_fetch_order_detects_them_as_it_indexes(config, caplog):
+    for crawl, name in enumerate(("z", "y", "x")):  # key order is not the order they began
+        when = T0 + timedelta(hours=crawl)
+        write_crawl_at(config, name, opened=when, fetched=when, headline=crawl)
+    expected = detected_after_the_whole_index(config)
+    caplog.set_level(logging.INFO, logger="archive")
+    pipeline.reindex(config, "demo")
+    assert "detect waits for the whole index" not in caplog.text
+    assert rows(config) == expected
+
+
+def stored(key: str) -> StoredObject:
+    return StoredObject(key=key, size=1, sha256=None)
+
+
+def test_objects_come_a_crawl_at_a_time_in_the_order_crawls_began():
+    day = "warcs/demo/2026/11/"
+    objects = [
+        stored(f"{day}19/demo-aaa-20261119000500-00001.warc.gz"),  # crawl aaa went on past midnight
+        stored(f"{day}18/demo-zzz-20261118230000-00000.warc.gz"),
+        stored(f"{day}18/by-hand.warc.gz"),
+        stored(f"{day}18/demo-aaa-s1-20261118233000-00000.warc.gz"),  # a shard of crawl aaa
+        stored(f"{day}18/demo-aaa-20261118233000-00000.warc.gz"),
+        stored(f"{day}18/demo-probe-20261118231000-00000.warc.gz"),
+    ]
+    assert [o.key.rsplit("/", 1)[1] for o in in_crawl_order(objects)] == [
+        "demo-zzz-20261118230000-00000.warc.gz",
+        "demo-probe-20261118231000-00000.warc.gz",
+        "demo-aaa-20261118233000-00000.warc.gz",
+        "demo-aaa-s1-20261118233000-00000.warc.gz",
+        "demo-aaa-20261119000500-00001.warc.gz",
+        "by-hand.warc.gz",
+    ]
+
+
+def test_times_in_names_are_compared_as_moments():
+    late = datetime(2026, 11, 18, 23, tzinfo=UTC)
+    objects = [
+        stored(f"warcs/demo/2026/11/18/demo-{n}-{late - timedelta(hours=n):%Y%m%d%H%M%S}-00000.warc.gz")
+        for n in range(3)
+    ]
+    assert [o.key for o in in_crawl_order(objects)] == [o.key for o in reversed(objects)]
