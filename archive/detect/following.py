@@ -39,19 +39,16 @@ class Following:
     ) -> None:
         self.idx, self.outlet, self.store, self.workers, self.progress = idx, outlet, store, workers, progress
         self.detection = Detection(idx, outlet, store, workers)
-        self.added: set[str] = set()
-        """Crawls whose batch was added to detection."""
         self.last: tuple[str, str] | None = None
         """(fetched at, record id) of the first capture of the batch added last."""
         self.stopped = False
         """A batch came out of order: detection waits for the end, and starts over."""
 
-    def crawl_indexed(self) -> None:
-        """Add the batches of what was indexed since the last call, and settle all but the last."""
-        if self.stopped:
+    def crawl_indexed(self, keys: list[str]) -> None:
+        """Add the batch of the crawl just indexed (``keys``: its objects), and settle all but it."""
+        if self.stopped or not keys:
             return
-        pending = crawl_batches(vx.pending_captures(self.idx, self.outlet.name))
-        batches = [batch for batch in pending if crawl_batch(batch[0].warc) not in self.added]
+        batches = crawl_batches(vx.pending_captures_in(self.idx, self.outlet.name, keys))
         for batch in batches:
             first = (batch[0].fetched_at, batch[0].record_id)
             if self.last is not None and first < self.last:
@@ -63,14 +60,12 @@ class Following:
                 )
                 return
             self.last = first
-            self.added.add(crawl_batch(batch[0].warc))
         self.detection.add(batches)
         self.detection.settle(keep=1)
 
     def finish(self) -> dict[str, int]:
         """Settle what is left (after the index step), or detect again from the first capture when
         batches came out of order; returns detect's counts."""
-        self.crawl_indexed()  # what the last call did not see (nothing, when it followed the last crawl)
         if self.stopped:
             with self.idx.transaction():
                 vx.clear_derived(self.idx, self.outlet.name)

@@ -79,7 +79,7 @@ def index_objects(
     progress: Progress | None = None,
     recent_only: bool = False,
     workers: Workers | None = None,
-    after_crawl: Callable[[], None] | None = None,
+    after_crawl: Callable[[list[str]], None] | None = None,
 ) -> IndexRun:
     """Index every WARC object of the outlet the index has not taken yet; quarantine what is damaged.
 
@@ -98,7 +98,7 @@ def index_objects(
 
     ``after_crawl`` (a rebuild's detection, :mod:`archive.detect.following`): the objects are
     indexed a crawl at a time, crawls in the order they began (:func:`in_crawl_order`), and it is
-    called after each crawl's last object.
+    called after each crawl's last object with the keys of the crawl's objects indexed.
     """
     run = IndexRun()
     listed = listing(idx, outlet.name, store, recent_only=recent_only)
@@ -113,13 +113,16 @@ def index_objects(
         given_or_own(workers, len(todo) > 1 and total >= PARALLEL_BYTES) as started,
         contextlib.closing(started.each(partial(read_object, store), [obj.key for obj in todo])) as reads,
     ):  # closed on an error too: reads queued ahead are cancelled
+        crawl: list[str] = []
         for position, (obj, read_now) in enumerate(zip(todo, reads, strict=True)):
             if _index_one(idx, outlet, obj, read_now, held.get(obj.key), recorded, run):
                 done_bytes += obj.size
+                crawl.append(obj.key)
                 if progress is not None:
                     progress(done_bytes, total, obj.key)
             if after_crawl is not None and _last_of_crawl(todo, position):
-                after_crawl()
+                after_crawl(crawl)
+                crawl = []
     return run
 
 

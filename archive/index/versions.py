@@ -135,6 +135,23 @@ def pending_captures(index: Index, outlet: str) -> Iterator[Capture]:
     yield from map(Capture.from_row, rows)
 
 
+def pending_captures_in(index: Index, outlet: str, warcs: list[str]) -> list[Capture]:
+    """Article captures detect has not looked at yet, of these WARC objects only, in fetch order:
+    what a rebuild's index step has just added (archive.detect.following)."""
+    found: list[Capture] = []
+    for start in range(0, len(warcs), 500):
+        keys = warcs[start : start + 500]
+        found += map(
+            Capture.from_row,
+            index._db.query(
+                "SELECT c.* FROM captures c JOIN detect_queue q ON q.record_id = c.record_id "  # noqa: S608 (placeholders)
+                f"WHERE c.warc IN ({', '.join('?' * len(keys))}) AND q.outlet = ?",
+                [*keys, outlet],
+            ),
+        )
+    return sorted(found, key=lambda capture: (capture.fetched_at, capture.record_id))
+
+
 def mark_all_detected(index: Index, marks: Iterable[tuple[Capture, str, int | None]]) -> None:
     """Record what detect made of each capture, and take them off the queue (a batch's in two statements)."""
     rows = [(c.record_id, c.outlet, c.article_id, version, outcome) for c, outcome, version in marks]
