@@ -89,6 +89,13 @@ class Pending(Generic[R]):
         return cast(list[R], results)
 
 
+    def cancel(self) -> None:
+        """Drop the work: what has not started is not done (what runs ends and is thrown away)."""
+        for _, future in self._sent:
+            future.cancel()
+        self._sent = []
+
+
 class Workers:
     """Worker processes, started on first need and stopped on exit.
 

@@ -157,6 +157,26 @@ def test_a_reindex_bar_shows_its_rate_and_ends_its_line_before_the_next_bar(monk
     assert "detecting edits" in rest and " captures/s " in rest and "indexing" not in rest
 
 
+def test_a_bar_s_rate_counts_the_work_done_since_it_appeared(monkeypatch):
+    # A rebuild detects most crawls while it indexes: its detect bar appears with most captures done.
+    import io
+
+    from archive.cli import context
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal, now = Terminal(), [100.0]
+    monkeypatch.setattr("sys.stderr", terminal)
+    monkeypatch.setattr(context.time, "monotonic", lambda: now[0])
+    with context.ProgressBar("detecting edits", unit="captures") as seen:
+        seen.update(3000, 4000, "demo-1a2b")
+        now[0] = 102.0
+        seen.update(4000, 4000, "demo-3c4d")
+    assert "500.0 captures/s" in terminal.getvalue(), terminal.getvalue()
+
+
 def assert_usage_error(result: Result, *words: str) -> None:
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output and all(word in result.output for word in words), result.output

@@ -131,18 +131,18 @@ class ProgressBar:
         self.label = label
         self.unit = unit
         self._bar: Any = None
-        self._done = 0
+        self._done = self._first = 0
         self._started = time.monotonic()
 
     def update(self, done: int, total: int, item: str) -> None:
         if not sys.stderr.isatty() or self._bar is False:
             return
-        if self._bar is None:
-            self._started = time.monotonic()
+        step, self._done = done - self._done, done  # counted before drawing: the rate drawn is up to date
+        if self._bar is None:  # the rate counts from here: work done before the bar appeared is not in it
+            self._started, self._first = time.monotonic(), done
             self._bar = click.progressbar(length=total, label=self.label, file=sys.stderr, item_show_func=self._shown)
             self._bar.__enter__()
-        self._bar.update(done - self._done, item)
-        self._done = done
+        self._bar.update(step, item)
         if done >= total:  # finished: end its line, so a bar after it starts on its own
             self.__exit__()
 
@@ -154,7 +154,8 @@ class ProgressBar:
         if not self.unit:
             return ""
         seconds = max(time.monotonic() - self._started, 1e-6)
-        amount = self._done / 1e6 if self.unit == "MB" else self._done
+        done = self._done - self._first
+        amount = done / 1e6 if self.unit == "MB" else done
         return f"{amount / seconds:,.1f} {self.unit}/s"
 
     def __enter__(self) -> ProgressBar:

@@ -3,8 +3,9 @@
 Detect is the index's single writer, so whatever its own process does bounds a run. Reading a
 capture's record back from the store (a range read; on S3 an HTTP request), decompressing and
 parsing it, and extracting the page depend on nothing but the capture, so the workers of
-:class:`archive.workers.Workers` do them a few chunks of captures ahead (across crawl batches)
-while detect makes versions of what they gave before. Each worker remembers what it extracted
+:class:`archive.workers.Workers` do them ahead of the writer (up to ``AHEAD_CAPTURES`` captures,
+across crawl batches; in a rebuild, while the writer indexes the next crawl) while detect makes
+versions of what they gave before. Each worker remembers what it extracted
 (:mod:`archive.extract.remembered`), so a page every mirror serves is extracted once, not once
 per mirror and crawl: copies of one path always go to the same worker.
 

@@ -1,76 +1,113 @@
-"""Detect following a rebuild's index step, one crawl behind it, so that both cores work throughout.
+"""Detect following a rebuild's index step, a crawl or so behind it, so that both cores work throughout.
 
 A rebuild (``pipeline.reindex``) indexes the store's objects a crawl at a time, crawls in the
-order they began (:func:`archive.index.objects.in_crawl_order`). As soon as a crawl is indexed,
-its batch is added to detection and its pages go to the workers; the writer then settles the
-crawl before it and indexes the next, while the workers extract. Without this, the workers sat
-idle while the writer indexed the whole store, and the writer waited for them when detection
-began.
+order they began (:func:`archive.index.objects.in_crawl_order`). Once a crawl is indexed and
+nothing still to index can touch it, its batch goes to detection and its pages to the workers;
+the writer then indexes the next crawl while they extract, and settles the batch after that.
+Without this, the workers sat idle while the writer indexed the whole store, and the writer
+waited for them when detection began.
 
-A rebuild must detect exactly what detecting after the whole index step would: batches in the
-order of their first pending capture (:func:`archive.detect.run.crawl_batches`). Crawls that
-began in that order (one after another, as a schedule runs them) give it as they are indexed.
-Each batch added is checked against the one before; when a crawl began after another but
-fetched before it (overlapping runs, a clock set back, an object not named by the writer),
-following stops, and at the end everything detected so far is forgotten and the outlet's
-captures are detected again from the first, in the right order: slower, never different.
+A rebuild must detect exactly what detecting after the whole index step would:
+
+- **the same order**: batches in the order of their first pending capture
+  (:func:`archive.detect.run.crawl_batches`). Crawls that began one after another, as a
+  schedule runs them, are indexed in that order. Each batch is checked against the one before.
+- **the same originals**: a revisit shows the page of the oldest response with its payload
+  (:func:`archive.index.captures.first_response_with_payload`), which may be in any crawl that
+  ran before it, even one that began after the revisit's own crawl. A batch is therefore
+  *safe* only when the next crawl to index began ``CLOCK_SLACK`` after the batch's last capture:
+  every capture fetched before then is indexed. Its revisits must then all find an original
+  fetched before them.
+
+When either check fails (overlapping runs, a clock set back, an original lost, an object not
+named by the writer, whose crawl's start nobody knows), following stops: at the end,
+everything detected so far is forgotten and the outlet's captures are detected again from the
+first, in the right order. Slower, never different, as long as the clocks that named the WARC
+files and stamped their captures agree within ``CLOCK_SLACK``.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from archive.config import Outlet
 from archive.detect.run import Detection, Progress, crawl_batches
-from archive.index import Index
+from archive.index import Capture, Index
+from archive.index import captures as captures_index
 from archive.index import versions as vx
+from archive.moments import parse_utc
 from archive.storage import ObjectStore
 from archive.warc import crawl_batch
 from archive.workers import Workers
 
 log = logging.getLogger(__name__)
 
+CLOCK_SLACK = timedelta(minutes=15)
+"""How far a WARC file's name (when it opened) may run ahead of its own captures' times, and
+crawl hosts' clocks apart: a batch waits until the next crawl began this long after its last capture."""
+
 
 class Following:
-    """Detection of a rebuild's crawls as the index step finishes each (``crawl_indexed``), one behind."""
+    """Detection of a rebuild's crawls as the index step finishes each (:meth:`crawl_indexed`)."""
 
     def __init__(
         self, idx: Index, outlet: Outlet, store: ObjectStore, workers: Workers, progress: Progress | None = None
     ) -> None:
         self.idx, self.outlet, self.store, self.workers, self.progress = idx, outlet, store, workers, progress
         self.detection = Detection(idx, outlet, store, workers)
+        self.waiting: list[list[Capture]] = []
+        """Batches indexed, not safe yet (see the module): not given to detection."""
         self.last: tuple[str, str] | None = None
-        """(fetched at, record id) of the first capture of the batch added last."""
+        """(fetched at, record id) of the first capture of the batch indexed last."""
         self.stopped = False
-        """A batch came out of order: detection waits for the end, and starts over."""
+        """A check failed: detection waits for the end, and starts over."""
 
-    def crawl_indexed(self, keys: list[str]) -> None:
-        """Add the batch of the crawl just indexed (``keys``: its objects), and settle all but it."""
-        if self.stopped or not keys:
+    def crawl_indexed(self, keys: list[str], next_began: datetime | None) -> None:
+        """A crawl was indexed (``keys``: its objects; ``next_began``: when the next crawl to index
+        began, None when unknown or none is left). Batches that are now safe go to detection and
+        to the workers; those given to it before this call are settled."""
+        if self.stopped:
             return
-        batches = crawl_batches(vx.pending_captures_in(self.idx, self.outlet.name, keys))
-        for batch in batches:
+        for batch in crawl_batches(vx.pending_captures_in(self.idx, self.outlet.name, keys)):
             first = (batch[0].fetched_at, batch[0].record_id)
             if self.last is not None and first < self.last:
-                self.stopped = True
-                log.info(
-                    "detect waits for the whole index outlet=%s: crawl %s fetched before one indexed earlier",
-                    self.outlet.name,
-                    crawl_batch(batch[0].warc),
-                )
-                return
+                return self._stop(f"crawl {crawl_batch(batch[0].warc)} fetched before one indexed earlier")
             self.last = first
-        self.detection.add(batches)
-        self.detection.settle(keep=1)
+            self.waiting.append(batch)
+        given_before = self.detection.unsettled
+        while self.waiting and _safe(self.waiting[0], next_began):
+            if not self._originals_indexed(self.waiting[0]):
+                return self._stop(f"a revisit of crawl {crawl_batch(self.waiting[0][0].warc)} has no original yet")
+            self.detection.add([self.waiting.pop(0)])
+        self.detection.settle(keep=self.detection.unsettled - given_before)
 
     def finish(self) -> dict[str, int]:
-        """Settle what is left (after the index step), or detect again from the first capture when
-        batches came out of order; returns detect's counts."""
+        """Settle what is left (after the whole index step), or detect again from the first capture
+        when a check failed; returns detect's counts."""
+        self.detection.progress = self.progress
         if self.stopped:
             with self.idx.transaction():
                 vx.clear_derived(self.idx, self.outlet.name)
-            self.detection = Detection(self.idx, self.outlet, self.store, self.workers)
+            self.detection = Detection(self.idx, self.outlet, self.store, self.workers, self.progress)
             self.detection.add(crawl_batches(vx.pending_captures(self.idx, self.outlet.name)))
-        self.detection.progress = self.progress
+        else:
+            self.detection.add(self.waiting)
+            self.waiting = []
         self.detection.settle()
         return self.detection.done()
+
+    def _stop(self, why: str) -> None:
+        self.stopped, self.waiting = True, []
+        self.detection.cancel()  # its pages would only hold up the workers for the new start
+        log.info("detect waits for the whole index and starts over outlet=%s: %s", self.outlet.name, why)
+
+    def _originals_indexed(self, batch: list[Capture]) -> bool:
+        """Whether every revisit of the batch that detect reads finds an original fetched before it."""
+        revisits = [c.record_id for c in batch if c.record_type == "revisit"]
+        return not revisits or captures_index.revisits_without_earlier_original(self.idx, revisits) == 0
+
+
+def _safe(batch: list[Capture], next_began: datetime | None) -> bool:
+    """Whether every capture fetched before the batch's last one is indexed (see the module)."""
+    return next_began is not None and parse_utc(max(c.fetched_at for c in batch)) + CLOCK_SLACK < next_began

@@ -2,8 +2,8 @@
 
 Extraction runs from the stored WARC record, never from a second fetch, so any capture can be
 re-extracted later and a rebuilt index detects exactly what the first pass did. Captures are
-taken a crawl at a time (:func:`archive.warc.crawl_batch` of their WARC file), in the order the crawls
-began, because both things detect must know come from a whole crawl:
+taken a crawl at a time (:func:`archive.warc.crawl_batch` of their WARC file), batches in the order of
+their first capture, because both things detect must know come from a whole crawl:
 
 1. **noise** (:mod:`archive.detect.noise`): the batch's copies of each article (one per domain) and
    what each domain showed before are compared, and what flips without an editor's act
@@ -97,28 +97,40 @@ class Detection:
         self.deferred: set[str] = set()
         """Articles a store error stopped in this run: their later captures wait for the next run too."""
         self.batches: list[list[Capture]] = []
+        """Every batch added, in order; a settled one is emptied (its captures are held no longer)."""
         self.settled = 0
         """Batches settled so far (the first ones of ``batches``)."""
+        self.added_captures = self.settled_captures = 0
         self._ahead = _Ahead(idx, outlet, store, self.deferred, workers)
 
     def add(self, batches: list[list[Capture]]) -> None:
         """Batches to settle after those added before; their pages are sent to the workers ahead."""
         for batch in batches:
             self.batches.append(batch)
+            self.added_captures += len(batch)
             self._ahead.add(batch)
+
+    @property
+    def unsettled(self) -> int:
+        """Batches added and not settled yet."""
+        return len(self.batches) - self.settled
 
     def settle(self, keep: int = 0) -> None:
         """Settle every batch added and not settled yet but the last ``keep`` (whose pages the
         workers extract meanwhile)."""
-        pending = sum(map(len, self.batches))
         while self.settled < len(self.batches) - keep:
             batch = self.batches[self.settled]
             chunks = self._ahead.of_batch(self.settled)
             _detect_batch(self.idx, self.outlet, self.store, batch, self.deferred, self.counts, chunks)
+            self.batches[self.settled] = []
             self.settled += 1
+            self.settled_captures += len(batch)
             if self.progress is not None:
-                done = sum(map(len, self.batches[: self.settled]))
-                self.progress(done, pending, crawl_batch(batch[0].warc))
+                self.progress(self.settled_captures, self.added_captures, crawl_batch(batch[0].warc))
+
+    def cancel(self) -> None:
+        """Drop the pages under way on the workers: this run stops here (a rebuild starting over)."""
+        self._ahead.cancel()
 
     def done(self) -> dict[str, int]:
         """The run's counts, logged."""
@@ -146,8 +158,8 @@ with workers, 2,000 took 1.9 s and 2.1-2.6 s, 4,000 took 3.5-4.5 s and 3.0-3.4 s
 
 
 def crawl_batches(captures: Iterable[Capture]) -> list[list[Capture]]:
-    """Captures grouped by the crawl they came from, crawls in the order they began, each in
-    fetch order: a probe run overlapping a crawl must not split the crawl's batch."""
+    """Captures grouped by the crawl they came from, in the order of each crawl's first capture,
+    each in fetch order: a probe run overlapping a crawl must not split the crawl's batch."""
     groups: dict[str, list[Capture]] = {}
     for capture in captures:
         groups.setdefault(crawl_batch(capture.warc), []).append(capture)
@@ -196,8 +208,8 @@ def _detect_batch(
 class _Ahead:
     """Pages read back and extracted on the workers ahead of the writer (:mod:`archive.detect.ahead`).
 
-    The workers are given the pages of up to ``AHEAD_CAPTURES`` captures beyond the chunk the
-    writer is making versions of, in the order of the batches added, across batches: while the
+    The workers are given the pages of up to ``AHEAD_CAPTURES`` captures not taken by the writer
+    yet, in the order of the batches added, across batches: while the
     writer learns one batch's noise and settles its articles (or, in a rebuild, indexes the next
     crawl), they already work on the next batch's pages. Whatever they could not do, the writer
     does itself, in fetch order, as it would without them.
@@ -218,25 +230,35 @@ class _Ahead:
         """The batch's chunks after those of the batches added before, sent as far as the bound allows."""
         self.chunks += [batch[n : n + AHEAD_CHUNK] for n in range(0, len(batch), AHEAD_CHUNK)]
         self.first.append(len(self.chunks))
-        self._send_ahead(self.next)
+        self._top_up()
 
     def of_batch(self, batch: int) -> Iterator[tuple[list[Capture], dict[str, Extracted | None]]]:
         """The batch's chunks, each with the pages the workers gave for it (by record id)."""
         for position in range(self.first[batch], self.first[batch + 1]):
-            self._send_ahead(position)
-            sent = self.sent.pop(position, None)
-            if sent is not None:
-                self.held -= len(self.chunks[position])
+            while self.next <= position:  # the writer needs it now, whatever the bound
+                self._send_next()
+            sent = self.sent.pop(position)
             chunk = self.chunks[position]
             self.chunks[position] = []  # taken: its captures are held no longer here
-            yield chunk, _ready(self.outlet, *sent) if sent is not None else {}
+            self.held -= len(chunk)
+            self._top_up()  # the workers go on while the writer makes versions of this chunk
+            yield chunk, _ready(self.outlet, *sent)
 
-    def _send_ahead(self, position: int) -> None:
-        """Give the workers the chunk at ``position`` and those after it, up to ``AHEAD_CAPTURES``."""
-        while self.next < len(self.chunks) and (self.next <= position or self.held < AHEAD_CAPTURES):
-            self.sent[self.next] = self._send(self.chunks[self.next])
-            self.held += len(self.chunks[self.next])
-            self.next += 1
+    def cancel(self) -> None:
+        for _, extracting in self.sent.values():
+            extracting.cancel()
+        self.sent.clear()
+
+    def _top_up(self) -> None:
+        """Give the workers the next chunks while fewer than ``AHEAD_CAPTURES`` captures are under way."""
+        while self.next < len(self.chunks) and self.held < AHEAD_CAPTURES:
+            self._send_next()
+
+    def _send_next(self) -> None:
+        chunk = self.chunks[self.next]
+        self.sent[self.next] = self._send(chunk)
+        self.held += len(chunk)
+        self.next += 1
 
     def _send(self, chunk: list[Capture]) -> tuple[list[str], Pending[Extracted | None]]:
         """The chunk's pages given to the workers: their record ids in the order sent, and the work

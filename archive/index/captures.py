@@ -168,6 +168,27 @@ def first_response_with_payload(index: Index, urlkey: str, payload_digest: str |
     )
 
 
+IDS_PER_QUERY = 500
+"""Record ids looked up per statement (SQLite allows 32766 parameters; small chunks stay cheap)."""
+
+
+def revisits_without_earlier_original(index: Index, record_ids: list[str]) -> int:
+    """How many of these captures are revisits (HTTP 200) with no ``response`` of the same URL and
+    payload fetched at or before them: a rebuild cannot settle those before the whole index is
+    built (archive.detect.following). Bounded by the record ids and each revisit's URL key."""
+    missing = 0
+    for start in range(0, len(record_ids), IDS_PER_QUERY):
+        ids = record_ids[start : start + IDS_PER_QUERY]
+        missing += index._db.execute(
+            "SELECT count(*) FROM captures r WHERE r.record_id IN "  # noqa: S608 (placeholders)
+            f"({', '.join('?' * len(ids))}) AND r.record_type = 'revisit' AND r.status = 200 AND NOT EXISTS "
+            "(SELECT 1 FROM captures o WHERE o.urlkey = r.urlkey AND o.payload_digest = r.payload_digest "
+            "AND o.url = r.url AND o.record_type = 'response' AND o.fetched_at <= r.fetched_at)",
+            ids,
+        ).fetchone()[0]
+    return int(missing)
+
+
 def captured_since(index: Index, outlet: str, article_id: str | None, since: str) -> bool:
     """Whether the article has any capture (any domain, any status) fetched at or after ``since``:
     one probe of the ``(outlet, article_id, fetched_at)`` index (a None article has none)."""

@@ -79,7 +79,7 @@ def index_objects(
     progress: Progress | None = None,
     recent_only: bool = False,
     workers: Workers | None = None,
-    after_crawl: Callable[[list[str]], None] | None = None,
+    after_crawl: Callable[[list[str], datetime | None], None] | None = None,
 ) -> IndexRun:
     """Index every WARC object of the outlet the index has not taken yet; quarantine what is damaged.
 
@@ -98,7 +98,8 @@ def index_objects(
 
     ``after_crawl`` (a rebuild's detection, :mod:`archive.detect.following`): the objects are
     indexed a crawl at a time, crawls in the order they began (:func:`in_crawl_order`), and it is
-    called after each crawl's last object with the keys of the crawl's objects indexed.
+    called after each crawl's last object with the keys of the crawl's objects indexed and when
+    the next crawl began (:func:`_next_began`).
     """
     run = IndexRun()
     listed = listing(idx, outlet.name, store, recent_only=recent_only)
@@ -108,6 +109,7 @@ def index_objects(
     todo = [obj for obj in listed if obj.key not in done or _resized(held.get(obj.key), obj)]
     if after_crawl is not None:
         todo = in_crawl_order(todo)
+        began = crawl_starts(todo)
     total, done_bytes = sum(obj.size for obj in todo), 0
     with (
         given_or_own(workers, len(todo) > 1 and total >= PARALLEL_BYTES) as started,
@@ -121,7 +123,7 @@ def index_objects(
                 if progress is not None:
                     progress(done_bytes, total, obj.key)
             if after_crawl is not None and _last_of_crawl(todo, position):
-                after_crawl(crawl)
+                after_crawl(crawl, _next_began(todo, position, began))
                 crawl = []
     return run
 
@@ -130,6 +132,13 @@ def in_crawl_order(objects: list[StoredObject]) -> list[StoredObject]:
     """The objects a crawl at a time, crawls in the order they began (the opening time of their
     first file), each crawl's objects in key order; objects not named by the writer (each a crawl
     of its own) after them, in key order. Keys alone order crawls by day, then by run name."""
+    began = crawl_starts(objects)
+    last = datetime.max.replace(tzinfo=UTC)
+    return sorted(objects, key=lambda obj: (began.get(crawl_batch(obj.key), last), crawl_batch(obj.key), obj.key))
+
+
+def crawl_starts(objects: list[StoredObject]) -> dict[str, datetime]:
+    """When each crawl began (its first file opened), by crawl; objects not named by the writer have none."""
     began: dict[str, datetime] = {}
     for obj in objects:
         try:
@@ -137,8 +146,15 @@ def in_crawl_order(objects: list[StoredObject]) -> list[StoredObject]:
         except WarcNameError:
             continue
         began[name.crawl] = min(began.get(name.crawl, name.opened_at), name.opened_at)
-    last = datetime.max.replace(tzinfo=UTC)
-    return sorted(objects, key=lambda obj: (began.get(crawl_batch(obj.key), last), crawl_batch(obj.key), obj.key))
+    return began
+
+
+def _next_began(todo: list[StoredObject], position: int, began: dict[str, datetime]) -> datetime | None:
+    """When the crawl after the one ending at ``position`` began: None when none is left, or when
+    any object left is not named by the writer (its captures may be from any time)."""
+    if position + 1 == len(todo) or crawl_batch(todo[-1].key) not in began:  # unnamed objects come last
+        return None
+    return began[crawl_batch(todo[position + 1].key)]
 
 
 def _last_of_crawl(todo: list[StoredObject], position: int) -> bool:

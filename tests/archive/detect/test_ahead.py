@@ -8,6 +8,7 @@ import logging
 import pickle
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -21,8 +22,8 @@ from archive.index import versions as vx
 from archive.storage.local import LocalStore
 from archive.storage.s3 import S3Settings, S3Store
 from archive.warc import crawl_batch
-from archive.workers import PARALLEL_MIN, Workers
-from tests.archive.stored_warcs import store_of, write_store
+from archive.workers import PARALLEL_MIN, Pending, Workers
+from tests.archive.stored_warcs import article_url, store_of, write_store
 from tests.support import write_config
 
 
@@ -200,3 +201,37 @@ def test_detect_given_no_workers_starts_them_only_for_many_pending_captures(tmp_
     shutil.copy(alone, config.index_path)
     detect_run.detect(config, "demo", store_of(config))
     assert asked == [1, None]  # this process alone for a few; every core's workers for many
+
+
+def test_the_pages_under_way_stay_within_the_bound_however_many_batches_are_added(monkeypatch):
+    monkeypatch.setattr(detect_run, "AHEAD_CAPTURES", 3 * detect_run.AHEAD_CHUNK)
+    bound = detect_run.AHEAD_CAPTURES + detect_run.AHEAD_CHUNK  # the last chunk sent may cross it
+    outlet = load_config(write_config(Path("/nonexistent"), port=8765)).outlet("demo")
+
+    class Taking:
+        """Workers that take every chunk and give nothing back: the writer reads those pages itself."""
+
+        def takes(self, items: int) -> bool:
+            return True
+
+        def map(self, function, items, route=None):  # type: ignore[no-untyped-def]
+            return Pending(self, 0, [])
+
+    def capture(batch: int, n: int) -> SimpleNamespace:
+        warc = f"warcs/demo/2026/11/18/demo-{batch:04d}-20261118100000-00000.warc.gz"
+        return SimpleNamespace(
+            status=200, article_id="1", record_id=f"{batch}-{n}", record_type="response", url=article_url(n),
+            warc=warc, offset=n, length=1,
+        )  # fmt: skip
+
+    batches = [[capture(b, n) for n in range(300)] for b in range(40)]
+    under_way = detect_run._Ahead(None, outlet, None, set(), Taking())  # type: ignore[arg-type]
+    for batch in batches:
+        under_way.add(batch)  # type: ignore[arg-type]
+        assert under_way.held < bound
+    taken = []
+    for number in range(len(batches)):
+        for chunk, ready in under_way.of_batch(number):
+            assert under_way.held < bound and ready == {}
+            taken += [c.record_id for c in chunk]
+    assert taken == [c.record_id for batch in batches for c in batch]

@@ -1,6 +1,7 @@
-"""A rebuild detects a crawl behind its index step, and detects exactly what detecting after the
-whole index step gives: crawls indexed in the order they began, and when one fetched before a
-crawl that began earlier, everything detected again from the first capture."""
+"""A rebuild detects a crawl or so behind its index step, and detects exactly what detecting after
+the whole index step gives: crawls indexed in the order they began, a crawl settled only once
+nothing left to index can hold a capture fetched before its last one, and, when a check fails,
+everything detected again from the first capture."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from archive.detect import run as detect_run
 from archive.index import Index
 from archive.index.objects import in_crawl_order
 from archive.storage import StoredObject
-from archive.warc import HttpRequestData, HttpResponseData, WarcName, WarcWriter, crawl_batch
+from archive.warc import HttpRequestData, HttpResponseData, WarcName, WarcWriter, WrittenExchange, crawl_batch
+from archive.warc.records import RevisitOf
 from tests.archive.stored_warcs import T0, article_url, sample_page, store_of, write_store
 from tests.support import write_config
 
@@ -33,8 +35,11 @@ def rows(config: Config) -> dict[str, list[tuple[object, ...]]]:
     queries = {
         "detected": "SELECT record_id, version, outcome FROM detected ORDER BY record_id",
         "versions": "SELECT article_id, version, record_id, whole_hash FROM versions ORDER BY article_id, version",
-        "changes": "SELECT change_key, kind, article_id FROM changes ORDER BY change_key",
-        "host_state": "SELECT article_id, host, state, version FROM host_state ORDER BY article_id, host",
+        "changes": "SELECT change_key, kind, article_id, from_version, to_version, summary, details FROM changes "
+        "ORDER BY change_key",
+        "host_state": "SELECT article_id, host, state, version, since FROM host_state ORDER BY article_id, host",
+        "article_state": "SELECT * FROM article_state ORDER BY outlet, article_id",
+        "noise": "SELECT key, kind, field, pattern, slot, articles, example FROM noise_learned ORDER BY key",
     }
     with Index(config.index_path, readonly=True) as idx:
         return {name: idx._db.execute(sql).fetchall() for name, sql in queries.items()}
@@ -43,24 +48,52 @@ def rows(config: Config) -> dict[str, list[tuple[object, ...]]]:
 def detected_after_the_whole_index(config: Config) -> dict[str, list[tuple[object, ...]]]:
     """Index every object, then detect: what a rebuild must give."""
     pipeline.index(config, "demo")
-    pipeline.detect(config, "demo")
-    return rows(config)
+    counts = pipeline.detect(config, "demo")
+    return rows(config) | {"counts": [tuple(sorted(counts.items()))]}
 
 
-def write_crawl_at(config: Config, name: str, opened: datetime, fetched: datetime, headline: int) -> str:
-    """A crawl's stored object whose file opened at ``opened`` and whose pages were fetched from ``fetched``."""
+def write_crawl_at(
+    config: Config,
+    name: str,
+    opened: datetime,
+    fetched: datetime,
+    headline: int,
+    *,
+    articles: int = ARTICLES,
+    revisits: dict[int, RevisitOf] | None = None,
+    late: dict[int, datetime] | None = None,
+) -> list[WrittenExchange]:
+    """A crawl's stored object whose file opened at ``opened`` and whose pages were fetched from
+    ``fetched`` (``revisits``: articles written as revisits of an earlier record; ``late``:
+    articles fetched at another time)."""
     spool = config.spool_dir("demo")
     with WarcWriter(spool, f"demo-{name}", clock=lambda: opened) as writer:
-        for n in range(ARTICLES):
+        written = [
             writer.write_exchange(
                 HttpRequestData("GET", article_url(n), (("Host", "www.presstv.ir:8765"),)),
                 HttpResponseData(200, "OK", (("Content-Type", "text/html; charset=utf-8"),), sample_page(headline)),
-                fetched_at=fetched + timedelta(seconds=n),
+                fetched_at=(late or {}).get(n, fetched + timedelta(seconds=n)),
+                revisit_of=(revisits or {}).get(n),
             )
+            for n in range(articles)
+        ]
     (path,) = spool.glob(f"demo-{name}-*.warc.gz")
-    key = store_of(config).put(path, WarcName.parse(path.name).object_key("demo")).key
+    store_of(config).put(path, WarcName.parse(path.name).object_key("demo"))
     path.unlink()
-    return key
+    return written
+
+
+def revisit_of(written: WrittenExchange, n: int, when: datetime) -> RevisitOf:
+    assert written.payload_digest is not None
+    return RevisitOf(article_url(n), when, written.response_record_id, written.payload_digest)
+
+
+def reindexed(config: Config, caplog: pytest.LogCaptureFixture) -> tuple[dict[str, list[tuple[object, ...]]], bool]:
+    """What a rebuild detects, and whether following started over."""
+    caplog.set_level(logging.INFO, logger="archive")
+    caplog.clear()
+    result = pipeline.reindex(config, "demo")
+    return rows(config) | {"counts": [tuple(sorted(result["detect"].items()))]}, "starts over" in caplog.text
 
 
 def test_a_rebuild_settles_each_crawl_before_the_crawls_after_the_next_are_indexed(config, monkeypatch):
@@ -75,31 +108,73 @@ def test_a_rebuild_settles_each_crawl_before_the_crawls_after_the_next_are_index
         return learn(idx, outlet, seen, *rest)
 
     monkeypatch.setattr(detect_run, "learn_noise", learning)
-    pipeline.reindex(config, "demo", progress=lambda done, total, key: events.append(("indexed", crawl_batch(key))))
+    result = pipeline.reindex(
+        config, "demo", progress=lambda done, total, key: events.append(("indexed", crawl_batch(key)))
+    )
     crawls = [crawl_batch(key) for key in keys]
     assert [crawl for kind, crawl in events if kind == "settled"] == crawls
     for settled, after_next in zip(crawls, crawls[2:], strict=False):  # one crawl behind the index step
         assert events.index(("settled", settled)) < events.index(("indexed", after_next))
-    assert rows(config) == expected
+    assert rows(config) | {"counts": [tuple(sorted(result["detect"].items()))]} == expected
 
 
-def test_a_crawl_that_began_later_but_fetched_earlier_makes_the_rebuild_detect_in_fetch_order(
-    config, monkeypatch, caplog
-):
-    # The file of crawl "a" opened first but its pages were fetched last (a clock set back, a
-    # run held up): detecting crawls in the order they began would number its headline first.
+def test_a_crawl_that_began_later_but_fetched_earlier_makes_the_rebuild_detect_in_fetch_order(config, caplog):
+    # The file of crawl "a" opened first but its pages were fetched last (a run held up): detecting
+    # crawls in the order they began would number its headline first.
     write_crawl_at(config, "a", opened=T0, fetched=T0 + timedelta(hours=5), headline=5)
     write_crawl_at(config, "b", opened=T0 + timedelta(hours=1), fetched=T0 + timedelta(hours=1), headline=1)
     write_crawl_at(config, "c", opened=T0 + timedelta(hours=2), fetched=T0 + timedelta(hours=2), headline=2)
     expected = detected_after_the_whole_index(config)
-    caplog.set_level(logging.INFO, logger="archive")
-    pipeline.reindex(config, "demo")
-    assert rows(config) == expected
-    assert "detect waits for the whole index" in caplog.text
+    got, started_over = reindexed(config, caplog)
+    assert got == expected
+    assert started_over
     with Index(config.index_path, readonly=True) as idx:
         first = idx._db.execute("SELECT record_id FROM versions WHERE version = 1 LIMIT 1").fetchone()[0]
         warc = idx._db.execute("SELECT warc FROM captures WHERE record_id = ?", [first]).fetchone()[0]
     assert crawl_batch(warc) == "demo-b"  # the first fetched is the first version
+
+
+def test_a_clock_set_back_after_crawls_were_settled_makes_the_rebuild_start_over(config, caplog):
+    # a and b are settled before c is indexed; c's host stamped its pages before both.
+    write_crawl_at(config, "a", opened=T0, fetched=T0, headline=1)
+    write_crawl_at(config, "b", opened=T0 + timedelta(hours=1), fetched=T0 + timedelta(hours=1), headline=2)
+    write_crawl_at(config, "c", opened=T0 + timedelta(hours=2), fetched=T0 - timedelta(hours=1), headline=3)
+    write_crawl_at(config, "d", opened=T0 + timedelta(hours=3), fetched=T0 + timedelta(hours=3), headline=4)
+    expected = detected_after_the_whole_index(config)
+    got, started_over = reindexed(config, caplog)
+    assert got == expected  # what was settled before c was forgotten, and detected again after it
+    assert started_over
+
+
+def test_a_revisit_of_a_crawl_that_began_later_is_settled_once_that_crawl_is_indexed(config, caplog):
+    # Crawl k ran long: its last page is a revisit of a record crawl c (begun after it) wrote.
+    c_began = T0 + timedelta(hours=2)
+    (original,) = write_crawl_at(config, "c", opened=c_began, fetched=c_began, headline=2, articles=1)
+    revisit = {0: revisit_of(original, 0, c_began)}
+    late = {0: T0 + timedelta(hours=3)}
+    write_crawl_at(config, "k", opened=T0, fetched=T0, headline=2, articles=2, revisits=revisit, late=late)
+    write_crawl_at(config, "b", opened=T0 + timedelta(hours=1), fetched=T0 + timedelta(hours=1), headline=1)
+    expected = detected_after_the_whole_index(config)
+    got, started_over = reindexed(config, caplog)
+    assert got == expected
+    assert "revisit" not in str(got["detected"])  # the revisit showed its original's page
+    assert not started_over  # k waited for c instead
+
+
+def test_a_revisit_whose_only_original_was_fetched_after_it_makes_the_rebuild_start_over(config, caplog):
+    # The revisit's own original is lost; a later crawl fetched the same bytes at the same URL,
+    # which is what detecting after the whole index step reads for it.
+    (later,) = write_crawl_at(
+        config, "y", opened=T0 + timedelta(hours=1), fetched=T0 + timedelta(hours=1), headline=1, articles=1
+    )
+    lost = revisit_of(later, 0, T0 - timedelta(days=1))
+    write_crawl_at(config, "x", opened=T0, fetched=T0, headline=1, articles=1, revisits={0: lost})
+    write_crawl_at(config, "z", opened=T0 + timedelta(hours=2), fetched=T0 + timedelta(hours=2), headline=2, articles=1)
+    expected = detected_after_the_whole_index(config)
+    got, started_over = reindexed(config, caplog)
+    assert got == expected
+    assert "not an article" not in str(got["detected"])
+    assert started_over
 
 
 def test_a_rebuild_whose_crawls_began_in_fetch_order_detects_them_as_it_indexes(config, caplog):
@@ -107,10 +182,31 @@ def test_a_rebuild_whose_crawls_began_in_fetch_order_detects_them_as_it_indexes(
         when = T0 + timedelta(hours=crawl)
         write_crawl_at(config, name, opened=when, fetched=when, headline=crawl)
     expected = detected_after_the_whole_index(config)
-    caplog.set_level(logging.INFO, logger="archive")
-    pipeline.reindex(config, "demo")
-    assert "detect waits for the whole index" not in caplog.text
-    assert rows(config) == expected
+    got, started_over = reindexed(config, caplog)
+    assert got == expected
+    assert not started_over
+
+
+def test_a_crawl_of_several_objects_is_settled_once_all_of_them_are_indexed(config, monkeypatch, caplog):
+    # Crawl m: a shard's file beside its own, and a file it opened after midnight (another day's key).
+    write_crawl_at(config, "m", opened=T0, fetched=T0, headline=1)
+    write_crawl_at(config, "m-s1", opened=T0, fetched=T0 + timedelta(minutes=5), headline=1)
+    after_midnight = T0 + timedelta(hours=14)
+    write_crawl_at(config, "m", opened=after_midnight, fetched=after_midnight, headline=2)
+    write_crawl_at(config, "n", opened=T0 + timedelta(days=2), fetched=T0 + timedelta(days=2), headline=3)
+    write_crawl_at(config, "o", opened=T0 + timedelta(days=3), fetched=T0 + timedelta(days=3), headline=4)
+    expected = detected_after_the_whole_index(config)
+    settled: list[tuple[str, int]] = []
+    learn = detect_run.learn_noise
+
+    def learning(idx, outlet, seen, *rest):  # type: ignore[no-untyped-def]
+        settled.append((crawl_batch(seen[0].capture.warc), len(seen)))
+        return learn(idx, outlet, seen, *rest)
+
+    monkeypatch.setattr(detect_run, "learn_noise", learning)
+    got, started_over = reindexed(config, caplog)
+    assert got == expected and not started_over
+    assert settled == [("demo-m", 3 * ARTICLES), ("demo-n", ARTICLES), ("demo-o", ARTICLES)]
 
 
 def stored(key: str) -> StoredObject:
