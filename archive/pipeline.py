@@ -431,8 +431,9 @@ def reindex(
     (archive.index.aside), then swapped in, in one transaction (``Index.swap_outlet``):
     readers see the old rows until the commit and the rebuilt ones after it, never an
     empty or half-built archive. If the rebuild fails, nothing changes. Detection follows the
-    index step a crawl behind (archive.detect.following), so the workers extract one crawl's
-    pages while this process indexes the next.
+    index step a crawl or so behind (archive.detect.following), so the workers extract one
+    crawl's pages while this process indexes the next, and detects what detecting after the
+    whole index step would.
 
     A damaged object is quarantined and what of it reads is indexed; the others are all
     rebuilt. An object whose bytes no longer have the SHA-256 recorded when it was indexed
@@ -456,7 +457,7 @@ def reindex(
         rebuilt = index_path_at(config, path)
         with Index(path) as aside:
             detecting = config.outlet(outlet_name)  # as detect sees it (accepted mirrors are not configured ones)
-            following = Following(aside, detecting, target, workers, detect_progress)  # a crawl behind indexing
+            following = Following(aside, detecting, target, workers, detect_progress)  # behind indexing
             run = index_objects(
                 aside,
                 outlet,

@@ -88,7 +88,6 @@ class Pending(Generic[R]):
             self._sent = []
         return cast(list[R], results)
 
-
     def cancel(self) -> None:
         """Drop the work: what has not started is not done (what runs ends and is thrown away)."""
         for _, future in self._sent:

@@ -83,9 +83,9 @@ class Detection:
     """One detect run: crawl batches are added in the order they are to be detected, their pages
     sent to the workers as they come (:class:`_Ahead`), and settled in that order.
 
-    A rebuild adds each crawl's batch as soon as the crawl is indexed and settles the one before
-    (:mod:`archive.detect.following`), so that the workers extract a crawl's pages while the
-    writer indexes the next; detect adds every pending batch at once.
+    A rebuild adds a crawl's batch once it is indexed and nothing left to index can come before
+    it, and settles it after indexing the next crawl (:mod:`archive.detect.following`), so that the
+    workers extract a crawl's pages while the writer indexes; detect adds every pending batch at once.
     """
 
     def __init__(

@@ -162,7 +162,7 @@ def first_response_with_payload(index: Index, urlkey: str, payload_digest: str |
         _captures(
             db,
             "WHERE urlkey = ? AND payload_digest = ? AND url = ? AND record_type = 'response' "
-            "ORDER BY fetched_at LIMIT 1",
+            "ORDER BY fetched_at, record_id LIMIT 1",
             [urlkey, payload_digest, url],
         )
     )

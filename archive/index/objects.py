@@ -130,11 +130,12 @@ def index_objects(
 
 def in_crawl_order(objects: list[StoredObject]) -> list[StoredObject]:
     """The objects a crawl at a time, crawls in the order they began (the opening time of their
-    first file), each crawl's objects in key order; objects not named by the writer (each a crawl
-    of its own) after them, in key order. Keys alone order crawls by day, then by run name."""
+    first file), each crawl's objects in key order. Objects not named by the writer (each a crawl
+    of its own, of no known time) come first, in key order: once they are indexed, nothing left
+    to index is of unknown time. Keys alone order crawls by day, then by run name."""
     began = crawl_starts(objects)
-    last = datetime.max.replace(tzinfo=UTC)
-    return sorted(objects, key=lambda obj: (began.get(crawl_batch(obj.key), last), crawl_batch(obj.key), obj.key))
+    first = datetime.min.replace(tzinfo=UTC)
+    return sorted(objects, key=lambda obj: (began.get(crawl_batch(obj.key), first), crawl_batch(obj.key), obj.key))
 
 
 def crawl_starts(objects: list[StoredObject]) -> dict[str, datetime]:
@@ -151,10 +152,8 @@ def crawl_starts(objects: list[StoredObject]) -> dict[str, datetime]:
 
 def _next_began(todo: list[StoredObject], position: int, began: dict[str, datetime]) -> datetime | None:
     """When the crawl after the one ending at ``position`` began: None when none is left, or when
-    any object left is not named by the writer (its captures may be from any time)."""
-    if position + 1 == len(todo) or crawl_batch(todo[-1].key) not in began:  # unnamed objects come last
-        return None
-    return began[crawl_batch(todo[position + 1].key)]
+    it is an object not named by the writer (its captures may be from any time)."""
+    return began.get(crawl_batch(todo[position + 1].key)) if position + 1 < len(todo) else None
 
 
 def _last_of_crawl(todo: list[StoredObject], position: int) -> bool:

@@ -203,10 +203,10 @@ def test_detect_given_no_workers_starts_them_only_for_many_pending_captures(tmp_
     assert asked == [1, None]  # this process alone for a few; every core's workers for many
 
 
-def test_the_pages_under_way_stay_within_the_bound_however_many_batches_are_added(monkeypatch):
+def test_the_pages_under_way_stay_within_the_bound_however_many_batches_are_added(monkeypatch, tmp_path):
     monkeypatch.setattr(detect_run, "AHEAD_CAPTURES", 3 * detect_run.AHEAD_CHUNK)
     bound = detect_run.AHEAD_CAPTURES + detect_run.AHEAD_CHUNK  # the last chunk sent may cross it
-    outlet = load_config(write_config(Path("/nonexistent"), port=8765)).outlet("demo")
+    outlet = load_config(write_config(tmp_path, port=8765)).outlet("demo")
 
     class Taking:
         """Workers that take every chunk and give nothing back: the writer reads those pages itself."""
@@ -215,6 +215,7 @@ def test_the_pages_under_way_stay_within_the_bound_however_many_batches_are_adde
             return True
 
         def map(self, function, items, route=None):  # type: ignore[no-untyped-def]
+            sent.append(len(items))
             return Pending(self, 0, [])
 
     def capture(batch: int, n: int) -> SimpleNamespace:
@@ -224,14 +225,16 @@ def test_the_pages_under_way_stay_within_the_bound_however_many_batches_are_adde
             warc=warc, offset=n, length=1,
         )  # fmt: skip
 
+    sent: list[int] = []
     batches = [[capture(b, n) for n in range(300)] for b in range(40)]
     under_way = detect_run._Ahead(None, outlet, None, set(), Taking())  # type: ignore[arg-type]
     for batch in batches:
         under_way.add(batch)  # type: ignore[arg-type]
-        assert under_way.held < bound
+        assert 0 < sum(sent) < bound  # pages sent to the workers that the writer has not taken
     taken = []
     for number in range(len(batches)):
         for chunk, ready in under_way.of_batch(number):
-            assert under_way.held < bound and ready == {}
             taken += [c.record_id for c in chunk]
+            assert sum(sent) - len(taken) < bound and ready == {}
     assert taken == [c.record_id for batch in batches for c in batch]
+    assert sum(sent) == len(taken)  # every page was sent once
