@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import bisect
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from archive.config import Outlet
 from archive.detect.run import Detection, Progress, crawl_batches
@@ -69,8 +69,8 @@ class Following:
 
     def crawl_indexed(self, keys: list[str], next_began: datetime | None) -> None:
         """A crawl was indexed (``keys``: its objects; ``next_began``: when the next crawl to index
-        began, None when unknown or none is left). Batches that are now safe go to detection and
-        to the workers; those given to it before this call are settled."""
+        began, None when unknown, ``datetime.max`` when none is left). Batches that are now safe go
+        to detection and to the workers; those given to it before this call are settled."""
         if self.stopped:
             return
         for batch in crawl_batches(vx.pending_captures_in(self.idx, self.outlet.name, keys)):
@@ -123,4 +123,9 @@ class Following:
 
 def _safe(batch: list[Capture], next_began: datetime | None) -> bool:
     """Whether every capture fetched before the batch's last one is indexed (see the module)."""
-    return next_began is not None and parse_utc(max(c.fetched_at for c in batch)) + CLOCK_SLACK < next_began
+    if next_began is None:
+        return False
+    return (
+        next_began == datetime.max.replace(tzinfo=UTC)
+        or parse_utc(max(c.fetched_at for c in batch)) + CLOCK_SLACK < next_began
+    )

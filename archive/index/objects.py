@@ -99,7 +99,7 @@ def index_objects(
     ``after_crawl`` (a rebuild's detection, :mod:`archive.detect.following`): the objects are
     indexed a crawl at a time, crawls in the order they began (:func:`in_crawl_order`), and it is
     called after each crawl's last object with the keys of the crawl's objects indexed and when
-    the next crawl began (:func:`_next_began`).
+    the next crawl began (:func:`_next_began`; ``NONE_LEFT`` after the last).
     """
     run = IndexRun()
     listed = listing(idx, outlet.name, store, recent_only=recent_only)
@@ -150,10 +150,14 @@ def crawl_starts(objects: list[StoredObject]) -> dict[str, datetime]:
     return began
 
 
+NONE_LEFT = datetime.max.replace(tzinfo=UTC)
+"""When the next crawl began, as ``after_crawl`` is told it after the last crawl: never."""
+
+
 def _next_began(todo: list[StoredObject], position: int, began: dict[str, datetime]) -> datetime | None:
-    """When the crawl after the one ending at ``position`` began: None when none is left, or when
-    it is an object not named by the writer (its captures may be from any time)."""
-    return began.get(crawl_batch(todo[position + 1].key)) if position + 1 < len(todo) else None
+    """When the crawl after the one ending at ``position`` began: ``NONE_LEFT`` after the last; None
+    when it is an object not named by the writer (its captures may be from any time)."""
+    return began.get(crawl_batch(todo[position + 1].key)) if position + 1 < len(todo) else NONE_LEFT
 
 
 def _last_of_crawl(todo: list[StoredObject], position: int) -> bool:
