@@ -381,7 +381,10 @@ def _aligned(
 def template_items(batch: Sequence[tuple[str, Content]]) -> Iterator[Evidence]:
     """Items that appear in two or more articles of one batch (word for word, or by numbered shape)."""
     seen: dict[tuple[str, str, str], set[str]] = {}
-    for article_id, content in batch:
+    copies = {
+        (article_id, *(getattr(content, name) for name in TEMPLATE_FIELDS)): content for article_id, content in batch
+    }
+    for (article_id, *_), content in copies.items():  # an article's copies alike on every mirror count once
         for name in TEMPLATE_FIELDS:
             for item in field_items(content, name):
                 text = normalized_item(name, item)

@@ -187,7 +187,7 @@ def _detect_batch(
         by_article: dict[str, list[Seen]] = {}
         for item in seen:
             by_article.setdefault(item.capture.article, []).append(item)
-        histories = {article_id: History.read(idx, outlet.name, article_id) for article_id in by_article}
+        histories = History.read_all(idx, outlet.name, list(by_article))
         model = learn_noise(idx, outlet, seen, counts, histories)
         batch_start = min(item.time for item in seen)
         marks: list[tuple[Capture, str, int | None]] = []

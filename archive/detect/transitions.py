@@ -34,7 +34,7 @@ from archive.config import Outlet
 from archive.detect.changes import classify, divergence, fate_change, slug_mismatch
 from archive.detect.fingerprint import fingerprint
 from archive.detect.noise import NoiseModel
-from archive.index import Capture, Change, HostState, Index, Version
+from archive.index import ArticleState, Capture, Change, HostState, Index, Version
 from archive.index import versions as vx
 from archive.moments import parse_iso
 
@@ -88,11 +88,15 @@ class History:
 
     versions: dict[int, Version]
     hosts: dict[str, HostState]
+    state: ArticleState
 
     @classmethod
-    def read(cls, idx: Index, outlet: str, article_id: str) -> History:
-        versions = {v.version: v for v in vx.versions_of(idx, outlet, article_id)}
-        return cls(versions, vx.host_states(idx, outlet, article_id))
+    def read_all(cls, idx: Index, outlet: str, article_ids: list[str]) -> dict[str, History]:
+        """The histories of a batch's articles, by id, in a few statements."""
+        versions = vx.versions_of_articles(idx, outlet, article_ids)
+        hosts = vx.host_states_of_articles(idx, outlet, article_ids)
+        states = vx.article_states(idx, outlet, article_ids)
+        return {a: cls({v.version: v for v in versions[a]}, hosts[a], states[a]) for a in article_ids}
 
     def shown(self) -> list[Version]:
         """The versions the article's hosts showed last (each once), to compare the batch's copies with."""
@@ -117,7 +121,7 @@ class Article:
         self.by_print: dict[str, Version] = {}
         for number in sorted(self.versions):
             self.by_print.setdefault(fingerprint(self.versions[number], model).whole, self.versions[number])
-        self.state = vx.article_state(idx, outlet.name, article_id)
+        self.state = history.state
         if self.state.current_version is None and self.versions:  # an index from before current_version was kept
             self.state = replace(self.state, current_version=max(self.versions))
         self.hosts = dict(history.hosts)

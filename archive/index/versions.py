@@ -80,6 +80,44 @@ def versions_of(index: Index, outlet: str, article_id: str) -> list[Version]:
     return [version_from_row(row) for row in rows]
 
 
+ARTICLES_PER_QUERY = 500
+"""Article ids looked up per statement (SQLite allows 32766 parameters; small chunks stay cheap)."""
+
+
+def _of_articles(index: Index, sql: str, outlet: str, article_ids: list[str]) -> Iterator[dict[str, Any]]:
+    """The rows of ``sql`` (``... WHERE outlet = ? AND article_id IN ({})``) for every article id, a chunk at a time."""
+    for start in range(0, len(article_ids), ARTICLES_PER_QUERY):
+        ids = article_ids[start : start + ARTICLES_PER_QUERY]
+        yield from index._db.query(sql.format(", ".join("?" * len(ids))), [outlet, *ids])
+
+
+def versions_of_articles(index: Index, outlet: str, article_ids: list[str]) -> dict[str, list[Version]]:
+    """Every version of each article, in order, by article id (a crawl batch's articles in a few statements)."""
+    found: dict[str, list[Version]] = {article_id: [] for article_id in article_ids}
+    sql = "SELECT * FROM versions WHERE outlet = ? AND article_id IN ({}) ORDER BY article_id, version"
+    for row in _of_articles(index, sql, outlet, article_ids):
+        found[row["article_id"]].append(version_from_row(row))
+    return found
+
+
+def host_states_of_articles(index: Index, outlet: str, article_ids: list[str]) -> dict[str, dict[str, HostState]]:
+    """What each host last showed of each article, by article id, then host."""
+    found: dict[str, dict[str, HostState]] = {article_id: {} for article_id in article_ids}
+    sql = "SELECT * FROM host_state WHERE outlet = ? AND article_id IN ({})"
+    for row in _of_articles(index, sql, outlet, article_ids):
+        found[row["article_id"]][row["host"]] = HostState.from_row(row)
+    return found
+
+
+def article_states(index: Index, outlet: str, article_ids: list[str]) -> dict[str, ArticleState]:
+    """Each article's state, by article id (an article never seen has the empty one)."""
+    found = {article_id: ArticleState(outlet, article_id) for article_id in article_ids}
+    sql = "SELECT * FROM article_state WHERE outlet = ? AND article_id IN ({})"
+    for row in _of_articles(index, sql, outlet, article_ids):
+        found[row["article_id"]] = ArticleState.from_row(row)
+    return found
+
+
 def version_number(index: Index, outlet: str, article_id: str, number: int) -> Version | None:
     db = index._db
     row = _one(
@@ -166,13 +204,6 @@ def detected_version(index: Index, record_id: str) -> int | None:
     db = index._db
     row = _one(db, "SELECT version FROM detected WHERE record_id = ?", [record_id])
     return row["version"] if row else None
-
-
-def host_states(index: Index, outlet: str, article_id: str) -> dict[str, HostState]:
-    """What each host last showed of the article (state, version, since when), by host."""
-    db = index._db
-    rows = db.query("SELECT * FROM host_state WHERE outlet = ? AND article_id = ?", [outlet, article_id])
-    return {row["host"]: HostState.from_row(row) for row in rows}
 
 
 def set_host_state(index: Index, outlet: str, article_id: str, shown: HostState) -> None:
