@@ -7,13 +7,15 @@ alternating, for ``ROUNDS`` rounds:
 
 - ``cdxj-indexer -s`` (its ``main``, in this process): the field's index of WARCs, sorted CDXJ
   to /dev/null;
+- edittrail's **index step** (``pipeline.index`` into an empty index): read each object once,
+  verify every record's block and payload digests, hash the object (SHA-256), and write the
+  captures and articles to SQLite, objects read ahead on worker processes of its own, started
+  cold as in a fresh process, while this process writes the index: it uses both cores,
+  cdxj-indexer one. It is the index step a rebuild runs; in a rebuild, detection runs beside it
+  (a crawl or so behind, ``archive.detect.following``), so the rebuild's own index step cannot be
+  timed apart any more (until 2026-12-04 this row was the rebuild's time to its last object);
 - edittrail's **reindex** (``pipeline.reindex``: index + detect into a file aside, then the
-  swap): what an operator's ``edittrail reindex`` does, detection included. Its **index step**
-  is timed apart, from the rebuild's start to its last object indexed (its progress calls):
-  read each object once, verify every record's block and payload digests, hash the object
-  (SHA-256), and write the captures and articles to SQLite. The rebuild's worker processes
-  read objects ahead while this process writes the index, so that step uses both cores;
-  cdxj-indexer uses one.
+  swap): what an operator's ``edittrail reindex`` does, detection included.
 
 Both run in this process, so neither pays for starting an interpreter; figures are MB of WARC
 per second, and each ratio is the median of the per-round ratios. The reindex's CPU time in
@@ -133,8 +135,8 @@ def _cdxj(files: list[Path]) -> float:
 
 
 def _index(config: Config) -> float:
-    """The crawl cycle's index step (``pipeline.index``) into a fresh index: from ``PARALLEL_BYTES``
-    of WARC, as here, on workers of its own, started cold as in an Airflow task."""
+    """The index step (``pipeline.index``) into a fresh index: from ``PARALLEL_BYTES`` of WARC, as
+    here, on workers of its own, started cold as in an Airflow task or ``edittrail reindex``."""
     _fresh(config)
     _cold_workers()
     start = time.perf_counter()
@@ -142,16 +144,14 @@ def _index(config: Config) -> float:
     return time.perf_counter() - start
 
 
-def _reindex(config: Config) -> tuple[float, float, float, dict[str, Any]]:
-    """(wall seconds, of them the index step's, this process's CPU seconds, what the rebuild returned)."""
+def _reindex(config: Config) -> tuple[float, float, dict[str, Any]]:
+    """(wall seconds, this process's CPU seconds, what the rebuild returned)."""
     _fresh(config)
     _cold_workers()
     remembered.forget()  # as `edittrail reindex` starts: no page extracted yet in this process
-    indexed: list[float] = []
     start, cpu = time.perf_counter(), time.process_time()
-    result = pipeline.reindex(config, "demo", progress=lambda done, total, key: indexed.append(time.perf_counter()))
-    wall = time.perf_counter() - start
-    return wall, indexed[-1] - start, time.process_time() - cpu, result
+    result = pipeline.reindex(config, "demo")
+    return time.perf_counter() - start, time.process_time() - cpu, result
 
 
 def run(quick: bool = False) -> dict[str, Any]:
@@ -165,21 +165,20 @@ def _measure(directory: Path, pages: int, crawls: int, rounds: int, *, noisy: bo
     """cdxj-indexer and the reindex over one corpus, alternating for ``rounds`` rounds."""
     config, files = build(directory, pages, crawls, noisy=noisy)
     megabytes = sum(f.stat().st_size for f in files) / 1e6
-    seconds: dict[str, list[float]] = {"cdxj-indexer": [], "index": [], "reindex": [], "index_alone": []}
+    seconds: dict[str, list[float]] = {"cdxj-indexer": [], "index": [], "reindex": []}
     writer_cpu: list[float] = []
     captures = 0
     detected: dict[str, Any] = {}
     for _ in range(rounds):
         seconds["cdxj-indexer"].append(_cdxj(files))
-        seconds["index_alone"].append(_index(config))
-        reindex_s, index_s, cpu_s, result = _reindex(config)
-        seconds["index"].append(index_s)
+        seconds["index"].append(_index(config))
+        reindex_s, cpu_s, result = _reindex(config)
         seconds["reindex"].append(reindex_s)
         writer_cpu.append(cpu_s)
         captures, detected = int(result["captures_added"]), result["detect"]
     ratios = {
         name: statistics.median(c / s for c, s in zip(seconds["cdxj-indexer"], seconds[name], strict=True))
-        for name in ("index", "reindex", "index_alone")
+        for name in ("index", "reindex")
     }
     return {
         "warc_mb": megabytes,
@@ -204,8 +203,7 @@ def table(result: dict[str, Any]) -> str:
             f"{'':24} {'MB/s':>8} {'vs cdxj-indexer':>16}",
             f"{'cdxj-indexer -s':24} {mb_s['cdxj-indexer']:>8.1f} {'1.00x':>16}",
             f"{'edittrail index step':24} {mb_s['index']:>8.1f} {ratios['index']:>15.2f}x   (target >= 1.0; "
-            "the reindex's, objects read on its workers, their start included)",
-            *_alone_line(result),
+            "pipeline.index into an empty index, objects read on its own workers, their start included)",
             f"{'edittrail reindex':24} {mb_s['reindex']:>8.1f} {ratios['reindex']:>15.2f}x   (target >= 0.5; "
             f"index + detect, {per_capture:.2f} ms per capture)",
             *_writer_lines(result),
@@ -231,15 +229,6 @@ def _noisy_lines(noisy: dict[str, Any] | None) -> list[str]:
         f"{per_capture:.2f} ms per capture, every page extracted)",
         *_writer_lines(noisy),
     ]
-
-
-def _alone_line(result: dict[str, Any]) -> list[str]:
-    """The crawl cycle's index step over the same WARCs (``pipeline.index``, workers of its own)."""
-    if "index_alone" not in result["mb_s"]:
-        return []  # a result file from before it was measured
-    mb_s, ratio = result["mb_s"]["index_alone"], result["vs_cdxj"]["index_alone"]
-    note = "(the crawl cycle's index step, pipeline.index: workers of its own from 16 MB)"
-    return [f"{'  of a crawl cycle':24} {mb_s:>8.1f} {ratio:>15.2f}x   {note}"]
 
 
 def _writer_lines(result: dict[str, Any]) -> list[str]:

@@ -108,7 +108,7 @@ def _summary(results: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
     if reindex:
         rows.append(
             (
-                "reindex, index step",
+                "index step (as a rebuild runs it)",
                 "cdxj-indexer, same WARCs (MB/s)",
                 _x(reindex["index"]),
                 ">= 1.0",
