@@ -219,9 +219,14 @@ class Outlet(_Frozen):
         return any(address.startswith("127.") or address == "::1" for address in self.host_overrides.values())
 
     def article_id(self, url: str) -> str | None:
-        """The canonical article id of a URL on any of the outlet's domains, or None."""
-        parts = urlsplit(url)
-        if (parts.hostname or "") not in self.domains:
+        """The canonical article id of a URL on any of the outlet's domains, or None (for a string
+        that does not parse as a URL too, such as ``http://[::1``: no article's)."""
+        try:
+            parts = urlsplit(url)
+            host = parts.hostname or ""
+        except ValueError:
+            return None
+        if host not in self.domains:
             return None
         match = self.article_regex.match(parts.path)
         return match.group("id") if match else None

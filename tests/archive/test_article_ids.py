@@ -44,6 +44,7 @@ def test_every_url_shape_gives_the_same_canonical_id(presstv, url, article_id):
         "https://www.presstv.ir/Detail/2026/09/26/not-a-number/x",
         "https://evil.example.com/Detail/2026/09/26/777077/x",  # not the outlet's domain
         "https://cdn.presstv.ir/Photo/2026/9/26/abc.jpg",
+        "http://[::1",  # does not parse as a URL at all
     ],
 )
 def test_non_articles_and_foreign_hosts_have_no_id(presstv, url):
