@@ -5,7 +5,6 @@ everything detected again from the first capture."""
 
 from __future__ import annotations
 
-import itertools
 import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +28,20 @@ ARTICLES = 3
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
     return load_config(write_config(tmp_path, port=8765))
+
+
+@pytest.fixture
+def settled(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """(crawl, captures) of each batch detect settles, in order (its noise is learned first)."""
+    seen_batches: list[tuple[str, int]] = []
+    learn = detect_run.learn_noise
+
+    def learning(idx, outlet, seen, *rest):  # type: ignore[no-untyped-def]
+        seen_batches.append((crawl_batch(seen[0].capture.warc), len(seen)))
+        return learn(idx, outlet, seen, *rest)
+
+    monkeypatch.setattr(detect_run, "learn_noise", learning)
+    return seen_batches
 
 
 def rows(config: Config) -> dict[str, list[tuple[object, ...]]]:
@@ -89,6 +102,15 @@ def revisit_of(written: WrittenExchange, n: int, when: datetime) -> RevisitOf:
     return RevisitOf(article_url(n), when, written.response_record_id, written.payload_digest)
 
 
+def k_revisits_c(config: Config, c_named: datetime, c_fetched: datetime, revisit_at: datetime) -> None:
+    """Crawl c (its file named at ``c_named``) fetches an article at ``c_fetched``; crawl k, begun at
+    T0, fetches another at T0 and, at ``revisit_at``, c's page again as a revisit of c's record."""
+    (original,) = write_crawl_at(config, "c", opened=c_named, fetched=c_fetched, headline=2, articles=1)
+    revisit = {0: revisit_of(original, 0, c_fetched)}
+    late = {0: revisit_at}
+    write_crawl_at(config, "k", opened=T0, fetched=T0, headline=2, articles=2, revisits=revisit, late=late)
+
+
 def reindexed(config: Config, caplog: pytest.LogCaptureFixture) -> tuple[dict[str, list[tuple[object, ...]]], bool]:
     """What a rebuild detects, and whether following started over."""
     caplog.set_level(logging.INFO, logger="archive")
@@ -97,27 +119,18 @@ def reindexed(config: Config, caplog: pytest.LogCaptureFixture) -> tuple[dict[st
     return rows(config) | {"counts": [tuple(sorted(result["detect"].items()))]}, "starts over" in caplog.text
 
 
-def test_a_rebuild_settles_each_crawl_before_the_crawls_after_the_next_are_indexed(config, monkeypatch):
+def test_a_rebuild_settles_each_crawl_before_the_crawls_after_the_next_are_indexed(config, settled):
     keys = write_store(config, crawls=4, articles=ARTICLES)
     expected = detected_after_the_whole_index(config)
     assert expected["changes"]  # every crawl edits the headline: there is an order to get wrong
-    events: list[tuple[str, str]] = []
-    learn = detect_run.learn_noise
-
-    def learning(idx, outlet, seen, *rest):  # type: ignore[no-untyped-def]
-        events.append(("settled", crawl_batch(seen[0].capture.warc)))
-        return learn(idx, outlet, seen, *rest)
-
-    monkeypatch.setattr(detect_run, "learn_noise", learning)
-    result = pipeline.reindex(
-        config, "demo", progress=lambda done, total, key: events.append(("indexed", crawl_batch(key)))
-    )
+    settled.clear()
+    indexed_when: dict[str, int] = {}  # crawl -> batches settled when its last object was indexed
+    progress = lambda done, total, key: indexed_when.__setitem__(crawl_batch(key), len(settled))  # noqa: E731
+    result = pipeline.reindex(config, "demo", progress=progress)
     crawls = [crawl_batch(key) for key in keys]
-    assert [crawl for kind, crawl in events if kind == "settled"] == crawls
-    for settled, after_next in zip(crawls, crawls[2:], strict=False):  # one crawl behind the index step...
-        assert events.index(("settled", settled)) < events.index(("indexed", after_next))
-    for settled, next_one in itertools.pairwise(crawls):  # ...while the workers extract it
-        assert events.index(("indexed", next_one)) < events.index(("settled", settled))
+    assert [crawl for crawl, _ in settled] == crawls
+    for number, crawl in enumerate(crawls):  # crawl n is settled once crawl n+1 is indexed, before crawl n+2 is
+        assert indexed_when[crawl] == max(0, number - 1)
     assert rows(config) | {"counts": [tuple(sorted(result["detect"].items()))]} == expected
 
 
@@ -139,11 +152,7 @@ def test_a_crawl_that_began_first_but_fetched_last_waits_for_the_crawls_fetched_
 def test_a_crawl_whose_name_runs_a_little_ahead_of_its_captures_is_waited_for(config, caplog):
     # Crawl c's host clock named its file 10 minutes late: k's last page, a revisit of c's record,
     # looks fetched before c began. Within CLOCK_SLACK, k waits for c instead of starting over.
-    c_named, c_fetched = T0 + timedelta(hours=1, minutes=10), T0 + timedelta(minutes=30)
-    (original,) = write_crawl_at(config, "c", opened=c_named, fetched=c_fetched, headline=2, articles=1)
-    revisit = {0: revisit_of(original, 0, c_fetched)}
-    late = {0: T0 + timedelta(hours=1)}
-    write_crawl_at(config, "k", opened=T0, fetched=T0, headline=2, articles=2, revisits=revisit, late=late)
+    k_revisits_c(config, T0 + timedelta(hours=1, minutes=10), T0 + timedelta(minutes=30), T0 + timedelta(hours=1))
     write_crawl_at(config, "d", opened=T0 + timedelta(hours=2), fetched=T0 + timedelta(hours=2), headline=3)
     expected = detected_after_the_whole_index(config)
     got, started_over = reindexed(config, caplog)
@@ -165,17 +174,13 @@ def test_a_clock_set_back_after_crawls_were_settled_makes_the_rebuild_start_over
 
 def test_a_revisit_of_a_crawl_that_began_later_is_settled_once_that_crawl_is_indexed(config, caplog):
     # Crawl k ran long: its last page is a revisit of a record crawl c (begun after it) wrote.
-    c_began = T0 + timedelta(hours=2)
-    (original,) = write_crawl_at(config, "c", opened=c_began, fetched=c_began, headline=2, articles=1)
-    revisit = {0: revisit_of(original, 0, c_began)}
-    late = {0: T0 + timedelta(hours=3)}
-    write_crawl_at(config, "k", opened=T0, fetched=T0, headline=2, articles=2, revisits=revisit, late=late)
+    k_revisits_c(config, T0 + timedelta(hours=2), T0 + timedelta(hours=2), T0 + timedelta(hours=3))
     write_crawl_at(config, "b", opened=T0 + timedelta(hours=1), fetched=T0 + timedelta(hours=1), headline=1)
     expected = detected_after_the_whole_index(config)
     got, started_over = reindexed(config, caplog)
     assert got == expected
     assert "revisit" not in str(got["detected"])  # the revisit showed its original's page
-    assert not started_over  # k waited for c instead
+    assert not started_over and "holds the rest" not in caplog.text  # k waited for c instead
 
 
 def test_a_revisit_whose_only_original_was_fetched_after_it_waits_for_the_end_of_the_rebuild(config, caplog):
@@ -205,7 +210,7 @@ def test_a_rebuild_whose_crawls_began_in_fetch_order_detects_them_as_it_indexes(
     assert not started_over
 
 
-def test_a_crawl_of_several_objects_is_settled_once_all_of_them_are_indexed(config, monkeypatch, caplog):
+def test_a_crawl_of_several_objects_is_settled_once_all_of_them_are_indexed(config, settled, caplog):
     # Crawl m: a shard's file beside its own, and a file it opened after midnight (another day's key).
     write_crawl_at(config, "m", opened=T0, fetched=T0, headline=1, late={1: T0 + timedelta(seconds=4)})
     write_crawl_at(config, "m-s1", opened=T0, fetched=T0 + timedelta(seconds=1), headline=1)  # fetched between
@@ -214,14 +219,7 @@ def test_a_crawl_of_several_objects_is_settled_once_all_of_them_are_indexed(conf
     write_crawl_at(config, "n", opened=T0 + timedelta(days=2), fetched=T0 + timedelta(days=2), headline=3)
     write_crawl_at(config, "o", opened=T0 + timedelta(days=3), fetched=T0 + timedelta(days=3), headline=4)
     expected = detected_after_the_whole_index(config)
-    settled: list[tuple[str, int]] = []
-    learn = detect_run.learn_noise
-
-    def learning(idx, outlet, seen, *rest):  # type: ignore[no-untyped-def]
-        settled.append((crawl_batch(seen[0].capture.warc), len(seen)))
-        return learn(idx, outlet, seen, *rest)
-
-    monkeypatch.setattr(detect_run, "learn_noise", learning)
+    settled.clear()
     got, started_over = reindexed(config, caplog)
     assert got == expected and not started_over
     assert settled == [("demo-m", 3 * ARTICLES), ("demo-n", ARTICLES), ("demo-o", ARTICLES)]
