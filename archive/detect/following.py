@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import bisect
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from archive.config import Outlet
 from archive.detect.run import Detection, Progress, crawl_batches
 from archive.index import Capture, Index
 from archive.index import captures as captures_index
 from archive.index import versions as vx
+from archive.index.objects import NONE_LEFT
 from archive.moments import parse_utc
 from archive.storage import ObjectStore
 from archive.warc import crawl_batch
@@ -69,7 +70,7 @@ class Following:
 
     def crawl_indexed(self, keys: list[str], next_began: datetime | None) -> None:
         """A crawl was indexed (``keys``: its objects; ``next_began``: when the next crawl to index
-        began, None when unknown, ``datetime.max`` when none is left). Batches that are now safe go
+        began, None when unknown, ``NONE_LEFT`` when none is left). Batches that are now safe go
         to detection and to the workers; those given to it before this call are settled."""
         if self.stopped:
             return
@@ -125,7 +126,4 @@ def _safe(batch: list[Capture], next_began: datetime | None) -> bool:
     """Whether every capture fetched before the batch's last one is indexed (see the module)."""
     if next_began is None:
         return False
-    return (
-        next_began == datetime.max.replace(tzinfo=UTC)
-        or parse_utc(max(c.fetched_at for c in batch)) + CLOCK_SLACK < next_began
-    )
+    return next_began == NONE_LEFT or parse_utc(max(c.fetched_at for c in batch)) + CLOCK_SLACK < next_began

@@ -381,10 +381,8 @@ def _aligned(
 def template_items(batch: Sequence[tuple[str, Content]]) -> Iterator[Evidence]:
     """Items that appear in two or more articles of one batch (word for word, or by numbered shape)."""
     seen: dict[tuple[str, str, str], set[str]] = {}
-    copies = {
-        (article_id, *(getattr(content, name) for name in TEMPLATE_FIELDS)): content for article_id, content in batch
-    }
-    for (article_id, *_), content in copies.items():  # an article's copies alike on every mirror count once
+    copies = {(article_id, hashable_fields(_READ_TEMPLATE, content)): content for article_id, content in batch}
+    for (article_id, _), content in copies.items():  # an article's copies alike on every mirror count once
         for name in TEMPLATE_FIELDS:
             for item in field_items(content, name):
                 text = normalized_item(name, item)
@@ -422,6 +420,7 @@ def _distinct(contents: Sequence[Content]) -> list[Content]:
 
 
 _READ_COMPARED = attrgetter(*SLOT_FIELDS)
+_READ_TEMPLATE = attrgetter(*TEMPLATE_FIELDS)
 
 
 def _compared_fields(content: Content) -> tuple[Any, ...]:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import sqlite_utils
 import surt
 
+from archive.index.chunks import in_chunks
 from archive.index.records import Capture, CdxCapture, DetectedCapture
 from archive.moments import parse_iso
 from archive.warc.records import RevisitOf
@@ -47,11 +48,10 @@ def indexed_keys(index: Index, outlet: str, keys: Iterable[str], *, chunk: int) 
     """Which of ``keys`` (the store's listing) are indexed: looked up by key, ``chunk`` keys per
     statement, never a walk of every object."""
     db = index._db
-    wanted, found = list(keys), set[str]()
-    for start in range(0, len(wanted), chunk):
-        part = wanted[start : start + chunk]
+    found = set[str]()
+    for part, marks in in_chunks(list(keys), chunk):
         rows = db.execute(
-            f"SELECT key FROM warc_objects WHERE key IN ({', '.join('?' * len(part))}) "  # noqa: S608 (placeholders)
+            f"SELECT key FROM warc_objects WHERE key IN ({marks}) "  # noqa: S608 (placeholders)
             "AND outlet = ? AND indexed_at IS NOT NULL",
             [*part, outlet],
         )
@@ -168,23 +168,18 @@ def first_response_with_payload(index: Index, urlkey: str, payload_digest: str |
     )
 
 
-IDS_PER_QUERY = 500
-"""Record ids looked up per statement (SQLite allows 32766 parameters; small chunks stay cheap)."""
-
-
 def revisits_without_earlier_original(index: Index, record_ids: list[str]) -> int:
     """How many of these captures are revisits (HTTP 200) with no ``response`` of the same URL and
     payload fetched at or before them: a rebuild cannot settle those before the whole index is
     built (archive.detect.following). Bounded by the record ids and each revisit's URL key."""
     missing = 0
-    for start in range(0, len(record_ids), IDS_PER_QUERY):
-        ids = record_ids[start : start + IDS_PER_QUERY]
+    for ids, marks in in_chunks(record_ids):
         missing += index._db.execute(
-            "SELECT count(*) FROM captures r WHERE r.record_id IN "  # noqa: S608 (placeholders)
-            f"({', '.join('?' * len(ids))}) AND r.record_type = 'revisit' AND r.status = 200 AND NOT EXISTS "
+            f"SELECT count(*) FROM captures r WHERE r.record_id IN ({marks}) "  # noqa: S608 (placeholders)
+            "AND r.record_type = 'revisit' AND r.status = 200 AND NOT EXISTS "
             "(SELECT 1 FROM captures o WHERE o.urlkey = r.urlkey AND o.payload_digest = r.payload_digest "
             "AND o.url = r.url AND o.record_type = 'response' AND o.fetched_at <= r.fetched_at)",
-            ids,
+            list(ids),
         ).fetchone()[0]
     return int(missing)
 

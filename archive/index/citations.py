@@ -15,11 +15,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from archive.index.chunks import in_chunks
+
 if TYPE_CHECKING:
     from archive.index import Index
 
-KEY_CHUNK = 500
-"""Record ids looked up per statement (each by the captures primary key)."""
 _LOCATE = (
     "SELECT c.record_id, c.url, c.fetched_at, c.record_type, c.warc, c.offset, c.length, c.payload_digest, "
     "w.sha256 FROM captures c LEFT JOIN warc_objects w ON w.key = c.warc"
@@ -48,11 +48,8 @@ def record_locations(index: Index, record_ids: Iterable[str]) -> dict[str, Recor
     db = index._db
     wanted = sorted({r for r in record_ids if r})
     found: dict[str, RecordLocation] = {}
-    for start in range(0, len(wanted), KEY_CHUNK):
-        chunk = wanted[start : start + KEY_CHUNK]
-        marks = ", ".join("?" * len(chunk))
-        sql = f"{_LOCATE} WHERE c.record_id IN ({marks})"
-        rows = db.execute(sql, chunk)
+    for chunk, marks in in_chunks(wanted):
+        rows = db.execute(f"{_LOCATE} WHERE c.record_id IN ({marks})", chunk)
         for row in rows:
             found[row[0]] = RecordLocation(*row)
     return found

@@ -30,6 +30,7 @@ from archive.errors import ArchiveIndexError
 from archive.index import articles as articles_index
 from archive.index import captures as captures_index
 from archive.index.articles import Article
+from archive.index.chunks import KEY_CHUNK
 from archive.index.records import Capture
 from archive.index.schema import MIGRATIONS
 from archive.index.versions import DERIVED_TABLES
@@ -104,8 +105,6 @@ INSERT_CAPTURE = (
 _capture_values = attrgetter(*CAPTURE_COLUMNS)
 NO_STATUS = -1
 """A capture without an HTTP status (a revisit of a record that had none), as ``tallies`` counts it."""
-KEY_CHUNK = 500
-"""Keys looked up per statement (SQLite allows 32766 parameters; small chunks keep statements cheap)."""
 BUSY_TIMEOUT_SECONDS = 30
 WRITER_CACHE_KIB = 64 * 1024
 _PLAIN_BEGIN = frozenset({"BEGIN", "BEGIN TRANSACTION", "BEGIN DEFERRED", "BEGIN DEFERRED TRANSACTION"})

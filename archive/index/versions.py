@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
+from archive.index.chunks import in_chunks
 from archive.index.records import ArticleState, Capture, Change, HostState, SearchHit, StoredChange, Version
 
 if TYPE_CHECKING:
@@ -80,15 +81,10 @@ def versions_of(index: Index, outlet: str, article_id: str) -> list[Version]:
     return [version_from_row(row) for row in rows]
 
 
-ARTICLES_PER_QUERY = 500
-"""Article ids looked up per statement (SQLite allows 32766 parameters; small chunks stay cheap)."""
-
-
 def _of_articles(index: Index, sql: str, outlet: str, article_ids: list[str]) -> Iterator[dict[str, Any]]:
     """The rows of ``sql`` (``... WHERE outlet = ? AND article_id IN ({})``) for every article id, a chunk at a time."""
-    for start in range(0, len(article_ids), ARTICLES_PER_QUERY):
-        ids = article_ids[start : start + ARTICLES_PER_QUERY]
-        yield from index._db.query(sql.format(", ".join("?" * len(ids))), [outlet, *ids])
+    for ids, marks in in_chunks(article_ids):
+        yield from index._db.query(sql.format(marks), [outlet, *ids])
 
 
 def versions_of_articles(index: Index, outlet: str, article_ids: list[str]) -> dict[str, list[Version]]:
@@ -177,13 +173,12 @@ def pending_captures_in(index: Index, outlet: str, warcs: list[str]) -> list[Cap
     """Article captures detect has not looked at yet, of these WARC objects only, in fetch order:
     what a rebuild's index step has just added (archive.detect.following)."""
     found: list[Capture] = []
-    for start in range(0, len(warcs), 500):
-        keys = warcs[start : start + 500]
+    for keys, marks in in_chunks(warcs):
         found += map(
             Capture.from_row,
             index._db.query(
                 "SELECT c.* FROM captures c JOIN detect_queue q ON q.record_id = c.record_id "  # noqa: S608 (placeholders)
-                f"WHERE c.warc IN ({', '.join('?' * len(keys))}) AND q.outlet = ?",
+                f"WHERE c.warc IN ({marks}) AND q.outlet = ?",
                 [*keys, outlet],
             ),
         )
