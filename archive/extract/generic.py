@@ -8,6 +8,10 @@ matters gets its own module beside this one. Captions are told from paragraphs b
 same credit rule as everywhere (:func:`archive.extract.dom.is_caption`).
 
 trafilatura reads dates to the day only, so ``published`` is midnight UTC of that day.
+
+trafilatura is imported on the first extraction, not with this module: it costs about 0.15 s,
+which every process that imports :mod:`archive.extract` (each worker's forkserver, each Airflow
+task) would pay for an outlet that has its own extractor.
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ import logging
 from datetime import UTC, datetime
 from urllib.parse import unquote, urljoin, urlsplit
 
-import trafilatura
 from lxml.etree import _Element
 
 from archive.detect.normalize import collapse_whitespace, normalize_text
@@ -32,6 +35,8 @@ TEXT_TAGS = frozenset({"p", "head", "item", "quote", "cell", "code"})
 
 def extract(html: bytes, url: str, *, content_type: str | None = None) -> Extracted:
     """Read one article page of any outlet; a page trafilatura finds no text in gives metadata only."""
+    import trafilatura  # here, not above: see the module
+
     text = html_text(html, content_type, url)
     tree = dom.parse(text)
     meta = dom.head_meta(tree)
