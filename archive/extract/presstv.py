@@ -23,6 +23,7 @@ import logging
 import re
 from datetime import UTC, date, datetime, tzinfo
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from urllib.parse import unquote, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -234,9 +235,9 @@ def _teaser(block: dom.Block, url: str) -> bool:
     its only content) is links to other articles."""
     if not block.links or block.link_chars * 2 < dom.visible_chars(block.text):
         return False
-    own = _ARTICLE_ID.search(urlsplit(url).path)
-    targets = [_ARTICLE_ID.search(urlsplit(urljoin(url, href)).path) for href in block.links]
-    return all(t is not None and (own is None or t.group(1) != own.group(1)) for t in targets)
+    own = _article_linked(url, "")
+    targets = [_article_linked(url, href) for href in block.links]
+    return all(t is not None and t != own for t in targets)
 
 
 def _skipped(node: LexborNode) -> bool:
@@ -277,13 +278,22 @@ def _card(node: LexborNode, url: str) -> bool:
     links = [a.attributes.get("href") or "" for a in node.css("a[href]")]
     if not links:
         return False
-    own = _ARTICLE_ID.search(urlsplit(url).path)
+    own = _article_linked(url, "")
     for href in links:
-        target = _ARTICLE_ID.search(urlsplit(urljoin(url, href)).path)
-        if target is None or (own is not None and target.group(1) == own.group(1)):
+        target = _article_linked(url, href)
+        if target is None or target == own:
             return False
     linked = sum(len("".join(a.text(deep=True).split())) for a in node.css("a[href]"))
     return linked * 2 >= len(text)
+
+
+@lru_cache(maxsize=4096)
+def _article_linked(url: str, href: str) -> str | None:
+    """The id of the article a link of the page at ``url`` leads to (``""``: the page itself), or
+    None. Remembered: a card's links are asked for by every element around them, and a page's
+    related stories recur on the next pages."""
+    match = _ARTICLE_ID.search(urlsplit(urljoin(url, href)).path)
+    return match.group(1) if match else None
 
 
 def _short_text(node: LexborNode) -> str | None:

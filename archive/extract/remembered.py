@@ -23,6 +23,7 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import replace
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from archive.extract import Extracted, extract
@@ -44,7 +45,7 @@ _remembered: OrderedDict[_Key, tuple[str, Extracted]] = OrderedDict()
 def _key(page: Page) -> _Key:
     """The entry every mirror may share."""
     name, html, url, content_type = page
-    scheme, _, path, query, fragment = urlsplit(url)
+    scheme, _, path, query, fragment = _split(url)
     return (name, (scheme, path, query, fragment), content_type, hashlib.blake2b(html, digest_size=20).digest(), None)
 
 
@@ -55,7 +56,11 @@ def _own(key: _Key, host: str) -> _Key:
 
 
 def _host(page: Page) -> str:
-    return urlsplit(page[2]).netloc
+    return _split(page[2]).netloc
+
+
+_split = lru_cache(maxsize=REMEMBERED)(urlsplit)
+"""A page's URL is split for its key and its host, each time it is met: once is enough."""
 
 
 def _remember(page: Page, extracted: Extracted, key: _Key | None = None) -> None:
