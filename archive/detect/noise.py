@@ -272,9 +272,17 @@ class NoiseModel:
     def _labelled(self, field_name: str, text: str) -> bool:
         return bool(self.prefixes) and (field_name, first_word(text)) in self.prefixes and len(text) <= PREFIX_MAX_CHARS
 
+    @cached_property
+    def _volatile(self) -> dict[str, frozenset[str]]:
+        """The token kinds learned to come and go, by field (asked for every item compared)."""
+        kinds: dict[str, set[str]] = {}
+        for name, kind in self.tokens:
+            kinds.setdefault(name, set()).add(kind)
+        return {name: frozenset(found) for name, found in kinds.items()}
+
     def _identity(self, field_name: str, text: str) -> str:
         """The item without the tokens learned to come and go in this field (a reference's identity)."""
-        volatile = {kind for name, kind in self.tokens if name == field_name}
+        volatile = self._volatile.get(field_name)
         if not volatile:
             return text
         kept = [t for t in _TOKEN.findall(_path_of(field_name, text)) if token_kind(t) not in volatile]

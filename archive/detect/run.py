@@ -37,7 +37,7 @@ from archive.detect.transitions import Article, History, Seen, redirect_target
 from archive.errors import EdittrailError, StoreError
 from archive.extract import Extracted
 from archive.extract.remembered import extract_once
-from archive.index import Capture, Change, Index, Version
+from archive.index import Capture, Change, HostState, Index, Version
 from archive.index import captures as captures_index
 from archive.index import versions as vx
 from archive.storage import ObjectStore
@@ -191,6 +191,7 @@ def _detect_batch(
         model = learn_noise(idx, outlet, seen, counts, histories)
         batch_start = min(item.time for item in seen)
         marks: list[tuple[Capture, str, int | None]] = []
+        shown: list[tuple[str, HostState]] = []
         for article_id, items in by_article.items():
             history = histories.pop(article_id)  # settled, it is held no longer
             article = Article(
@@ -198,9 +199,11 @@ def _detect_batch(
             )
             outcomes = article.settle(items, batch_start)
             counts["versions"] += len(article.created)
+            shown += article.host_rows()
             for item in items:
                 outcome, version = outcomes[item.capture.record_id]
                 marks.append((item.capture, outcome[:500], version))
+        vx.set_host_states(idx, outlet.name, shown)
         vx.mark_all_detected(idx, marks)
         counts["captures"] += len(marks)
 

@@ -125,6 +125,8 @@ class Article:
         if self.state.current_version is None and self.versions:  # an index from before current_version was kept
             self.state = replace(self.state, current_version=max(self.versions))
         self.hosts = dict(history.hosts)
+        self.moved: set[str] = set()
+        """Hosts whose state this batch set: :meth:`host_rows` gives them to the caller to write."""
         self.created: set[int] = set()
         """Versions first seen in this batch."""
 
@@ -250,8 +252,12 @@ class Article:
             since=since,
             since_record=since_record,
         )
-        vx.set_host_state(self.idx, self.outlet.name, self.article_id, shown)
-        self.hosts[host] = shown
+        self.hosts[host] = shown  # written with the batch's others (host_rows): nothing reads it back before
+        self.moved.add(host)
+
+    def host_rows(self) -> list[tuple[str, HostState]]:
+        """(article id, what the host shows) of every host this batch set, for ``vx.set_host_states``."""
+        return [(self.article_id, self.hosts[host]) for host in sorted(self.moved)]
 
     # -- transitions ----------------------------------------------------------------------
 
@@ -342,7 +348,15 @@ class Article:
 
     def _set_current(self, number: int, since: str, record_id: str) -> None:
         vx.set_current_version(self.idx, self.outlet.name, self.article_id, number, since=since, record_id=record_id)
-        self.state = vx.article_state(self.idx, self.outlet.name, self.article_id)
+        self.state = replace(  # the row as written, without reading it back
+            self.state,
+            state="live",
+            redirect_to=None,
+            current_version=number,
+            current_since=since,
+            transition_record=record_id,
+            record_id=record_id,
+        )
 
     def _current_version(self) -> Version | None:
         number = self.state.current_version

@@ -8,7 +8,7 @@ The table is as small as the outlet's noise, not its archive.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -27,8 +27,14 @@ def learned_keys(index: Index, outlet: str) -> set[str]:
 def add_learned(index: Index, outlet: str, patterns: Iterable[NoisePattern]) -> int:
     """Keep the patterns as learned now; returns how many."""
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    rows = [{"outlet": outlet, **asdict(p), "learned_at": now} for p in patterns]
-    index._db.table("noise_learned").insert_all(rows, pk=("outlet", "key"), replace=True)
+    names = [f.name for f in fields(NoisePattern)]
+    rows = [(outlet, *(getattr(p, name) for name in names), now) for p in patterns]
+    if rows:  # most batches learn nothing new
+        columns = ", ".join(["outlet", *names, "learned_at"])
+        index._db.conn.executemany(
+            f"INSERT OR REPLACE INTO noise_learned ({columns}) VALUES ({', '.join('?' * len(rows[0]))})",  # noqa: S608 (the dataclass's fields)
+            rows,
+        )
     return len(rows)
 
 

@@ -201,22 +201,25 @@ def detected_version(index: Index, record_id: str) -> int | None:
     return row["version"] if row else None
 
 
-def set_host_state(index: Index, outlet: str, article_id: str, shown: HostState) -> None:
-    """What one host shows of the article now (replacing what it showed before)."""
-    db = index._db
-    db.execute(
+def set_host_states(index: Index, outlet: str, shown: Iterable[tuple[str, HostState]]) -> None:
+    """What each host shows of each article now, as (article id, state), replacing what it showed
+    before (a batch's in one statement)."""
+    index._db.conn.executemany(
         "INSERT OR REPLACE INTO host_state (outlet, article_id, host, state, version, record_id, since, since_record, "
         "redirect_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            outlet,
-            article_id,
-            shown.host,
-            shown.state,
-            shown.version,
-            shown.record_id,
-            shown.since,
-            shown.since_record,
-            shown.redirect_to,
+            (
+                outlet,
+                article_id,
+                state.host,
+                state.state,
+                state.version,
+                state.record_id,
+                state.since,
+                state.since_record,
+                state.redirect_to,
+            )
+            for article_id, state in shown
         ],
     )
 
