@@ -385,6 +385,20 @@ class Index:
             for table in ALL_OUTLET_TABLES:
                 self._db.execute(f"DELETE FROM {table} WHERE outlet = ?", [outlet])  # noqa: S608 (fixed table names)
 
+    def stop_full_text(self) -> None:
+        """Keep no full-text index of versions in this file from now on: for a rebuild aside,
+        whose versions are never searched there and get their full text in the live index
+        when they are swapped in (its own triggers, :func:`_swap_table`). Filling it cost a
+        rebuild about a fifth of each new version's insert."""
+        conn = self._db.conn
+        triggers = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'versions' "
+            "AND sql LIKE '%versions_fts%'"
+        ).fetchall()
+        with conn:
+            for (name,) in triggers:
+                conn.execute(f'DROP TRIGGER "{name}"')
+
     def object_keys(self, outlet: str) -> set[str]:
         """The outlet's WARC objects the index knows of: indexed, or quarantined."""
         return _object_keys(self._db.conn, outlet)

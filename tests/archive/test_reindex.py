@@ -176,3 +176,19 @@ def test_a_rebuild_directory_of_a_live_process_is_kept(tmp_path):
 def _keys(config: Config) -> list[str]:
     with Index(config.index_path, readonly=True) as idx:
         return [row[0] for row in idx._db.execute("SELECT key FROM warc_objects WHERE outlet = 'demo'")]
+
+
+def test_the_rebuild_keeps_no_full_text_index_aside_and_the_swap_fills_the_live_one(config):
+    """Versions are searched in the live index only: the aside's triggers would index them twice."""
+    before = counts(config.index_path)
+    triggers: list[int] = []
+
+    def look_aside(done: int, total: int, key: str) -> None:
+        for path in config.index_path.parent.glob(f".{config.index_path.name}.reindex@demo@*/{config.index_path.name}"):
+            with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+                sql = "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND sql LIKE '%versions_fts%'"
+                triggers.append(conn.execute(sql).fetchone()[0])
+
+    pipeline.reindex(config, "demo", progress=look_aside)
+    assert len(triggers) == CRAWLS and set(triggers) == {0}
+    assert counts(config.index_path)["search"] == before["search"] > 0
