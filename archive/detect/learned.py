@@ -21,5 +21,16 @@ def record_evidence(idx: Index, outlet: str, evidence: Iterable[Evidence], artic
 
 
 def model(idx: Index, outlet: str) -> NoiseModel:
-    """The outlet's noise model as learned so far."""
-    return model_of(noise_index.learned(idx, outlet))
+    """The outlet's noise model as learned so far: the one given last when nothing changed, so
+    that what it remembers (each content's fingerprint, each field's compared items) serves the
+    next batch too, where an unedited site's pages are the last batch's again."""
+    built = model_of(noise_index.learned(idx, outlet))
+    last = _last.get(outlet)
+    if last is not None and last == built:
+        return last
+    _last[outlet] = built
+    return built
+
+
+_last: dict[str, NoiseModel] = {}
+"""The model given last, by outlet (one each: a model's answers depend on its patterns alone)."""
