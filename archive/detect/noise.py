@@ -460,7 +460,7 @@ def token_flips(model: NoiseModel, observations: Mapping[str, Sequence[Content]]
                 yield Evidence("token", name, "host", -1, article_id, f"{_host_of(nx)} → {_host_of(ny)}")
             if not _same_reference(tx, ty):
                 continue  # two different images (a swap, a placeholder): nothing to learn from their names
-            for token in set(tx) ^ set(ty):
+            for token in sorted(set(tx) ^ set(ty)):  # sorted: the same order in every process
                 yield Evidence("token", name, token_kind(token), -1, article_id, token)
 
 
@@ -480,7 +480,7 @@ def presence_flips(model: NoiseModel, observations: Mapping[str, Sequence[Conten
     for article_id, a, b in pairs(observations):
         for name in PREFIX_FIELDS:
             left, right = set(model.kept(name, field_items(a, name))), set(model.kept(name, field_items(b, name)))
-            for item in left ^ right:
+            for item in sorted(left ^ right):  # sorted: the first, kept as the example, in every process
                 word = first_word(item)
                 if len(item) <= PREFIX_MAX_CHARS and len(word) >= 4 and item[:1].isupper():
                     yield Evidence("prefix", name, word, -1, article_id, item[:80], (item,))
