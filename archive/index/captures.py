@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 _COLUMNS = ", ".join(f'"{f.name}"' for f in fields(Capture))
 """A captures row's columns in the order of :class:`Capture`'s fields: ``Capture(*row)`` builds it."""
-_C_COLUMNS = ", ".join(f'c."{f.name}"' for f in fields(Capture))
+C_COLUMNS = ", ".join(f'c."{f.name}"' for f in fields(Capture))
 """The same, of the captures table aliased ``c`` (in a join)."""
 _CDX_COLUMNS = ", ".join(f'"{f.name}"' for f in fields(CdxCapture))
 """The columns a CDX line shows, in the order of :class:`CdxCapture`'s fields."""
@@ -281,7 +281,7 @@ def of_article_detected(index: Index, outlet: str, article_id: str) -> Iterator[
     ``(outlet, article_id)`` index and the ``detected`` key."""
     db = index._db
     rows = db.execute(
-        f"SELECT {_C_COLUMNS}, d.version, d.outcome FROM captures c "  # noqa: S608 (constant parts)
+        f"SELECT {C_COLUMNS}, d.version, d.outcome FROM captures c "  # noqa: S608 (constant parts)
         "LEFT JOIN detected d ON d.record_id = c.record_id "
         "WHERE c.outlet = ? AND c.article_id = ? ORDER BY c.fetched_at, c.record_id",
         [outlet, article_id],

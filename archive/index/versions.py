@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
+from archive.index.captures import C_COLUMNS
 from archive.index.chunks import in_chunks
 from archive.index.records import ArticleState, Capture, Change, HostState, SearchHit, StoredChange, Version
 
@@ -160,13 +161,12 @@ def pending_captures(index: Index, outlet: str) -> Iterator[Capture]:
     Read from the queue the index step fills (``detect_queue``), so a run reads its new
     captures, however many the archive holds.
     """
-    db = index._db
-    rows = db.query(
-        "SELECT c.* FROM detect_queue q JOIN captures c ON c.record_id = q.record_id "
+    rows = index._db.execute(
+        f"SELECT {C_COLUMNS} FROM detect_queue q JOIN captures c ON c.record_id = q.record_id "  # noqa: S608 (fixed columns)
         "WHERE q.outlet = ? ORDER BY q.fetched_at, q.record_id",
         [outlet],
     )
-    yield from map(Capture.from_row, rows)
+    yield from (Capture(*row) for row in rows)
 
 
 def pending_captures_in(index: Index, outlet: str, warcs: list[str]) -> list[Capture]:
@@ -174,13 +174,13 @@ def pending_captures_in(index: Index, outlet: str, warcs: list[str]) -> list[Cap
     what a rebuild's index step has just added (archive.detect.following)."""
     found: list[Capture] = []
     for keys, marks in in_chunks(warcs):
-        found += map(
-            Capture.from_row,
-            index._db.query(
-                "SELECT c.* FROM captures c JOIN detect_queue q ON q.record_id = c.record_id "  # noqa: S608 (placeholders)
+        found += (
+            Capture(*row)
+            for row in index._db.execute(
+                f"SELECT {C_COLUMNS} FROM captures c JOIN detect_queue q ON q.record_id = c.record_id "  # noqa: S608 (placeholders)
                 f"WHERE c.warc IN ({marks}) AND q.outlet = ?",
                 [*keys, outlet],
-            ),
+            )
         )
     return sorted(found, key=lambda capture: (capture.fetched_at, capture.record_id))
 
