@@ -31,10 +31,11 @@ def add_learned(index: Index, outlet: str, patterns: Iterable[NoisePattern]) -> 
     rows = [(outlet, *(getattr(p, name) for name in names), now) for p in patterns]
     if rows:  # most batches learn nothing new
         columns = ", ".join(["outlet", *names, "learned_at"])
-        index._db.conn.executemany(
-            f"INSERT OR REPLACE INTO noise_learned ({columns}) VALUES ({', '.join('?' * len(rows[0]))})",  # noqa: S608 (the dataclass's fields)
-            rows,
-        )
+        with index._db.conn:  # the caller's transaction, or one of its own
+            index._db.conn.executemany(
+                f"INSERT OR REPLACE INTO noise_learned ({columns}) VALUES ({', '.join('?' * len(rows[0]))})",  # noqa: S608 (the dataclass's fields)
+                rows,
+            )
     return len(rows)
 
 
