@@ -28,9 +28,11 @@ fetch, as a page counter or a cache-buster gives): no capture is a revisit and n
 be shared between mirrors or crawls, so every page is extracted, as on most real sites. Its
 figures have no target; they say what a rebuild costs where extraction decides it.
 
-Each reindex round starts with no page extraction remembered (``remembered.forget``), as a
-fresh ``edittrail reindex`` does: rounds before 2026-12-04 found the earlier round's pages
-remembered, which flattered them.
+Each reindex round starts with no page extraction remembered (``remembered.forget``) and no
+noise model kept (``learned.forget``), as a fresh ``edittrail reindex`` does: rounds before
+2026-12-04 found the earlier round's pages remembered, which flattered them. Caches of pure
+functions (SURT keys, normalized items) still stay warm from one round to the next, as they did
+before: the first round is a fresh process's.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from typing import Any
 
 from archive import pipeline
 from archive.config import Config, load_config
+from archive.detect import learned as learned_noise
 from archive.extract import remembered
 from archive.warc import WARC_GLOB, HttpRequestData, HttpResponseData, WarcName, WarcWriter
 from bench.warc_write import payloads
@@ -149,6 +152,7 @@ def _reindex(config: Config) -> tuple[float, float, dict[str, Any]]:
     _fresh(config)
     _cold_workers()
     remembered.forget()  # as `edittrail reindex` starts: no page extracted yet in this process
+    learned_noise.forget()  # nor a noise model's fingerprints
     start, cpu = time.perf_counter(), time.process_time()
     result = pipeline.reindex(config, "demo")
     return time.perf_counter() - start, time.process_time() - cpu, result

@@ -23,10 +23,12 @@ def record_evidence(idx: Index, outlet: str, evidence: Iterable[Evidence], artic
 def model(idx: Index, outlet: str) -> NoiseModel:
     """The outlet's noise model as learned so far: the one given last when nothing changed, so
     that what it remembers (each content's fingerprint, each field's compared items) serves the
-    next batch too, where an unedited site's pages are the last batch's again."""
+    next batch too, where an unedited site's pages are the last batch's again (and what the
+    last batch did not ask for is forgotten: :meth:`NoiseModel.age`)."""
     built = model_of(noise_index.learned(idx, outlet))
     last = _last.get(outlet)
     if last is not None and last == built:
+        last.age()
         return last
     _last[outlet] = built
     return built
@@ -34,3 +36,8 @@ def model(idx: Index, outlet: str) -> NoiseModel:
 
 _last: dict[str, NoiseModel] = {}
 """The model given last, by outlet (one each: a model's answers depend on its patterns alone)."""
+
+
+def forget() -> None:
+    """Drop the models given last: a benchmark round then costs what a fresh process pays."""
+    _last.clear()

@@ -201,6 +201,10 @@ class NoiseModel:
     )
     """:meth:`items` by (field, raw items): a model is immutable, so its answers are too."""
     _remembered: dict[Hashable, Any] = field(default_factory=dict, init=False, compare=False, hash=False, repr=False)
+    _older: tuple[dict[Any, Any], dict[Any, Any]] = field(
+        default_factory=lambda: ({}, {}), init=False, compare=False, hash=False, repr=False
+    )
+    """What :meth:`items` and :meth:`remembered` answered before the last :meth:`age`."""
 
     def remembered(self, key: Hashable, compute: Callable[[], T]) -> T:
         """``compute()`` once per ``key`` for this model (callers key by what the result depends on
@@ -209,8 +213,19 @@ class NoiseModel:
             return cast(T, self._remembered[key])
         if len(self._remembered) >= MEMO_ITEMS:
             self._remembered.clear()
-        value = self._remembered[key] = compute()
+        older = self._older[1]
+        value = self._remembered[key] = older.pop(key) if key in older else compute()
         return value
+
+    def age(self) -> None:
+        """A new batch begins with this model: answers the last batch asked for are kept one batch
+        more (an unedited page comes again), the others dropped, so that a model kept for a whole
+        rebuild holds two batches' answers at most."""
+        memos: tuple[dict[Any, Any], dict[Any, Any]] = (self._compared, self._remembered)
+        for memo, older in zip(memos, self._older, strict=True):
+            older.clear()
+            older.update(memo)
+            memo.clear()
 
     @cached_property
     def key(self) -> str:
@@ -241,7 +256,8 @@ class NoiseModel:
         if compared is None:
             if len(self._compared) >= MEMO_ITEMS:
                 self._compared.clear()
-            compared = self._compared[key] = tuple(self._items(field_name, key[1]))
+            compared = self._older[0].pop(key, None) or tuple(self._items(field_name, key[1]))
+            self._compared[key] = compared
         return list(compared)
 
     def _items(self, field_name: str, raw: Iterable[str]) -> list[str]:

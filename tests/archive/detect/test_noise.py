@@ -242,3 +242,28 @@ def test_evidence_comes_in_the_same_order_whatever_the_hash_seed():
     assert len(printed) == 1, printed
     inserts, tokens = printed.pop().splitlines()
     assert inserts.startswith("['Promoted item number 0 of the pool'") and "hex:16" in tokens and "digits:3" in tokens
+
+
+def test_a_model_kept_across_batches_remembers_one_batch_back_only():
+    """What the last batch asked for serves the next (an unedited page again); the rest is dropped,
+    so a model kept through a whole rebuild does not hold every page it ever fingerprinted."""
+    model, computed = NoiseModel(), []
+
+    def ask(key: str) -> str:
+        return model.remembered(key, lambda: computed.append(key) or key)
+
+    ask("a"), ask("b")
+    model.age()
+    ask("a")  # the next batch meets "a" again
+    model.age()
+    ask("a"), ask("b")  # "a" was asked for in the batch before; "b" two batches ago
+    assert computed == ["a", "b", "b"]
+
+
+def test_the_model_is_the_same_object_until_something_is_learned():
+    with new_index() as idx:
+        first = learned_noise.model(idx, "o")
+        first.remembered("x", lambda: 1)
+        assert learned_noise.model(idx, "o") is first
+        learned_noise.record_evidence(idx, "o", [Evidence("text", "body", "Share this", -1, a) for a in "abcdef"])
+        assert learned_noise.model(idx, "o") is not first
