@@ -290,8 +290,7 @@ def _card(node: LexborNode, url: str) -> bool:
 @lru_cache(maxsize=4096)
 def _article_linked(url: str, href: str) -> str | None:
     """The id of the article a link of the page at ``url`` leads to (``""``: the page itself), or
-    None. Remembered: a card's links are asked for by every element around them, and a page's
-    related stories recur on the next pages."""
+    None. Remembered: a card's links are asked for by every element around it."""
     match = _ARTICLE_ID.search(urlsplit(urljoin(url, href)).path)
     return match.group(1) if match else None
 
