@@ -266,18 +266,19 @@ class NoiseModel:
             text = normalized_item(field_name, item)
             if not text or (field_name, text) in self.texts or self._labelled(field_name, text):
                 continue
-            shape, values = shape_of(field_name, text)
-            if (field_name, shape) in self.shapes:
-                continue
-            masked = self.slots.get((field_name, shape), frozenset())
-            if self.contexts and values:
-                masked |= {
-                    n for n, key in enumerate(slot_contexts(field_name, text)) if (field_name, key) in self.contexts
-                }
-            if masked:
-                text = _fill(shape, values, masked)
-                if (field_name, text) in self.texts:
+            if field_name in self._shaped:
+                shape, values = shape_of(field_name, text)
+                if (field_name, shape) in self.shapes:
                     continue
+                masked = self.slots.get((field_name, shape), frozenset())
+                if self.contexts and values:
+                    masked |= {
+                        n for n, key in enumerate(slot_contexts(field_name, text)) if (field_name, key) in self.contexts
+                    }
+                if masked:
+                    text = _fill(shape, values, masked)
+                    if (field_name, text) in self.texts:
+                        continue
             out.append(self._identity(field_name, text))
         if field_name in PLACE_ONLY_FIELDS:  # the lead photo is also og:image, in another form perhaps
             out = list(dict.fromkeys(out))
@@ -287,6 +288,13 @@ class NoiseModel:
 
     def _labelled(self, field_name: str, text: str) -> bool:
         return bool(self.prefixes) and (field_name, first_word(text)) in self.prefixes and len(text) <= PREFIX_MAX_CHARS
+
+    @cached_property
+    def _shaped(self) -> frozenset[str]:
+        """Fields whose items are compared by their shape: a numbered template item, a noise slot or
+        a slot's context was learned there. In the others, shaping an item (the costliest step of
+        a fingerprint under the empty model, which every capture gets first) changes nothing."""
+        return frozenset(name for name, _ in (*self.shapes, *self.slots, *self.contexts))
 
     @cached_property
     def _volatile(self) -> dict[str, frozenset[str]]:
