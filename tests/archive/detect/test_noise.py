@@ -282,3 +282,50 @@ def test_the_shape_of_ascii_text_is_the_one_token_by_token_gives():
     for field_name in ("body", "lead", "captions", "headline"):
         for text in texts:
             assert shape_of(field_name, text) == _shape_by_tokens(field_name, text), (field_name, text)
+
+
+def test_relative_times_are_masked_as_the_full_search_masks_them():
+    """normalized_item skips _RELATIVE_TIME's search where _may_tell_time finds nothing it needs:
+    against the search on every text, on random sequences of the words and signs it looks for."""
+    import random
+
+    from archive.detect.noise import _RELATIVE_TIME
+    from archive.detect.normalize import normalize_text
+
+    rng = random.Random(7)
+    pieces = [
+        "ago",
+        "AGO",
+        "now",
+        "Now",
+        "just",
+        "moments",
+        "today",
+        "yesterday",
+        "yeſterday",
+        "an",
+        "a few",
+        "one",
+        "hours",
+        "min",
+        "3",
+        "12",
+        "5h",
+        "6M",
+        "2ſ",
+        "٣d",
+        "·",
+        "•",
+        "|",
+        ")",
+        " ",
+        "  ",
+        "x",
+        "views",
+        ".",
+    ]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randrange(1, 9))) for _ in range(20_000)]
+    texts += ["(@PressTV) 6h", "Posted 5 minutes ago", "· 3h", "just now", "Updated yesterday", "The talks, 3m"]
+    for text in texts:
+        expected = _RELATIVE_TIME.sub("<relative time>", normalize_text(text))
+        assert normalized_item("body", text) == expected, text
