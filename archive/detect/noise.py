@@ -93,6 +93,7 @@ _TOKEN = re.compile(r"(?<![^\W_])\d+(?:[.,:]\d+)+[KkMmBb]?(?![^\W_])|[^\W_]+")
 _HEX = re.compile(r"[0-9a-fA-F]{4,}")
 _MASK = "#"
 _SLOT = "\x00"
+_UNKNOWN = object()
 T = TypeVar("T")
 MEMO_ITEMS = 1 << 16
 """Distinct items (or item lists) remembered per memoized function: a few crawl batches' worth."""
@@ -243,9 +244,11 @@ class NoiseModel:
             return cast(T, self._remembered[key])
         if len(self._remembered) >= MEMO_ITEMS:
             self._remembered.clear()
-        older = self._older[1]
-        value = self._remembered[key] = older.pop(key) if key in older else compute()
-        return value
+        value = self._older[1].pop(key, _UNKNOWN)  # one call: an age() between two would lose the key
+        if value is _UNKNOWN:
+            value = compute()
+        self._remembered[key] = value
+        return cast(T, value)
 
     def age(self) -> None:
         """A new batch begins with this model: answers the last batch asked for are kept one batch
