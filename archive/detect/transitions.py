@@ -347,15 +347,8 @@ class Article:
         )
 
     def _set_current(self, number: int, since: str, record_id: str) -> None:
-        vx.set_current_version(self.idx, self.outlet.name, self.article_id, number, since=since, record_id=record_id)
-        self.state = replace(  # the row as written, without reading it back
-            self.state,
-            state="live",
-            redirect_to=None,
-            current_version=number,
-            current_since=since,
-            transition_record=record_id,
-            record_id=record_id,
+        self.state = vx.set_current_version(
+            self.idx, self.outlet.name, self.article_id, number, since=since, record_id=record_id
         )
 
     def _current_version(self) -> Version | None:

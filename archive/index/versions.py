@@ -259,8 +259,9 @@ def set_current_version(
     *,
     since: str | None = None,
     record_id: str | None = None,
-) -> None:
-    """The article is live and shows ``version``, since ``since`` (the capture ``record_id`` first showed it)."""
+) -> ArticleState:
+    """The article is live and shows ``version``, since ``since`` (the capture ``record_id`` first showed it);
+    returns its row as written (every column is set here, so the caller need not read it back)."""
     db = index._db
     db.execute(
         "INSERT INTO article_state (outlet, article_id, state, current_version, current_since, transition_record, "
@@ -269,6 +270,16 @@ def set_current_version(
         "current_version = excluded.current_version, current_since = excluded.current_since, "
         "transition_record = excluded.transition_record, record_id = excluded.record_id",
         [outlet, article_id, version, since, record_id, record_id],
+    )
+    return ArticleState(
+        outlet,
+        article_id,
+        state="live",
+        redirect_to=None,
+        record_id=record_id,
+        current_version=version,
+        current_since=since,
+        transition_record=record_id,
     )
 
 

@@ -52,3 +52,15 @@ def test_search_finds_a_word_only_the_edited_version_has_and_the_old_word_only_i
     assert [(r.article_id, r.version) for r in old] == [("777255", 1)]
     assert sorted(r.version for r in both) == [1, 2]
     assert other_outlet == []
+
+
+def test_set_current_version_returns_the_row_it_wrote(tmp_path):
+    """Detect keeps the returned state instead of reading it back: it must be the stored row,
+    whether the article had none or was redirected before."""
+    with Index(tmp_path / "index.sqlite") as idx, idx.transaction():
+        first = vx.set_current_version(idx, "demo", "777255", 1, since="2026-11-20T08:00:00Z", record_id="<urn:uuid:1>")
+        assert first == vx.article_state(idx, "demo", "777255")
+        vx.set_article_state(idx, "demo", "777255", state="redirect", redirect_to="article 9", record_id="<urn:uuid:3>")
+        again = vx.set_current_version(idx, "demo", "777255", 2, since="2026-11-22T08:00:00Z", record_id="<urn:uuid:4>")
+        assert again == vx.article_state(idx, "demo", "777255")
+        assert (again.state, again.redirect_to, again.current_version) == ("live", None, 2)
