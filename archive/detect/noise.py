@@ -232,8 +232,11 @@ class NoiseModel:
     )
     """:meth:`items` by (field, raw items): a model is immutable, so its answers are too."""
     _remembered: dict[Hashable, Any] = field(default_factory=dict, init=False, compare=False, hash=False, repr=False)
-    _older: tuple[dict[Any, Any], dict[Any, Any]] = field(
-        default_factory=lambda: ({}, {}), init=False, compare=False, hash=False, repr=False
+    _compared_before: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = field(
+        default_factory=dict, init=False, compare=False, hash=False, repr=False
+    )
+    _remembered_before: dict[Hashable, Any] = field(
+        default_factory=dict, init=False, compare=False, hash=False, repr=False
     )
     """What :meth:`items` and :meth:`remembered` answered before the last :meth:`age`."""
 
@@ -244,7 +247,7 @@ class NoiseModel:
             return cast(T, self._remembered[key])
         if len(self._remembered) >= MEMO_ITEMS:
             self._remembered.clear()
-        value = self._older[1].pop(key, _UNKNOWN)  # one call: an age() between two would lose the key
+        value = self._remembered_before.pop(key, _UNKNOWN)  # one call: an age() between two would lose the key
         if value is _UNKNOWN:
             value = compute()
         self._remembered[key] = value
@@ -254,11 +257,8 @@ class NoiseModel:
         """A new batch begins with this model: answers the last batch asked for are kept one batch
         more (an unedited page comes again), the others dropped, so that a model kept for a whole
         rebuild holds two batches' answers at most."""
-        memos: tuple[dict[Any, Any], dict[Any, Any]] = (self._compared, self._remembered)
-        for memo, older in zip(memos, self._older, strict=True):
-            older.clear()
-            older.update(memo)
-            memo.clear()
+        _age(self._compared, self._compared_before)
+        _age(self._remembered, self._remembered_before)
 
     @cached_property
     def key(self) -> str:
@@ -289,7 +289,7 @@ class NoiseModel:
         if compared is None:
             if len(self._compared) >= MEMO_ITEMS:
                 self._compared.clear()
-            compared = self._older[0].pop(key, None) or tuple(self._items(field_name, key[1]))
+            compared = self._compared_before.pop(key, None) or tuple(self._items(field_name, key[1]))
             self._compared[key] = compared
         return list(compared)
 
@@ -344,6 +344,13 @@ class NoiseModel:
             return text
         kept = [t for t in _TOKEN.findall(_path_of(field_name, text)) if token_kind(t) not in volatile]
         return "/".join(kept)
+
+
+def _age(memo: dict[Any, Any], before: dict[Any, Any]) -> None:
+    """``memo``'s answers become the ones from before; ``memo`` starts empty."""
+    before.clear()
+    before.update(memo)
+    memo.clear()
 
 
 EMPTY = NoiseModel()
