@@ -60,7 +60,8 @@ def _host(page: Page) -> str:
 
 
 _split = lru_cache(maxsize=REMEMBERED)(urlsplit)
-"""A page's URL is split for its key and its host, each time it is met: once is enough."""
+"""A page's URL is split for its key and its host, each time it is met: once is enough
+(``urlsplit``'s own cache keeps 128 URLs, far fewer than a crawl's pages under way)."""
 
 
 def _remember(page: Page, extracted: Extracted, key: _Key | None = None) -> None:

@@ -27,16 +27,18 @@ def learned_keys(index: Index, outlet: str) -> set[str]:
 def add_learned(index: Index, outlet: str, patterns: Iterable[NoisePattern]) -> int:
     """Keep the patterns as learned now; returns how many."""
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    names = [f.name for f in fields(NoisePattern)]
-    rows = [(outlet, *(getattr(p, name) for name in names), now) for p in patterns]
+    rows = [(outlet, *(getattr(p, name) for name in _PATTERN_FIELDS), now) for p in patterns]
     if rows:  # most batches learn nothing new
-        columns = ", ".join(["outlet", *names, "learned_at"])
         with index._db.conn:  # the caller's transaction, or one of its own
-            index._db.conn.executemany(
-                f"INSERT OR REPLACE INTO noise_learned ({columns}) VALUES ({', '.join('?' * len(rows[0]))})",  # noqa: S608 (the dataclass's fields)
-                rows,
-            )
+            index._db.conn.executemany(_INSERT_LEARNED, rows)
     return len(rows)
+
+
+_PATTERN_FIELDS = tuple(f.name for f in fields(NoisePattern))
+_INSERT_LEARNED = (
+    f"INSERT OR REPLACE INTO noise_learned ({', '.join(['outlet', *_PATTERN_FIELDS, 'learned_at'])}) "  # noqa: S608 (the dataclass's fields)
+    f"VALUES ({', '.join('?' * (len(_PATTERN_FIELDS) + 2))})"
+)
 
 
 def learned(index: Index, outlet: str) -> list[LearnedNoise]:
