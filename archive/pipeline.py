@@ -42,6 +42,7 @@ from archive.runreports import (
 from archive.storage.s3_settings import S3Credentials
 from archive.warc import WARC_GLOB, SpoolRecovery, WarcName, WarcNameError, recover_spool
 from archive.workers import Workers
+from archive.writer_gc import collecting_less
 
 log = logging.getLogger(__name__)
 
@@ -374,6 +375,7 @@ SWAP_ATTEMPTS = 3
 """How often a rebuild catches up with objects indexed meanwhile before it gives up its swap."""
 
 
+@collecting_less()
 def index(
     config: Config, outlet_name: str, credentials: S3Credentials | None = None, progress: Progress | None = None
 ) -> dict[str, Any]:
@@ -416,6 +418,7 @@ def index(
     }
 
 
+@collecting_less()
 def reindex(
     config: Config,
     outlet_name: str,
@@ -572,6 +575,7 @@ def redetect(config: Config, outlet_name: str, credentials: S3Credentials | None
 # -- detect and alert ---------------------------------------------------------------------
 
 
+@collecting_less()
 def detect(
     config: Config,
     outlet_name: str,
