@@ -35,6 +35,11 @@ uv run --frozen python -m bench SECTION ...  # some sections (warc_write crawl e
 uv run --frozen python -m bench --quick      # small workloads, bench/results/quick.json only
 ```
 
+Each section runs in a fresh Python process of its own (`--in-process` runs them all in one),
+so that none pays for the heap, caches and garbage collector of the sections before it: until
+2026-12-05 they shared one, and the reindex section ran about 15% slower at the end of
+`make bench` than on its own.
+
 The machine is a shared 2-core VM: absolute figures are its order of magnitude. Every
 comparison alternates the variants within one run, so drift hits them alike; read the
 ratios.
