@@ -459,6 +459,7 @@ def reindex(
         workers.start()  # the workers boot while the index step reads
         rebuilt = index_path_at(config, path)
         with Index(path) as aside:
+            aside.make_disposable()  # no WAL, no syncs: a rebuild that dies leaves it to be removed
             aside.stop_full_text()  # searched in the live index only, which fills its own on the swap
             detecting = config.outlet(outlet_name)  # as detect sees it (accepted mirrors are not configured ones)
             following = Following(aside, detecting, target, workers, detect_progress)  # behind indexing

@@ -399,6 +399,16 @@ class Index:
             for (name,) in triggers:
                 conn.execute(f'DROP TRIGGER "{name}"')
 
+    def make_disposable(self) -> None:
+        """Write this file with its rollback journal in memory and no syncs, not through a
+        write-ahead log: for a rebuild aside, which the swap reads once and nobody keeps if the
+        process dies (the next rebuild removes it, :mod:`archive.index.aside`). Transactions
+        still roll back. Through the WAL every page was written twice (the log, then the
+        checkpoint): 4% of a rebuild's time on the bench corpus, in alternated fresh runs."""
+        conn = self._db.conn
+        conn.execute("PRAGMA journal_mode = memory")
+        conn.execute("PRAGMA synchronous = off")
+
     def object_keys(self, outlet: str) -> set[str]:
         """The outlet's WARC objects the index knows of: indexed, or quarantined."""
         return _object_keys(self._db.conn, outlet)

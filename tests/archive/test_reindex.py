@@ -192,3 +192,18 @@ def test_the_rebuild_keeps_no_full_text_index_aside_and_the_swap_fills_the_live_
     pipeline.reindex(config, "demo", progress=look_aside)
     assert len(triggers) == CRAWLS and set(triggers) == {0}
     assert counts(config.index_path)["search"] == before["search"] > 0
+
+
+def test_the_rebuild_writes_its_aside_without_a_write_ahead_log(config):
+    """Nobody keeps the aside if the rebuild dies, so it is written once, not through a WAL and a checkpoint."""
+    seen: list[tuple[str, bool]] = []
+
+    def look_aside(done: int, total: int, key: str) -> None:
+        for path in config.index_path.parent.glob(f".{config.index_path.name}.reindex@demo@*/{config.index_path.name}"):
+            with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+                seen.append((conn.execute("PRAGMA journal_mode").fetchone()[0], Path(f"{path}-wal").exists()))
+
+    pipeline.reindex(config, "demo", progress=look_aside)
+    assert seen == [("delete", False)] * CRAWLS
+    with sqlite3.connect(config.index_path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -133,6 +133,23 @@ def test_swap_outlet_replaces_one_outlets_rows_in_one_transaction(tmp_path):
         assert idx.object_keys("presstv") == {"old", "new"}
 
 
+def test_a_disposable_index_keeps_no_write_ahead_log_still_rolls_back_and_swaps_in(tmp_path):
+    live, rebuilt = tmp_path / "live.sqlite", tmp_path / "rebuilt.sqlite"
+    with Index(rebuilt) as idx:
+        idx.make_disposable()
+        idx.add_warc(OUTLET, "a", [record(1, A)], size=1, sha256=None)
+        with pytest.raises(RuntimeError), idx.transaction():
+            idx.add_warc(OUTLET, "b", [record(2, B)], size=1, sha256=None)
+            raise RuntimeError("the rebuild failed here")
+        assert [r.record_id for r in idx.captures("presstv")] == ["<urn:uuid:1>"]  # "b" rolled back
+        assert not Path(f"{rebuilt}-wal").exists()
+        assert idx._db.execute("PRAGMA journal_mode").fetchone()[0] == "memory"
+    with Index(live) as idx:
+        assert idx.swap_outlet(rebuilt, "presstv") == set()
+        assert [r.record_id for r in idx.captures("presstv")] == ["<urn:uuid:1>"]
+        assert idx._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # the live index keeps its log
+
+
 def test_swap_outlet_refuses_a_rebuild_that_lacks_objects_indexed_meanwhile(tmp_path):
     live, rebuilt = tmp_path / "live.sqlite", tmp_path / "rebuilt.sqlite"
     with Index(rebuilt) as idx:
