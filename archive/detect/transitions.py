@@ -363,9 +363,11 @@ class Article:
         record = self.state.transition_record
         if now is None or now[0] != "live" or not record:
             return
-        for host, s in last.items():
-            if values[s.capture.record_id] == now and before[host] != now:
-                vx.add_served_by(self.idx, self.outlet.name, self.article_id, record, host, s.time)
+        joined = [
+            (host, s.time) for host, s in last.items() if values[s.capture.record_id] == now and before[host] != now
+        ]
+        if joined:
+            vx.add_served_by(self.idx, self.outlet.name, self.article_id, record, joined)
 
     def _diverging(self, last: dict[str, Seen], values: dict[str, Value], batch_start: str) -> None:
         """Hosts that have shown another version than the current one for longer than the window."""

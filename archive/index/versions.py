@@ -7,7 +7,7 @@ the stored records), so ``reindex`` can drop and rebuild them.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, fields
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -291,8 +291,12 @@ def current_version(index: Index, outlet: str, article_id: str) -> Version | Non
     return latest_version(index, outlet, article_id)
 
 
-def add_served_by(index: Index, outlet: str, article_id: str, to_record: str, host: str, first_seen: str) -> None:
-    """A host caught up with the version the change(s) ending at ``to_record`` introduced."""
+def add_served_by(
+    index: Index, outlet: str, article_id: str, to_record: str, joined: Sequence[tuple[str, str]]
+) -> None:
+    """Hosts that caught up with the version the change(s) ending at ``to_record`` introduced:
+    (host, first seen), in the order they are added. One read of the changes for them all: a
+    batch's first sight of an article has every mirror catch up at once, and no change to join."""
     db = index._db
     rows = db.execute(
         "SELECT id, details FROM changes WHERE outlet = ? AND article_id = ? AND to_record = ?",
@@ -301,10 +305,15 @@ def add_served_by(index: Index, outlet: str, article_id: str, to_record: str, ho
     for change_id, raw in rows:
         details = json.loads(raw or "{}")
         served = details.get("served_by")
-        if served is None or any(entry["host"] == host for entry in served):
+        if served is None:
             continue
-        served.append({"host": host, "first_seen": first_seen})
-        db.execute("UPDATE changes SET details = ? WHERE id = ?", [json.dumps(details, sort_keys=True), change_id])
+        added = False
+        for host, first_seen in joined:
+            if not any(entry["host"] == host for entry in served):
+                served.append({"host": host, "first_seen": first_seen})
+                added = True
+        if added:
+            db.execute("UPDATE changes SET details = ? WHERE id = ?", [json.dumps(details, sort_keys=True), change_id])
 
 
 def changed_to(index: Index, outlet: str, article_id: str, version: int) -> bool:

@@ -64,3 +64,42 @@ def test_set_current_version_returns_the_row_it_wrote(tmp_path):
         again = vx.set_current_version(idx, "demo", "777255", 2, since="2026-11-22T08:00:00Z", record_id="<urn:uuid:4>")
         assert again == vx.article_state(idx, "demo", "777255")
         assert (again.state, again.redirect_to, again.current_version) == ("live", None, 2)
+
+
+def test_hosts_catching_up_join_each_change_ending_at_the_record_once_in_order(tmp_path):
+    from archive.index import Change
+
+    def change(kind: str, **details: object) -> Change:
+        return Change(
+            "demo",
+            "777255",
+            kind,
+            False,
+            "www.presstv.ir",
+            "<urn:uuid:2>",
+            "2026-11-21T08:00:00Z",
+            kind,
+            details=details,
+        )
+
+    served = [{"host": "www.presstv.ir", "first_seen": "2026-11-21T08:00:00Z"}]
+    with Index(tmp_path / "index.sqlite") as idx, idx.transaction():
+        vx.add_change(idx, change("body_edit", served_by=served))
+        vx.add_change(idx, change("headline_edit", served_by=served))
+        vx.add_change(idx, change("slug_mismatch"))  # keeps no served_by: left alone
+        joined = [
+            ("presstv.tv", "2026-11-21T09:00:00Z"),
+            ("www.presstv.ir", "2026-11-21T09:01:00Z"),
+            ("presstv.co.uk", "2026-11-21T09:02:00Z"),
+            ("presstv.tv", "2026-11-21T09:03:00Z"),
+        ]
+        vx.add_served_by(idx, "demo", "777255", "<urn:uuid:2>", joined)
+        stored = {c.kind: c.details for c in vx.changes(idx, outlet="demo", article_id="777255")}
+    expected = [
+        ("www.presstv.ir", "2026-11-21T08:00:00Z"),  # already serving: its first sighting stays
+        ("presstv.tv", "2026-11-21T09:00:00Z"),  # the first time it is named
+        ("presstv.co.uk", "2026-11-21T09:02:00Z"),
+    ]
+    for kind in ("body_edit", "headline_edit"):
+        assert [(e["host"], e["first_seen"]) for e in stored[kind]["served_by"]] == expected
+    assert "served_by" not in stored["slug_mismatch"]
