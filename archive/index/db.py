@@ -30,7 +30,7 @@ from archive.errors import ArchiveIndexError
 from archive.index import articles as articles_index
 from archive.index import captures as captures_index
 from archive.index.articles import Article
-from archive.index.chunks import KEY_CHUNK
+from archive.index.chunks import KEY_CHUNK, in_chunks
 from archive.index.records import Capture
 from archive.index.schema import MIGRATIONS
 from archive.index.versions import DERIVED_TABLES
@@ -312,33 +312,43 @@ class Index:
         )
 
     def _refresh_articles(self, outlet: Outlet, article_ids: set[str]) -> None:
-        """Recompute article rows from their captures, so any indexing order gives the same rows."""
+        """Recompute article rows from their captures, so any indexing order gives the same rows.
+        The captures are read ``KEY_CHUNK`` articles a statement, and the rows written in one."""
         base = outlet.base_url(outlet.primary)
-        for article_id in sorted(article_ids):
-            rows = self._db.execute(
-                "SELECT url, host, fetched_at, status FROM captures WHERE outlet = ? AND article_id = ? "
-                "ORDER BY fetched_at, url",
-                [outlet.name, article_id],
-            ).fetchall()
-            if not rows:
+        ids = sorted(article_ids)
+        captured: dict[str, list[tuple[str, str, str, str, int | None]]] = {}
+        for part, marks in in_chunks(ids, KEY_CHUNK):
+            for row in self._db.execute(
+                "SELECT article_id, url, host, fetched_at, status FROM captures "  # noqa: S608 (placeholders)
+                f"WHERE outlet = ? AND article_id IN ({marks})",
+                [outlet.name, *part],
+            ):
+                captured.setdefault(row[0], []).append(row)
+        rows = []
+        for article_id in ids:
+            found = sorted(captured.get(article_id, ()), key=lambda row: (row[3], row[1]))  # by fetched_at, url
+            if not found:
                 self._db.execute("DELETE FROM articles WHERE outlet = ? AND article_id = ?", [outlet.name, article_id])
                 continue
-            first, last = rows[0][2], rows[-1][2]
-            self._db.execute(
-                "INSERT OR REPLACE INTO articles (outlet, article_id, canonical_url, first_seen, last_seen, hosts, "
-                "captures, last_status, next_due) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
+            first, last = found[0][3], found[-1][3]
+            rows.append(
+                (
                     outlet.name,
                     article_id,
-                    base + urlsplit(rows[0][0]).path,
+                    base + urlsplit(found[0][1]).path,
                     first,
                     last,
-                    ",".join(sorted({row[1] for row in rows})),
-                    len(rows),
-                    rows[-1][3],
+                    ",".join(sorted({row[2] for row in found})),
+                    len(found),
+                    found[-1][4],
                     _next_due(first, last, outlet.revisit),
-                ],
+                )
             )
+        self._db.conn.executemany(
+            "INSERT OR REPLACE INTO articles (outlet, article_id, canonical_url, first_seen, last_seen, hosts, "
+            "captures, last_status, next_due) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
 
     def _record_schedule(self, outlet: Outlet) -> None:
         self._db.execute(
