@@ -93,6 +93,22 @@ def capture_from_record(outlet: Outlet, warc_key: str, record: WarcRecordInfo) -
     )
 
 
+def _article_row(outlet: Outlet, article_id: str, rows: list[tuple[str, str, str, str, int | None]]) -> tuple[Any, ...]:
+    """An ``articles`` row from the article's captures (article id, url, host, fetched at, status), oldest first."""
+    first, last = rows[0][3], rows[-1][3]
+    return (
+        outlet.name,
+        article_id,
+        outlet.base_url(outlet.primary) + urlsplit(rows[0][1]).path,
+        first,
+        last,
+        ",".join(sorted({row[2] for row in rows})),
+        len(rows),
+        rows[-1][4],
+        _next_due(first, last, outlet.revisit),
+    )
+
+
 def _next_due(first_seen: str, last_seen: str, schedule: Revisit) -> str:
     return utc_iso(next_due_moment(parse_utc(first_seen), parse_utc(last_seen), schedule))
 
@@ -313,42 +329,23 @@ class Index:
 
     def _refresh_articles(self, outlet: Outlet, article_ids: set[str]) -> None:
         """Recompute article rows from their captures, so any indexing order gives the same rows.
-        The captures are read ``KEY_CHUNK`` articles a statement, and the rows written in one."""
-        base = outlet.base_url(outlet.primary)
+        ``KEY_CHUNK`` articles at a time: one read of their captures, one write of their rows."""
         ids = sorted(article_ids)
-        captured: dict[str, list[tuple[str, str, str, str, int | None]]] = {}
         for part, marks in in_chunks(ids, KEY_CHUNK):
+            captured: dict[str, list[tuple[str, str, str, str, int | None]]] = {}
             for row in self._db.execute(
                 "SELECT article_id, url, host, fetched_at, status FROM captures "  # noqa: S608 (placeholders)
-                f"WHERE outlet = ? AND article_id IN ({marks})",
+                f"WHERE outlet = ? AND article_id IN ({marks}) ORDER BY article_id, fetched_at, url",
                 [outlet.name, *part],
             ):
                 captured.setdefault(row[0], []).append(row)
-        rows = []
-        for article_id in ids:
-            found = sorted(captured.get(article_id, ()), key=lambda row: (row[3], row[1]))  # by fetched_at, url
-            if not found:
-                self._db.execute("DELETE FROM articles WHERE outlet = ? AND article_id = ?", [outlet.name, article_id])
-                continue
-            first, last = found[0][3], found[-1][3]
-            rows.append(
-                (
-                    outlet.name,
-                    article_id,
-                    base + urlsplit(found[0][1]).path,
-                    first,
-                    last,
-                    ",".join(sorted({row[2] for row in found})),
-                    len(found),
-                    found[-1][4],
-                    _next_due(first, last, outlet.revisit),
-                )
+            gone = [(outlet.name, article_id) for article_id in part if article_id not in captured]
+            self._db.conn.executemany("DELETE FROM articles WHERE outlet = ? AND article_id = ?", gone)
+            self._db.conn.executemany(
+                "INSERT OR REPLACE INTO articles (outlet, article_id, canonical_url, first_seen, last_seen, hosts, "
+                "captures, last_status, next_due) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [_article_row(outlet, article_id, rows) for article_id, rows in captured.items()],
             )
-        self._db.conn.executemany(
-            "INSERT OR REPLACE INTO articles (outlet, article_id, canonical_url, first_seen, last_seen, hosts, "
-            "captures, last_status, next_due) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
 
     def _record_schedule(self, outlet: Outlet) -> None:
         self._db.execute(
@@ -411,12 +408,15 @@ class Index:
 
     def make_disposable(self) -> None:
         """Write this file with its rollback journal in memory and no syncs, not through a
-        write-ahead log: for a rebuild aside, which the swap reads once and nobody keeps if the
-        process dies (the next rebuild removes it, :mod:`archive.index.aside`). Transactions
-        still roll back. Through the WAL every page was written twice (the log, then the
-        checkpoint): 4% of a rebuild's time on the bench corpus, in alternated fresh runs."""
+        write-ahead log: for a rebuild aside, which nobody keeps if the process dies (the next
+        rebuild removes it, :mod:`archive.index.aside`). Transactions still roll back. Through
+        the WAL every page was written twice (the log, then the checkpoint): 4% of a rebuild's
+        time on the bench corpus, in alternated fresh runs. (A catch-up before the swap opens
+        the file again as any index, in WAL mode: rare, and only slower.)"""
         conn = self._db.conn
-        conn.execute("PRAGMA journal_mode = memory")
+        mode = conn.execute("PRAGMA journal_mode = memory").fetchone()[0]
+        if mode != "memory":  # SQLite answers with the mode it kept
+            raise ArchiveIndexError(f"{self.path}: could not leave journal mode {mode} for a rebuild aside")
         conn.execute("PRAGMA synchronous = off")
 
     def object_keys(self, outlet: str) -> set[str]:

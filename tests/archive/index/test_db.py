@@ -97,6 +97,30 @@ def test_articles_are_the_same_whatever_order_the_warcs_are_indexed_in(tmp_path)
     assert article.canonical_url == "https://www.presstv.ir/Detail/2026/11/18/777255/Russia-White-Helmets"
 
 
+def test_article_rows_are_the_same_when_their_captures_are_read_a_few_articles_at_a_time(tmp_path, monkeypatch):
+    """Articles are refreshed ``KEY_CHUNK`` at a time: a chunk boundary changes no row, and an
+    article left without captures loses its row whichever chunk it falls in."""
+    urls = [f"https://www.presstv.ir/Detail/2026/11/18/77725{n}/Story-{n}" for n in range(5)]
+    first = [record(n, url, when=n) for n, url in enumerate(urls)]
+    second = [
+        record(10 + n, url.replace("www.presstv.ir", "presstv.tv"), when=20 + n) for n, url in enumerate(urls[:2])
+    ]
+    rows = {}
+    for chunk in (2, 500):
+        monkeypatch.setattr("archive.index.db.KEY_CHUNK", chunk)
+        with Index(tmp_path / f"{chunk}.sqlite") as idx:
+            idx.add_warc(OUTLET, "k0", first, size=1, sha256=None)
+            idx.add_warc(OUTLET, "k1", second, size=1, sha256=None)
+            before = list(idx.articles("presstv"))
+            idx.add_warc(OUTLET, "k0", [], size=1, sha256=None)  # the object now holds nothing
+            rows[chunk] = (before, list(idx.articles("presstv")))
+    assert rows[2] == rows[500]
+    before, after = rows[2]
+    assert len(before) == 5 and [a.captures for a in before].count(2) == 2
+    assert sorted(a.article_id for a in after) == ["777250", "777251"]  # only the articles k1 still captures
+    assert {a.hosts for a in after} == {("presstv.tv",)}
+
+
 def test_last_capture_is_the_newest_of_exactly_that_url(tmp_path):
     with Index(tmp_path / "i.sqlite") as idx:
         idx.add_warc(
@@ -144,6 +168,7 @@ def test_a_disposable_index_keeps_no_write_ahead_log_still_rolls_back_and_swaps_
         assert [r.record_id for r in idx.captures("presstv")] == ["<urn:uuid:1>"]  # "b" rolled back
         assert not Path(f"{rebuilt}-wal").exists()
         assert idx._db.execute("PRAGMA journal_mode").fetchone()[0] == "memory"
+        assert idx._db.execute("PRAGMA synchronous").fetchone()[0] == 0  # off
     with Index(live) as idx:
         assert idx.swap_outlet(rebuilt, "presstv") == set()
         assert [r.record_id for r in idx.captures("presstv")] == ["<urn:uuid:1>"]
