@@ -1,16 +1,21 @@
 """Garbage collection of the index's single writer while it does bulk work (index, detect, rebuild).
 
 Such work allocates containers by the million (records, captures, versions, items), nearly all
-freed by reference counting, and the collector with CPython's default thresholds runs every 700
-allocations, each full collection walking every object the process holds, its imports
-included. Measured on the bench's rebuild (8,008 captures, fresh process): 405 collections took
-0.23 s of a 2.7 s rebuild, 0.15 s of it in full ones, about a tenth of the writer's CPU.
+freed by reference counting, and the collector with CPython's default thresholds runs whenever
+allocations outnumber deallocations by 700, each full collection walking every object the
+process holds, its imports included. Measured on the bench's rebuild (8,008 captures, fresh
+process): 405 collections took 0.23 s of a 2.7 s rebuild, 0.15 s of it in full ones, about a
+tenth of the writer's CPU.
 
 :func:`collecting_less` freezes what the process holds when the work begins (modules, config:
-alive until the process ends, so never garbage) so that no collection walks it again, and
-collects young objects every ``THRESHOLDS[0]`` allocations instead of 700: 2 collections and
-0.03 s on the same rebuild (5,000 made 48 collections and 0.1 s). Cycles are still found, at
-most that many allocations later: a few megabytes of garbage at worst.
+alive until the process ends) so that no collection walks it again, and collects young objects
+once allocations outnumber deallocations by ``THRESHOLDS[0]`` instead of 700: 2 collections and
+0.03 s on the same rebuild (5,000 made 48 collections and 0.1 s). Garbage in reference cycles
+is still collected, later: a cycle that outlives a young collection waits for an older one.
+
+A process that is frozen already keeps its freeze as it is (a Celery or LocalExecutor task
+process, forked from a parent that froze before forking so that its pages stay shared): there
+only the thresholds change, since unfreezing afterwards would undo the parent's freeze too.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -18,11 +19,13 @@ from tests.support import write_config
 
 @pytest.fixture(autouse=True)
 def collector_as_found() -> Iterator[None]:
-    """A failing test must not leave the rest of the suite with another collector."""
-    threshold = gc.get_threshold()
+    """A failing test must not leave the rest of the suite with another collector (nor undo a
+    freeze it did not make)."""
+    threshold, frozen = gc.get_threshold(), gc.get_freeze_count() > 0
     yield
     gc.set_threshold(*threshold)
-    gc.unfreeze()
+    if not frozen:
+        gc.unfreeze()
 
 
 def test_bulk_work_freezes_what_exists_and_raises_the_thresholds_then_restores_both():
@@ -48,6 +51,31 @@ def test_a_stage_inside_another_keeps_the_outer_settings_until_the_outer_ends():
             assert gc.get_threshold() == THRESHOLDS
         assert gc.get_threshold() == THRESHOLDS  # the inner end changed nothing
         assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
+
+
+def test_threads_sharing_the_process_keep_the_settings_until_the_last_one_ends():
+    gc.set_threshold(700, 10, 10)
+    inside, leave_first = threading.Barrier(2), threading.Event()
+    seen: dict[str, tuple[int, int, int]] = {}
+
+    def work(wait: threading.Event | None) -> None:
+        with collecting_less():
+            inside.wait(timeout=10)
+            if wait is not None:
+                wait.wait(timeout=10)
+        if wait is None:
+            seen["after the first left"] = gc.get_threshold()
+            leave_first.set()
+
+    first = threading.Thread(target=work, args=(None,))
+    second = threading.Thread(target=work, args=(leave_first,))
+    for thread in (first, second):
+        thread.start()
+    for thread in (first, second):
+        thread.join(timeout=10)
+    assert seen["after the first left"] == THRESHOLDS  # the second thread still works
+    assert gc.get_threshold() == (700, 10, 10)
     assert gc.get_freeze_count() == 0
 
 
