@@ -104,3 +104,24 @@ def test_quick_bench_writes_every_section_with_positive_figures():
     assert all(f"## {name}" in document for name in sections)
     assert "older form of this benchmark" not in document, "every section's table renders from this run"
     assert "| WARC write (L6) | plain warcio, same records and level |" in document
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_in_process_runs_every_section_in_one_interpreter_and_keeps_the_other_figures():
+    """``--in-process`` (every section in this interpreter) writes what the default (each in a
+    fresh one) does, section by section, and leaves the entries of sections it did not run."""
+    env = {**os.environ, "EDITTRAIL_ROOT": str(ROOT)}
+    QUICK.write_text(json.dumps({"crawl": {"kept": True}}))
+    subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--in-process", "warc_write", "extract"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    results = json.loads(QUICK.read_text())
+    assert results["crawl"] == {"kept": True}
+    assert set(results["section_when"]) == {"warc_write", "extract"}
+    assert all(positive(row["variants"]["edittrail"]["mb_s"]) for row in results["warc_write"]["rows"])
+    assert results["extract"] and not list(ROOT.glob("bench/results/*.partial"))
