@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from archive.index import Index, Version
+from archive.index import Change, Index, Version
 from archive.index import versions as vx
 
 FIRST = Version(
@@ -67,8 +67,6 @@ def test_set_current_version_returns_the_row_it_wrote(tmp_path):
 
 
 def test_hosts_catching_up_join_each_change_ending_at_the_record_once_in_order(tmp_path):
-    from archive.index import Change
-
     def change(kind: str, **details: object) -> Change:
         return Change(
             "demo",
