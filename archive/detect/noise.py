@@ -289,7 +289,9 @@ class NoiseModel:
         if compared is None:
             if len(self._compared) >= MEMO_ITEMS:
                 self._compared.clear()
-            compared = self._compared_before.pop(key, None) or tuple(self._items(field_name, key[1]))
+            compared = self._compared_before.pop(key, None)  # an empty answer is one too: not `or`
+            if compared is None:
+                compared = tuple(self._items(field_name, key[1]))
             self._compared[key] = compared
         return list(compared)
 

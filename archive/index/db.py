@@ -93,13 +93,16 @@ def capture_from_record(outlet: Outlet, warc_key: str, record: WarcRecordInfo) -
     )
 
 
-def _article_row(outlet: Outlet, article_id: str, rows: list[tuple[str, str, str, str, int | None]]) -> tuple[Any, ...]:
-    """An ``articles`` row from the article's captures (article id, url, host, fetched at, status), oldest first."""
+def _article_row(
+    outlet: Outlet, base: str, article_id: str, rows: list[tuple[str, str, str, str, int | None]]
+) -> tuple[Any, ...]:
+    """An ``articles`` row from the article's captures (article id, url, host, fetched at, status),
+    oldest first; ``base`` is the outlet's primary origin, which the canonical URL is put on."""
     first, last = rows[0][3], rows[-1][3]
     return (
         outlet.name,
         article_id,
-        outlet.base_url(outlet.primary) + urlsplit(rows[0][1]).path,
+        base + urlsplit(rows[0][1]).path,
         first,
         last,
         ",".join(sorted({row[2] for row in rows})),
@@ -330,7 +333,7 @@ class Index:
     def _refresh_articles(self, outlet: Outlet, article_ids: set[str]) -> None:
         """Recompute article rows from their captures, so any indexing order gives the same rows.
         ``KEY_CHUNK`` articles at a time: one read of their captures, one write of their rows."""
-        ids = sorted(article_ids)
+        ids, base = sorted(article_ids), outlet.base_url(outlet.primary)
         for part, marks in in_chunks(ids, KEY_CHUNK):
             captured: dict[str, list[tuple[str, str, str, str, int | None]]] = {}
             for row in self._db.execute(
@@ -344,7 +347,7 @@ class Index:
             self._db.conn.executemany(
                 "INSERT OR REPLACE INTO articles (outlet, article_id, canonical_url, first_seen, last_seen, hosts, "
                 "captures, last_status, next_due) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [_article_row(outlet, article_id, rows) for article_id, rows in captured.items()],
+                [_article_row(outlet, base, article_id, rows) for article_id, rows in captured.items()],
             )
 
     def _record_schedule(self, outlet: Outlet) -> None:
