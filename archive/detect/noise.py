@@ -22,7 +22,8 @@ rules of :mod:`archive.detect.normalize` the outlet's noise is *learned* from it
   in nothing but their image URLs, the tokens one URL has and the other lacks are noise of
   their kind (``hex:16`` for a 16-digit signature, ``digits:3`` for a width, ``word:resized``
   for a path the CDN adds); a kind seen so in many articles of a crawl is left out of
-  every image's identity. A photo's own name (a UUID's long groups, a word) stays.
+  every image's identity (a width at 800 here and 1200 there counts once for both lengths:
+  :func:`to_learn`). A photo's own name (a UUID's long groups, a word) stays.
 - **place-only fields**: when even then copies differ in nothing but their image URLs, in
   many articles of a crawl, the outlet names its images anew in ways no token rule
   captures; its images are then identified by their place in the article (and their
@@ -67,6 +68,12 @@ TEMPLATE_TEXT_ARTICLES = 2
 """Articles of one crawl that must carry an item word for word for it to be template: articles
 do not share paragraphs, so two suffice (a "trending" box drawing from a pool of headlines
 puts each in only a few pages of a crawl)."""
+
+
+OWN_ARTICLES = 2
+"""Articles that must show a number at one length for the articles showing it at the length a
+digit apart to count as well (:func:`to_learn`): one article's edit (its photo 1234 swapped for
+5678) never joins a width's noise however many articles the width flips in."""
 
 
 PER_REQUEST_VALUES = 3
@@ -396,6 +403,11 @@ class Evidence:
     values: tuple[str, ...] = ()
     """The values seen flipping (slot, context, token): three or more in one article's copies of
     one crawl is per-request noise, which an edit (old, new) never is."""
+    label: str = ""
+    """For a number among a reference's tokens: the word before it (``w`` in ``w=800``), which
+    says what the number is, whatever its length. A width drawn from 300-1600 is ``digits:3`` in
+    most articles of a crawl and ``digits:4`` in a few: under one label the two are one noise,
+    and :func:`to_learn` counts the articles of both."""
 
     @cached_property
     def key(self) -> str:
@@ -433,8 +445,44 @@ def slot_flips(article_id: str, a: Content, b: Content) -> Iterator[Evidence]:
                     if contexts:
                         yield Evidence("context", name, contexts[slot], -1, article_id, f"{x} → {y}", (x, y))
                     if name in PLACE_ONLY_FIELDS:  # the kind of token too: it flips in other names as well
-                        kinds = {token_kind(x), token_kind(y)}
-                        yield from (Evidence("token", name, k, -1, article_id, x) for k in kinds)
+                        label = slot_labels(name, _fill(shape, before, frozenset()))[slot]
+                        kinds = {token_kind(x): x, token_kind(y): y}
+                        yield from (_token(name, k, article_id, kinds[k], label) for k in sorted(kinds))
+
+
+def _token(field_name: str, kind: str, article_id: str, token: str, label: str) -> Evidence:
+    """Evidence of a token's kind, labelled when it is a number (:attr:`Evidence.label`)."""
+    return Evidence("token", field_name, kind, -1, article_id, token, label=label if _NUMBER(kind) else "")
+
+
+_NUMBER = re.compile(r"digits:\d+").fullmatch
+
+
+def _labels(tokens: Sequence[str], field_name: str) -> list[str]:
+    """For each token, the word before it (the nearest token that is no slot), lower case: what
+    names a number in a URL (``w`` in ``w=800``)."""
+    out, word = [], ""
+    for token in tokens:
+        out.append(word)
+        if not _is_slot(token, field_name):
+            word = token.lower()
+    return out
+
+
+def slot_labels(field_name: str, text: str) -> list[str]:
+    """For each slot of an item (as :func:`shape_of` finds them), the word before it."""
+    tokens = _TOKEN.findall(text)
+    return [
+        label for token, label in zip(tokens, _labels(tokens, field_name), strict=True) if _is_slot(token, field_name)
+    ]
+
+
+def one_number(a: str, b: str) -> bool:
+    """Whether two token kinds may be one number's at two lengths, a digit apart (``digits:3``
+    and ``digits:4``: a width of 800 one fetch, 1200 the next)."""
+    if not (_NUMBER(a) and _NUMBER(b)):
+        return False
+    return abs(int(a.partition(":")[2]) - int(b.partition(":")[2])) == 1
 
 
 def _aligned(
@@ -526,8 +574,9 @@ def token_flips(model: NoiseModel, observations: Mapping[str, Sequence[Content]]
                 yield Evidence("token", name, "host", -1, article_id, f"{_host_of(nx)} → {_host_of(ny)}")
             if not _same_reference(tx, ty):
                 continue  # two different images (a swap, a placeholder): nothing to learn from their names
+            labels = dict(zip(tx, _labels(tx, name), strict=True)) | dict(zip(ty, _labels(ty, name), strict=True))
             for token in sorted(set(tx) ^ set(ty)):  # sorted: the same order in every process
-                yield Evidence("token", name, token_kind(token), -1, article_id, token)
+                yield _token(name, token_kind(token), article_id, token, labels[token])
 
 
 PREFIX_FIELDS = ("body", "captions")
@@ -574,21 +623,47 @@ def to_learn(evidence: Iterable[Evidence], articles: int, known: set[str]) -> li
     """The patterns enough articles of this batch show (:func:`threshold` of the batch's
     ``articles``, or :func:`per_request`), leaving out the ``known`` ones.
 
+    Numbers under one label that are a digit apart in length (:attr:`Evidence.label`,
+    :func:`one_number`) count the articles of both, once each shows in :data:`OWN_ARTICLES`:
+    one width, 800 here and 1200 there.
+
     Evidence is never carried from one crawl to the next: noise shows in every article at once,
     while real edits that happen to look alike (three photo swaps in a year) come one at a time.
     """
-    found: dict[str, tuple[Evidence, set[str]]] = {}
+    first: dict[str, Evidence] = {}
+    shown: dict[str, set[str]] = {}
+    """Articles by pattern, known ones too: a number learned before still counts for its other length."""
+    labelled: dict[tuple[str, str], dict[str, str]] = {}
+    """(field, label) → the numbers seen under it: key → kind."""
     values: dict[tuple[str, str], set[str]] = {}
     for item in evidence:
+        shown.setdefault(item.key, set()).add(item.article_id)
+        if item.label:
+            labelled.setdefault((item.field, item.label), {})[item.key] = item.pattern
         if item.key not in known:
-            found.setdefault(item.key, (item, set()))[1].add(item.article_id)
+            first.setdefault(item.key, item)
             values.setdefault((item.key, item.article_id), set()).update(item.values)
-    needed = {kind: threshold(articles, kind) for kind in {item.kind for item, _ in found.values()}}
-    return [
-        NoisePattern(key, item.kind, item.field, item.pattern, item.slot, len(ids), item.example)
-        for key, (item, ids) in found.items()
-        if len(ids) >= needed[item.kind] or per_request(key, ids, values)
-    ]
+    links = _one_number_links(labelled)
+    needed = {kind: threshold(articles, kind) for kind in {item.kind for item in first.values()}}
+    learned = []
+    for key, item in first.items():
+        ids = shown[key]
+        if len(ids) >= OWN_ARTICLES:
+            ids = ids.union(*(shown[other] for other in links.get(key, ())))
+        if len(ids) >= needed[item.kind] or per_request(key, shown[key], values):
+            learned.append(NoisePattern(key, item.kind, item.field, item.pattern, item.slot, len(ids), item.example))
+    return learned
+
+
+def _one_number_links(labelled: Mapping[tuple[str, str], Mapping[str, str]]) -> dict[str, set[str]]:
+    """Pattern key → the keys of the same number at another length under the same label."""
+    links: dict[str, set[str]] = {}
+    for numbers in labelled.values():
+        for (a, kind_a), (b, kind_b) in combinations(numbers.items(), 2):
+            if one_number(kind_a, kind_b):
+                links.setdefault(a, set()).add(b)
+                links.setdefault(b, set()).add(a)
+    return links
 
 
 def per_request(key: str, articles: set[str], values: dict[tuple[str, str], set[str]]) -> bool:

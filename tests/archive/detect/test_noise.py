@@ -24,6 +24,7 @@ from archive.detect.noise import (
     shape_of,
     slot_flips,
     template_items,
+    token_flips,
 )
 from archive.index import Index, Version
 
@@ -205,6 +206,62 @@ def test_learning_needs_a_share_of_the_crawls_articles_not_only_three():
     with new_index() as idx:
         assert learned_noise.record_evidence(idx, "o", flips, articles=100) == 0  # 3 of 100 articles: not noise
         assert learned_noise.record_evidence(idx, "o", flips, articles=10) > 0
+
+
+RESIZED = "http://cdn.example.org/cdn-cgi/image/w={w},q={q}/Photo/2026/11/3/{uuid}.jpg"
+
+
+def resized(article: str, n: int, *widths: int) -> list[Version]:
+    """One article's copies in one crawl: the same photo, resized by the CDN to each width."""
+    return [version(article, images=[RESIZED.format(w=w, q=60 + w % 30, uuid=uuid(n))]) for w in widths]
+
+
+def test_a_width_of_three_digits_in_most_articles_and_four_in_a_few_is_learned_at_both_lengths():
+    """A width drawn from 300-1600: in a small site's first crawl only two articles may show a
+    four-digit one, too few alone; they are the same number as the three-digit widths of the others."""
+    copies = {f"a{i}": resized(f"a{i}", i, 640, 480) for i in range(5)}
+    copies |= {f"b{i}": resized(f"b{i}", 10 + i, 800, 1200) for i in range(2)}
+    evidence = [e for article, a, b in pairs(copies) for e in slot_flips(article, a, b)]
+    assert {e.article_id for e in evidence if e.pattern == "digits:4"} == {"b0", "b1"}
+    model = learn(evidence)
+    assert {("images", "digits:3"), ("images", "digits:4")} <= model.tokens
+    one, other = resized("new", 99, 1500, 1100)
+    assert fingerprint(one, model).whole == fingerprint(other, model).whole
+
+
+def test_a_width_at_two_lengths_counts_as_one_in_copies_of_different_cdn_forms():
+    """A mirror's copy may name the photo in another CDN form (no width in it at all): the width
+    is then a token that came or went, still labelled by the word before it."""
+
+    def two_forms(article: str, n: int, width: int) -> list[Version]:
+        other_form = version(article, images=[f"http://cdn.example.org/resized/Photo/2026/11/3/{uuid(n)}.jpg"])
+        return [*resized(article, n, width), other_form]
+
+    copies = {f"a{i}": two_forms(f"a{i}", i, 640) for i in range(5)}
+    copies |= {f"b{i}": two_forms(f"b{i}", 10 + i, 1200) for i in range(2)}
+    evidence = list(token_flips(EMPTY, copies))
+    numbers = {(e.pattern, e.label) for e in evidence if e.pattern.startswith("digits:")}
+    assert {("digits:3", "w"), ("digits:4", "w")} <= numbers
+    model = learn(evidence)
+    assert {("images", "digits:3"), ("images", "digits:4")} <= model.tokens
+
+
+def test_one_articles_photo_swap_never_joins_a_width_of_another_length():
+    """Widths of three digits are noise, named by the same word as the photos' numbers
+    (``photos/640/…``); one article's photo 1234 swapped for 5678 is an edit, and the four-digit
+    kind of its ids is not learned from the widths' articles."""
+    sized = "http://cdn.example.org/photos/{w}/{name}.jpg"
+    copies = {
+        f"a{i}": [version(f"a{i}", images=[sized.format(w=w, name=uuid(i))]) for w in (640, 480)] for i in range(5)
+    }
+    copies["swap"] = [version("swap", images=[sized.format(w=640, name=n)]) for n in ("1234", "5678")]
+    evidence = [e for article, a, b in pairs(copies) for e in slot_flips(article, a, b)]
+    assert {(e.pattern, e.label) for e in evidence if e.article_id == "swap"} >= {("digits:4", "photos")}
+    model = learn(evidence)
+    assert ("images", "digits:3") in model.tokens
+    assert ("images", "digits:4") not in model.tokens
+    before, after = copies["swap"]
+    assert fingerprint(before, model).changed(fingerprint(after, model)) == ("images",)
 
 
 EVIDENCE_OF_INSERTS = """
