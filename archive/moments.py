@@ -58,7 +58,7 @@ def user_moment(value: str, option: str) -> datetime:
     down: ``2026`` is its first second), as an aware UTC datetime."""
     text = value.strip()
     try:
-        if text.isdigit() and len(text) <= len(PAD_DOWN):
+        if text.isascii() and text.isdigit() and len(text) <= len(PAD_DOWN):
             return stamp_moment(text + PAD_DOWN[len(text) :])
         return _given(text).astimezone(UTC)
     except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 moved by the zone

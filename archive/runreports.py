@@ -61,7 +61,7 @@ def report_object_key(outlet: str, filename: str) -> str | None:
     """
     stem = filename.removesuffix(REPORT_SUFFIX)
     stamp = stem.rsplit("-", 1)[-1]
-    if len(stamp) != 14 or not stamp.isdigit():
+    if len(stamp) != 14 or not (stamp.isascii() and stamp.isdigit()):
         return None
     return f"reports/{outlet}/{stamp[0:4]}/{stamp[4:6]}/{stamp[6:8]}/{filename}"
 

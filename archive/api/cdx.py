@@ -138,7 +138,7 @@ class CdxQuery:
 def pad_timestamp(value: str, *, upper: bool, name: str) -> str:
     """1 to 14 digits padded to 14 as pywb does: ``2014`` is ``20140101000000`` as a lower bound
     and ``20141231235959`` as an upper one."""
-    if not value.isdigit() or not 1 <= len(value) <= len(PAD_DOWN):
+    if not (value.isascii() and value.isdigit()) or not 1 <= len(value) <= len(PAD_DOWN):
         raise CdxQueryError(f"{name}={value!r} is not a timestamp of 1 to 14 digits (YYYYMMDDhhmmss)")
     return value + (PAD_UP if upper else PAD_DOWN)[len(value) :]
 
@@ -204,7 +204,7 @@ def build_query(outlet: Outlet, params: Mapping[str, Sequence[str]]) -> CdxQuery
     limit_text = one("limit")
     if limit_text is None:
         limit = MAX_LIMIT
-    elif not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIMIT:
+    elif not (limit_text.isascii() and limit_text.isdigit()) or not 1 <= int(limit_text) <= MAX_LIMIT:
         raise CdxQueryError(f"limit={limit_text!r} must be a whole number from 1 to {MAX_LIMIT}")
     else:
         limit = int(limit_text)

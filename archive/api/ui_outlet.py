@@ -58,8 +58,9 @@ def _days(given: str) -> tuple[int, str | None]:
     """The window asked for, or the default with a note saying why the one asked for was not used."""
     if not given.strip():
         return activity.DEFAULT_DAYS, None
-    if given.strip().isdigit() and int(given) in activity.WINDOWS:
-        return int(given), None
+    text = given.strip()
+    if text.isascii() and text.isdigit() and int(text) in activity.WINDOWS:  # "²" is a digit, no int
+        return int(text), None
     offered = ", ".join(str(d) for d in activity.WINDOWS)
     return activity.DEFAULT_DAYS, f"days={given!r} is not one of {offered}; showing the last {activity.DEFAULT_DAYS}."
 

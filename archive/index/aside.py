@@ -38,7 +38,7 @@ def remove_abandoned(index_path: Path, outlet: str) -> list[Path]:
     prefix = _prefix(index_path, outlet)
     for directory in index_path.parent.glob(f"{prefix}*"):
         pid = directory.name.removeprefix(prefix).split("-", 1)[0]
-        if directory.is_dir() and pid.isdigit() and not _running(int(pid)):
+        if directory.is_dir() and pid.isascii() and pid.isdigit() and not _running(int(pid)):
             shutil.rmtree(directory, ignore_errors=True)
             removed.append(directory)
             log.warning("removed an abandoned rebuild outlet=%s dir=%s", outlet, directory)

@@ -373,14 +373,15 @@ def _optional_date(value: str | None, name: str, where: int) -> datetime | None:
 
 
 def _content_length(value: str, name: str, where: int) -> int:
-    if not value.strip().isdigit():
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()):  # "²" is a digit to isdigit, not to int
         raise WarcReadError(name, where, f"Content-Length {value!r} is not a byte count")
-    return int(value)
+    return int(text)
 
 
 def _status(statusline: str) -> int | None:
     code = statusline.split(" ", 1)[0]
-    return int(code) if code.isdigit() else None
+    return int(code) if code.isascii() and code.isdigit() else None
 
 
 def _only_zeros(stream: BinaryIO, offset: int) -> bool:

@@ -136,6 +136,9 @@ def test_cdx_time_range_limit_sort_filter_and_fields(client, built):
         ("/demo/cdx", {"url": "ftp://x/"}, {}, "not an http(s) URL"),
         ("/demo/cdx", {"url": "www.presstv.ir", "limit": "100000000"}, {}, "limit"),
         ("/demo/cdx", {"url": "www.presstv.ir", "limit": "-5"}, {}, "limit"),
+        ("/demo/cdx", {"url": "www.presstv.ir", "limit": "²"}, {}, "limit"),  # a digit to isdigit, not to int
+        ("/demo/cdx", {"url": "www.presstv.ir", "from": "٢٠٢٦"}, {}, "from="),  # Arabic-Indic digits
+        ("/demo/api/changes", {"since": "²"}, {}, "since"),
         ("/demo/cdx", {"url": "www.presstv.ir", "from": "2026-11"}, {}, "from="),
         ("/demo/cdx", {"url": "www.presstv.ir", "filter": "colour:red"}, {}, "unknown field"),
         ("/demo/cdx", {"url": "www.presstv.ir", "filter": "~url:("}, {}, "regular expression"),

@@ -163,7 +163,9 @@ def test_the_most_edited_articles_link_their_current_headline_to_the_article_pag
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize(("days", "shown", "note"), [("7", 7, False), ("365", 365, False), ("5", 30, True)])
+@pytest.mark.parametrize(
+    ("days", "shown", "note"), [("7", 7, False), (" 365 ", 365, False), ("5", 30, True), ("²", 30, True)]
+)
 def test_the_window_is_one_of_the_offered_days_or_the_default_with_a_note(client, days, shown, note):
     answer = client.get("/demo/", params={"days": days})
     assert answer.status_code == 200

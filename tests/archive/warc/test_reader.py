@@ -422,3 +422,13 @@ def test_scan_stops_at_a_corrupt_member_and_agrees_with_iter_records_on_a_good_f
     assert isinstance(items[-1], WarcReadError) and "gzip member is corrupt" in items[-1].reason
     with GOLDEN.open("rb") as stream:
         assert list(scan_records(stream, verify_digests=True)) == read_all(GOLDEN)
+
+
+@pytest.mark.parametrize("length", ["²".encode(), "²".encode("latin-1"), "٣".encode(), b"-5", b"5 5"])
+def test_a_content_length_that_is_no_byte_count_is_a_read_error(length: bytes) -> None:
+    """Digits to ``str.isdigit`` ("²") that ``int`` refuses get the reader's error, not a ValueError."""
+    head = b"WARC/1.1\r\nWARC-Type: resource\r\nWARC-Record-ID: <urn:uuid:1>\r\nWARC-Date: 2024-05-06T07:08:09Z\r\n"
+    record = head + b"Content-Length: " + length
+    member = fx.gzip_member(record + b"\r\n\r\nhello\r\n\r\n")
+    with pytest.raises(WarcReadError, match="is not a byte count"):
+        list(iter_records(io.BytesIO(member), name="hostile"))  # type: ignore[arg-type]
