@@ -56,9 +56,9 @@ def outlet_home(request: Request, outlet: str, days: str = "") -> Response:
 
 def _days(given: str) -> tuple[int, str | None]:
     """The window asked for, or the default with a note saying why the one asked for was not used."""
-    if not given.strip():
-        return activity.DEFAULT_DAYS, None
     text = given.strip()
+    if not text:
+        return activity.DEFAULT_DAYS, None
     if text.isascii() and text.isdigit() and int(text) in activity.WINDOWS:  # "²" is a digit, no int
         return int(text), None
     offered = ", ".join(str(d) for d in activity.WINDOWS)

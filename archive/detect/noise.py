@@ -436,16 +436,18 @@ def slot_flips(article_id: str, a: Content, b: Content) -> Iterator[Evidence]:
         if left == right:
             continue
         for (shape, before), (other, after) in _aligned(name, left, right):
-            if shape != other:
-                continue
-            contexts = slot_contexts(name, _fill(shape, before, frozenset())) if name not in PLACE_ONLY_FIELDS else []
+            if shape != other or before == after:
+                continue  # other items, or the same item: no slot flipped
+            item = _fill(shape, before, frozenset())
+            contexts = slot_contexts(name, item) if name not in PLACE_ONLY_FIELDS else []
+            labels = slot_labels(name, item) if name in PLACE_ONLY_FIELDS else []
             for slot, (x, y) in enumerate(zip(before, after, strict=True)):
                 if x != y:
                     yield Evidence("slot", name, shape, slot, article_id, f"{x} → {y}", (x, y))
                     if contexts:
                         yield Evidence("context", name, contexts[slot], -1, article_id, f"{x} → {y}", (x, y))
-                    if name in PLACE_ONLY_FIELDS:  # the kind of token too: it flips in other names as well
-                        label = slot_labels(name, _fill(shape, before, frozenset()))[slot]
+                    if labels:  # a reference: the kind of token too, as it flips in other names as well
+                        label = labels[slot]
                         kinds = {token_kind(x): x, token_kind(y): y}
                         yield from (_token(name, k, article_id, kinds[k], label) for k in sorted(kinds))
 
